@@ -1,0 +1,102 @@
+// config.h — options: declared once, parsed from the command line and the
+// config file with Boost.Program_options, frozen after start-up.
+//
+// Every option is an OptionSpec (name, kind, default, help). The core table
+// (core_options()) and each check's CheckInfo::options together are the one
+// table that feeds --help, -t, the parser and etc/legit-milter.conf.
+// Points are options too: "points.<check>.<result>" (in the file: a
+// [points] section with "iprev.fail = -2" lines), declared from each check's
+// CheckInfo::points rows.
+//
+// parse_config() never throws for bad input: it returns an error string that
+// names the option and says why ("option 'reject-below': 'x' is not a number").
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "legit/ip.h"
+
+namespace legit {
+
+enum class OptKind { string, number, boolean, list, choice };
+
+struct OptionSpec {
+  std::string name;       // "dns-timeout"
+  OptKind kind;
+  std::string def;        // default as text; lists: space-separated
+  std::string help;       // one line
+  std::vector<std::string> choices = {};  // for OptKind::choice
+};
+
+enum class Mode { enforce, dry_run };
+enum class OnError { accept, tempfail };
+
+class Config {
+ public:
+  // Typed core settings (filled by parse_config from the generic values).
+  std::string socket;
+  std::vector<std::string> dns_servers;
+  double dns_timeout = 5;
+  std::string authserv_id;
+  std::string hostname;            // this host's name (gethostname unless set)
+  Mode mode = Mode::enforce;
+  double quarantine_below = 0;
+  double reject_below = 0;
+  std::string reject_reply;
+  std::vector<Network> trusted_networks;
+  bool skip_authenticated = true;
+  OnError on_error = OnError::accept;
+  std::string user;
+  std::string log;                 // auto | syslog | stderr
+
+  // Generic access by option name, for check-specific options. Unknown names
+  // are a programming error: std::logic_error.
+  const std::string& str(const std::string& name) const;
+  double num(const std::string& name) const;
+  bool flag(const std::string& name) const;
+  const std::vector<std::string>& list(const std::string& name) const;
+
+  // Points for a check result; 0 when the table has no such row.
+  double points(std::string_view check, std::string_view result) const;
+
+  // Raw storage (parse_config fills it; tests may too).
+  std::map<std::string, std::string> values;
+  std::map<std::string, std::vector<std::string>> lists;
+  std::map<std::string, double> numbers;
+  std::map<std::string, double> point_table;  // "iprev.fail" -> -2
+};
+
+// All option specs: core options, then every registered check's options and
+// points rows ("points.<check>.<result>", kind number).
+std::vector<OptionSpec> all_options();
+// The core table alone.
+const std::vector<OptionSpec>& core_options();
+
+struct ParseResult {
+  std::optional<Config> config;  // set on success
+  std::string error;             // set on failure: names the option and why
+  bool show_help = false;        // --help given
+  bool show_version = false;     // --version given
+  bool check_only = false;       // -t given
+  std::string help_text;         // filled when show_help
+};
+
+// Parses argv (argv[0] is skipped; pass the arguments after a subcommand
+// name the same way) and, if -c FILE is given, that file. Command-line values
+// win over the file. `extra` lets the check CLI add its own options.
+ParseResult parse_config(int argc, const char* const* argv);
+
+// Builds a Config from defaults plus name=value overrides, for tests.
+// Returns nullopt and sets *error on a bad value.
+std::optional<Config> config_from(const std::map<std::string, std::string>& overrides,
+                                  std::string* error = nullptr);
+
+// The text of a config file listing every option with its default and help
+// (what etc/legit-milter.conf is generated from and checked against).
+std::string render_default_config();
+
+}  // namespace legit

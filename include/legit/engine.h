@@ -1,0 +1,94 @@
+// engine.h — drives the checks through one SMTP connection and turns their
+// findings into an Outcome the caller (milter glue or the `check` command)
+// applies: headers to delete and add, quarantine, reject reply, log line.
+//
+// The engine never throws out of a Dialogue method for bad input; a check
+// that throws is reported as "<check>=error" and scored 0, and a failure of
+// the engine itself leaves Outcome::error set so the caller applies on-error.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "legit/check.h"
+#include "legit/config.h"
+#include "legit/dns.h"
+#include "legit/session.h"
+#include "legit/verdict.h"
+
+namespace legit {
+
+struct HeaderDelete {
+  std::string name;
+  int index;  // 1-based occurrence among headers of that name (descending order in the list)
+};
+
+struct Outcome {
+  enum class Kind { scored, trusted, authenticated };
+  Kind kind = Kind::scored;
+  Verdict verdict;                 // empty for trusted/authenticated
+  Action action = Action::accept;  // what to do now (dry-run turns it into accept)
+  std::vector<HeaderDelete> deletes;                          // apply first
+  std::vector<std::pair<std::string, std::string>> adds;      // then add, in order
+  std::string reply_code, reply_xcode, reply_text;            // for reject/tempfail
+  std::string quarantine_reason;                              // for quarantine
+  std::string log_line;            // one line for the mail log
+};
+
+class Dialogue;
+
+class Engine {
+ public:
+  // `checks` defaults to the whole registry; tests pass a subset.
+  Engine(const Config& cfg, Resolver& resolver);
+  Engine(const Config& cfg, Resolver& resolver, std::vector<const CheckInfo*> checks);
+
+  std::unique_ptr<Dialogue> open() const;
+  const Config& config() const { return cfg_; }
+
+ private:
+  const Config& cfg_;
+  Resolver& resolver_;
+  std::vector<const CheckInfo*> checks_;
+};
+
+// One SMTP connection. Methods in SMTP order; several messages may follow one
+// connect. Not thread-safe (one connection = one thread at a time).
+class Dialogue {
+ public:
+  Dialogue(const Config& cfg, Resolver& resolver, const std::vector<const CheckInfo*>& checks);
+  ~Dialogue();
+
+  // client_addr: textual IP ("" or unparsable = no IP: not trusted, no rDNS).
+  void connect(std::string_view client_name, std::string_view client_addr);
+  void helo(std::string_view name);
+  // auth_user: {auth_authen} macro, "" if not authenticated.
+  void mail_from(std::string_view addr, std::string_view auth_user);
+  void rcpt(std::string_view addr);
+  void header(std::string_view name, std::string_view value);
+  void end_of_headers();
+  void body(std::string_view chunk);
+  Outcome end_of_message(std::string_view queue_id);
+  void abort_message();
+
+  const Session& session() const { return *session_; }
+
+ private:
+  bool scored() const;
+  void forward(const std::function<void(Check&)>& fn);
+
+  const Config& cfg_;
+  std::unique_ptr<Session> session_;
+  std::vector<std::pair<const CheckInfo*, std::unique_ptr<Check>>> checks_;
+  std::vector<HeaderDelete> forged_;  // incoming headers to remove
+  std::map<std::string, int> header_counts_;  // lower-case name -> occurrences
+};
+
+// One log line for a message (queue id, client, helo, from, score, action,
+// each check=result(points)); untrusted text quoted and truncated.
+std::string format_log_line(const Session& s, const Outcome& o);
+
+}  // namespace legit

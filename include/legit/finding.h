@@ -1,0 +1,35 @@
+// finding.h — what a check reports: a result word and a detail.
+//
+// A check decides *what fired* (result); the config's points table decides
+// what it is worth. Checks that map to an RFC 8601 method (iprev, spf, dkim,
+// dmarc, auth) also fill `ar`, which the Authentication-Results formatter uses.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace legit {
+
+struct ArEntry {
+  std::string method;    // "iprev", "spf", "dkim", "dmarc", "auth"
+  std::string result;    // RFC 8601 word: pass, fail, temperror, ...
+  std::string reason;    // optional comment text (put in parentheses)
+  // ptype.property=value pairs, e.g. {"policy.iprev", "192.0.2.1"},
+  // {"smtp.mailfrom", "example.org"}. Values are quoted by the formatter if needed.
+  std::vector<std::pair<std::string, std::string>> props;
+};
+
+struct Finding {
+  std::string check;   // registry name: "iprev", "helo", ...
+  std::string result;  // "pass", "fail", "temperror", "bare-ip", ...
+  std::string detail;  // human explanation (untrusted text already quoted)
+  std::vector<ArEntry> ar;  // zero or more A-R method results
+};
+
+struct ScoredFinding {
+  Finding finding;
+  double points = 0;
+};
+
+}  // namespace legit

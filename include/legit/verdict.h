@@ -1,0 +1,33 @@
+// verdict.h — adds the points of every finding into one score and turns the
+// score into an action with the configured thresholds (higher = more
+// legitimate). A finding whose result has no row in the points table is worth 0.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "legit/config.h"
+#include "legit/finding.h"
+
+namespace legit {
+
+enum class Action { accept, quarantine, reject, tempfail };
+const char* to_string(Action a);
+
+struct Verdict {
+  double score = 0;
+  Action action = Action::accept;   // what the thresholds say
+  bool any_temperror = false;       // some check could not decide (DNS etc.)
+  std::vector<ScoredFinding> items;
+};
+
+// Scores findings. Thresholds: score < reject-below → reject, score <
+// quarantine-below → quarantine, else accept. A reject that rests on a
+// temporary failure (any_temperror) is softened to tempfail when on-error =
+// tempfail, and to quarantine otherwise: a DNS outage never rejects mail.
+Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg);
+
+// "-2.5", "1", "0.25": shortest text for points/score (no trailing zeros).
+std::string format_points(double v);
+
+}  // namespace legit
