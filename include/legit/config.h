@@ -12,6 +12,7 @@
 // names the option and says why ("option 'reject-below': 'x' is not a number").
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,10 @@ struct OptionSpec {
   std::string def;        // default as text; lists: space-separated
   std::string help;       // one line
   std::vector<std::string> choices = {};  // for OptKind::choice
+  // Optional extra check of one value (for lists: of each item), run after
+  // the kind's own check. Returns "" when the value is fine, else why it is
+  // not, phrased to follow the quoted value: "is not a network".
+  std::function<std::string(const std::string&)> check = {};
 };
 
 enum class Mode { enforce, dry_run };
@@ -82,13 +87,38 @@ struct ParseResult {
   bool show_help = false;        // --help given
   bool show_version = false;     // --version given
   bool check_only = false;       // -t given
+  bool dump_config = false;      // hidden --dump-config given: print
+                                 // render_default_config() and exit 0
   std::string help_text;         // filled when show_help
+  // Values of ExtraOptions::options, by name: what was given on the command
+  // line, else the default split like a list (so empty for an empty default).
+  // Lists: every item; other kinds: one element; booleans as "yes"/"no"
+  // (an unset boolean with an empty default is "no"). Validated like core
+  // options (kind, choices, check).
+  std::map<std::string, std::vector<std::string>> extra_values;
+};
+
+// Command-line-only options of a subcommand (the offline `check` command):
+// parsed and validated with the core options, listed first in --help, not
+// accepted in the config file and not stored in Config. A boolean extra is a
+// flag: "--json" means yes, "--json=no" turns it off.
+struct ExtraOptions {
+  std::string usage;                // replaces the usage line(s) of --help when set
+  std::string title;                // heading of their --help group ("check options")
+  std::vector<OptionSpec> options;  // names must not clash with all_options()
 };
 
 // Parses argv (argv[0] is skipped; pass the arguments after a subcommand
 // name the same way) and, if -c FILE is given, that file. Command-line values
-// win over the file. `extra` lets the check CLI add its own options.
+// win over the file; a list given in a source replaces the default (and a
+// list on the command line replaces the file's). Scalars given twice: the
+// last wins. Options: -c/--config FILE, -t/--test-config, -h/--help,
+// -V/--version, hidden --dump-config, and --<name> VALUE for every option in
+// all_options() (booleans: "--name" alone means yes). Positional arguments
+// are an error. --help/--version/--dump-config stop before the file is read.
+// `extra` lets the check CLI add its own options (see ExtraOptions).
 ParseResult parse_config(int argc, const char* const* argv);
+ParseResult parse_config(int argc, const char* const* argv, const ExtraOptions& extra);
 
 // Builds a Config from defaults plus name=value overrides, for tests.
 // Returns nullopt and sets *error on a bad value.

@@ -7,6 +7,8 @@
 // the engine itself leaves Outcome::error set so the caller applies on-error.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>

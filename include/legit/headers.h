@@ -2,8 +2,10 @@
 //
 //   X-Legit-Score: <score> (<action>) <check>=<result>(<points>) ...
 //   Authentication-Results: <authserv-id>; iprev=pass policy.iprev=192.0.2.1; ...
-// (RFC 8601 syntax, folded at 78 columns). Untrusted values are quoted or
-// dropped, never copied raw: a header we emit never contains CR/LF or NUL.
+// (RFC 8601 syntax, folded at 78 columns with "\n\t", the line break libmilter
+// passes to Postfix inside a value). Untrusted values are quoted or
+// dropped, never copied raw: the only line breaks in a value we emit are
+// our own folds, and it never contains CR or NUL.
 #pragma once
 
 #include <string>
@@ -18,12 +20,12 @@ namespace legit {
 extern const char* const kScoreHeader;  // "X-Legit-Score"
 extern const char* const kArHeader;     // "Authentication-Results"
 
-// Value of X-Legit-Score. `shown` is the action taken; when dry_run is set
-// and the verdict differs, "(accept; dry-run would quarantine)".
+// Value of X-Legit-Score: "<score> (<action>) check=result(points) ...";
+// in dry-run with a verdict other than accept: "(accept; dry-run would reject)".
 std::string format_score_header(const Verdict& v, bool dry_run);
 
-// Value of Authentication-Results (without the "Name: " prefix). Folded with
-// CRLF+TAB so that no line exceeds 78 columns counting the header name.
+// Value of Authentication-Results (without the "Name: " prefix), folded so
+// that no line exceeds 78 columns counting the header name.
 // With no AR entries at all: "<authserv-id>; none" (RFC 8601 §2.2).
 std::string format_ar_header(std::string_view authserv_id,
                              const std::vector<ArEntry>& entries);

@@ -23,8 +23,10 @@ struct Verdict {
 
 // Scores findings. Thresholds: score < reject-below → reject, score <
 // quarantine-below → quarantine, else accept. A reject that rests on a
-// temporary failure (any_temperror) is softened to tempfail when on-error =
-// tempfail, and to quarantine otherwise: a DNS outage never rejects mail.
+// temporary failure — the checks that answered temperror could, with their
+// best points-table row, have lifted the score to reject-below or above — is
+// softened to tempfail when on-error = tempfail, and to quarantine
+// otherwise: a DNS outage never rejects mail.
 Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg);
 
 // "-2.5", "1", "0.25": shortest text for points/score (no trailing zeros).

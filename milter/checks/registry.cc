@@ -1,0 +1,17 @@
+// registry.cc — every compiled-in check, in evaluation (and header) order.
+// Adding a check: write milter/checks/<name>.cc with a <name>_check_info()
+// and add one line here.
+#include "legit/check.h"
+
+namespace legit {
+
+CheckInfo iprev_check_info();
+
+const std::vector<CheckInfo>& check_registry() {
+  static const std::vector<CheckInfo> checks = {
+      iprev_check_info(),
+  };
+  return checks;
+}
+
+}  // namespace legit

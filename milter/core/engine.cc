@@ -1,0 +1,201 @@
+// engine.cc — one SMTP connection through the checks (engine.h).
+//
+// Trusted clients are not looked at (no lookups, no header edits: their
+// X-Legit-Score and A-R survive re-injection). Authenticated clients are not
+// scored but lose forged headers and get auth=pass. Everyone else: every
+// check's hooks in SMTP order, findings scored at end-of-data. A check that
+// throws is reported as "<check>=error" and worth nothing.
+#include "legit/engine.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "legit/headers.h"
+#include "names.h"
+
+namespace legit {
+
+Engine::Engine(const Config& cfg, Resolver& resolver) : cfg_(cfg), resolver_(resolver) {
+  for (const auto& info : check_registry()) checks_.push_back(&info);
+}
+
+Engine::Engine(const Config& cfg, Resolver& resolver, std::vector<const CheckInfo*> checks)
+    : cfg_(cfg), resolver_(resolver), checks_(std::move(checks)) {}
+
+std::unique_ptr<Dialogue> Engine::open() const {
+  return std::make_unique<Dialogue>(cfg_, resolver_, checks_);
+}
+
+Dialogue::Dialogue(const Config& cfg, Resolver& resolver, const std::vector<const CheckInfo*>& checks)
+    : cfg_(cfg), session_(std::make_unique<Session>(cfg, resolver)) {
+  for (const auto* info : checks) checks_.emplace_back(info, info->make(cfg));
+}
+
+Dialogue::~Dialogue() = default;
+
+bool Dialogue::scored() const {
+  const auto& c = session_->conn;
+  if (c.trusted) return false;
+  return !(cfg_.skip_authenticated && !c.auth_user.empty());
+}
+
+void Dialogue::forward(const std::function<void(Check&)>& fn) {
+  if (!scored()) return;
+  for (auto& [info, check] : checks_) {
+    try {
+      fn(*check);
+    } catch (...) {
+      // Reported by finish() if it fails too; a hook must not stop the others.
+    }
+  }
+}
+
+void Dialogue::connect(std::string_view client_name, std::string_view client_addr) {
+  auto& c = session_->conn;
+  c.client_name = client_name.empty() ? "unknown" : std::string(client_name);
+  c.addr_text = std::string(client_addr);
+  c.ip = IpAddress::parse(client_addr);
+  if (c.ip) c.ip = c.ip->unmapped();
+  c.trusted = c.ip && in_networks(cfg_.trusted_networks, *c.ip);
+  if (c.trusted) return;
+  if (c.ip) session_->rdns.start(session_->resolver, *c.ip);
+  forward([&](Check& k) { k.on_connect(*session_); });
+}
+
+void Dialogue::helo(std::string_view name) {
+  session_->conn.helo = std::string(name);
+  session_->conn.helo_seen = true;
+  if (session_->conn.trusted) return;
+  session_->rdns.advance();
+  forward([&](Check& k) { k.on_helo(*session_); });
+}
+
+void Dialogue::mail_from(std::string_view addr, std::string_view auth_user) {
+  if (addr.size() >= 2 && addr.front() == '<' && addr.back() == '>')
+    addr = addr.substr(1, addr.size() - 2);
+  session_->msg = Message{};
+  session_->msg.mail_from = std::string(addr);
+  session_->conn.auth_user = std::string(auth_user);
+  session_->messages++;
+  forged_.clear();
+  header_counts_.clear();
+  if (session_->conn.trusted) return;
+  session_->rdns.advance();
+  forward([&](Check& k) { k.on_mail(*session_); });
+}
+
+void Dialogue::rcpt(std::string_view addr) {
+  if (addr.size() >= 2 && addr.front() == '<' && addr.back() == '>')
+    addr = addr.substr(1, addr.size() - 2);
+  if (session_->msg.rcpts.size() < 1000) session_->msg.rcpts.emplace_back(addr);
+  forward([&](Check& k) { k.on_rcpt(*session_, addr); });
+}
+
+void Dialogue::header(std::string_view name, std::string_view value) {
+  if (session_->conn.trusted) return;
+  int index = ++header_counts_[lower(name)];
+  if (is_forged(name, value, cfg_.authserv_id)) forged_.push_back({std::string(name), index});
+  auto& m = session_->msg;
+  m.header_bytes += name.size() + value.size() + 3;
+  if (m.headers.size() < Session::kMaxHeaders)
+    m.headers.push_back({std::string(name), std::string(value)});
+  forward([&](Check& k) { k.on_header(*session_, name, value); });
+}
+
+void Dialogue::end_of_headers() {
+  forward([&](Check& k) { k.on_eoh(*session_); });
+}
+
+void Dialogue::body(std::string_view chunk) {
+  session_->msg.body_bytes += chunk.size();
+  forward([&](Check& k) { k.on_body(*session_, chunk); });
+}
+
+void Dialogue::abort_message() {
+  forged_.clear();
+  header_counts_.clear();
+}
+
+static std::string reply_with_score(const std::string& text, double score) {
+  std::string out = text;
+  auto pos = out.find("%s");
+  if (pos != std::string::npos) out.replace(pos, 2, format_points(score));
+  return out;
+}
+
+Outcome Dialogue::end_of_message(std::string_view queue_id) {
+  session_->msg.queue_id = std::string(queue_id);
+  Outcome o;
+  const auto& c = session_->conn;
+  if (c.trusted) {
+    o.kind = Outcome::Kind::trusted;
+    o.log_line = format_log_line(*session_, o);
+    return o;
+  }
+  // Forged copies go in every untrusted case, highest index first per name.
+  o.deletes = forged_;
+  std::sort(o.deletes.begin(), o.deletes.end(), [](const auto& a, const auto& b) {
+    return a.name != b.name ? a.name < b.name : a.index > b.index;
+  });
+  if (!scored()) {
+    o.kind = Outcome::Kind::authenticated;
+    ArEntry auth{"auth", "pass", "", {{"smtp.auth", c.auth_user}}};
+    o.adds.emplace_back(kArHeader, format_ar_header(cfg_.authserv_id, {auth}));
+    o.log_line = format_log_line(*session_, o);
+    return o;
+  }
+  std::vector<Finding> findings;
+  for (auto& [info, check] : checks_) {
+    try {
+      auto f = check->finish(*session_);
+      findings.insert(findings.end(), f.begin(), f.end());
+    } catch (const std::exception& e) {
+      findings.push_back({info->name, "error", quote_untrusted(e.what()), {}});
+    } catch (...) {
+      findings.push_back({info->name, "error", "unknown exception", {}});
+    }
+  }
+  o.verdict = score_findings(findings, cfg_);
+  bool dry = cfg_.mode == Mode::dry_run;
+  o.action = dry ? Action::accept : o.verdict.action;
+  std::vector<ArEntry> ar;
+  for (const auto& f : findings) ar.insert(ar.end(), f.ar.begin(), f.ar.end());
+  o.adds.emplace_back(kScoreHeader, format_score_header(o.verdict, dry));
+  o.adds.emplace_back(kArHeader, format_ar_header(cfg_.authserv_id, ar));
+  if (o.action == Action::reject) {
+    o.reply_code = "550";
+    o.reply_xcode = "5.7.1";
+    o.reply_text = reply_with_score(cfg_.reject_reply, o.verdict.score);
+  } else if (o.action == Action::tempfail) {
+    o.reply_code = "451";
+    o.reply_xcode = "4.7.1";
+    o.reply_text = "Temporary failure while checking the sender, try again later";
+  } else if (o.action == Action::quarantine) {
+    o.quarantine_reason = "legit-milter score " + format_points(o.verdict.score) +
+                          " below quarantine-below " + format_points(cfg_.quarantine_below);
+  }
+  o.log_line = format_log_line(*session_, o);
+  return o;
+}
+
+std::string format_log_line(const Session& s, const Outcome& o) {
+  const auto& c = s.conn;
+  std::string line = s.msg.queue_id.empty() ? "NOQUEUE" : quote_untrusted(s.msg.queue_id, 32);
+  line += ": client=" + quote_untrusted(c.client_name) + "[" + quote_untrusted(c.addr_text, 64) + "]";
+  line += " helo=<" + quote_untrusted(c.helo) + ">";
+  line += " from=<" + quote_untrusted(s.msg.mail_from) + ">";
+  if (o.kind == Outcome::Kind::trusted) return line + " trusted-network, not scored";
+  if (o.kind == Outcome::Kind::authenticated)
+    return line + " authenticated=" + quote_untrusted(c.auth_user, 64) + ", not scored" +
+           (o.deletes.empty() ? "" : ", forged headers removed=" + std::to_string(o.deletes.size()));
+  line += " score=" + format_points(o.verdict.score);
+  line += std::string(" action=") + to_string(o.action);
+  if (o.action != o.verdict.action) line += std::string(" (dry-run, would ") + to_string(o.verdict.action) + ")";
+  if (!o.deletes.empty()) line += " forged-removed=" + std::to_string(o.deletes.size());
+  for (const auto& item : o.verdict.items)
+    line += " " + item.finding.check + "=" + quote_untrusted(item.finding.result, 32) + "(" +
+            format_points(item.points) + ")";
+  return line;
+}
+
+}  // namespace legit

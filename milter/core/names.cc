@@ -1,0 +1,50 @@
+// names.cc — host name and text helpers (names.h).
+#include "names.h"
+
+namespace legit {
+
+std::string lower(std::string_view s) {
+  std::string o(s);
+  for (auto& c : o)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return o;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string normalize_name(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  return lower(s);
+}
+
+static bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_hostname(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  if (s.empty() || s.size() > 253) return false;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t end = s.find('.', start);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view label = s.substr(start, end - start);
+    if (label.empty() || label.size() > 63) return false;
+    if (label.front() == '-' || label.back() == '-') return false;
+    for (char c : label)
+      if (!is_alnum(c) && c != '-') return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+}  // namespace legit

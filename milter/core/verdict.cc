@@ -1,0 +1,65 @@
+// verdict.cc — findings → score → action (verdict.h).
+#include "legit/verdict.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace legit {
+
+const char* to_string(Action a) {
+  switch (a) {
+    case Action::accept: return "accept";
+    case Action::quarantine: return "quarantine";
+    case Action::reject: return "reject";
+    case Action::tempfail: return "tempfail";
+  }
+  return "accept";
+}
+
+std::string format_points(double v) {
+  if (std::fabs(v) < 0.005) return "0";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  std::string s(buf);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+// The most a check could have added had it been able to answer: the largest
+// row of that check in the points table (never below 0).
+static double best_points(const Config& cfg, const std::string& check) {
+  double best = 0;
+  std::string prefix = check + ".";
+  for (const auto& [key, points] : cfg.point_table)
+    if (key.compare(0, prefix.size(), prefix) == 0 && points > best) best = points;
+  return best;
+}
+
+Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg) {
+  Verdict v;
+  double optimistic = 0;  // the score if every temperror had been the best result
+  for (const auto& f : findings) {
+    double p = cfg.points(f.check, f.result);
+    v.score += p;
+    optimistic += p;
+    if (f.result == "temperror") {
+      v.any_temperror = true;
+      optimistic += best_points(cfg, f.check);
+    }
+    v.items.push_back({f, p});
+  }
+  // Round to hundredths so the header and the threshold agree exactly.
+  v.score = std::round(v.score * 100) / 100;
+  if (v.score < cfg.reject_below)
+    v.action = Action::reject;
+  else if (v.score < cfg.quarantine_below)
+    v.action = Action::quarantine;
+  // A reject that rests on a temporary failure: the checks that could not
+  // answer might have lifted the score above reject-below. Never reject then.
+  if (v.action == Action::reject && v.any_temperror && optimistic >= cfg.reject_below)
+    v.action = cfg.on_error == OnError::tempfail ? Action::tempfail : Action::quarantine;
+  return v;
+}
+
+}  // namespace legit

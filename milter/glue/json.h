@@ -1,0 +1,11 @@
+// json.h — minimal JSON string quoting for the `check --json` output.
+// Any byte string in, valid JSON out: control bytes become \u00XX, bytes
+// that are not valid UTF-8 become \u00XX of the byte (never invalid output).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace legit {
+std::string json_quote(std::string_view s);
+}  // namespace legit
