@@ -1,0 +1,25 @@
+// callbacks.h — the libmilter callbacks of legit-milter (thin glue).
+//
+// Each callback fetches the connection's Dialogue, calls the engine inside
+// try/catch and returns the configured `on-error` policy (accept or
+// tempfail) when anything fails or the connection has no Dialogue.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "legit/engine.h"
+
+namespace legit::glue {
+
+// Registers the filter with libmilter (smfi_register). `engine` is shared
+// read-only by every milter thread and must outlive smfi_main(). Returns
+// false if libmilter refuses the registration.
+bool register_milter(const Engine& engine);
+
+// SMTP reply text made safe for smfi_setreply: CR, LF and other control
+// characters become spaces, '%' is doubled (libmilter treats the text as a
+// format string; a single '%' makes it drop the text), at most 400 bytes.
+std::string reply_text(std::string_view text);
+
+}  // namespace legit::glue
