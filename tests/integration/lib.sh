@@ -1,0 +1,75 @@
+# lib.sh — shared helpers for the integration tests (sourced, not run).
+#
+#   start_dns ZONEFILE... [-- zoneserver options]  starts tests/dns/zoneserver.py
+#                          on a free loopback port, sets DNS_PORT, waits for "ready"
+#   free_port              prints a free TCP/UDP port on 127.0.0.1
+#   ok NAME / fail NAME WHY   record one assertion
+#   expect_eq NAME GOT WANT, expect_match NAME TEXT REGEX
+#   json_get JSON EXPR     evaluates a python expression on the parsed JSON (j)
+#   finish                 prints "N passed, N failed" and exits 0/1
+# Everything started through lib.sh is killed on exit.
+set -u
+SRC=${LEGIT_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PY=/usr/bin/python3
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+PIDS=()
+WORK=$(mktemp -d /tmp/legit-it.XXXXXX)
+chmod 755 "$WORK"
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+  $PY -c 'import socket
+for _ in range(50):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    u = socket.socket(type=socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); u.close(); print(p); break
+    except OSError:
+        u.close()'
+}
+
+skip() { echo "SKIP: $*"; exit 77; }
+
+start_dns() {
+  [ -x $PY ] && $PY -c 'import dnslib' 2>/dev/null || skip "python3-dnslib is not installed"
+  DNS_PORT=$(free_port)
+  local out="$WORK/dns.$DNS_PORT.out"
+  $PY "$SRC/tests/dns/zoneserver.py" --port "$DNS_PORT" --addr 127.0.0.1 "$@" >"$out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do
+    grep -q ready "$out" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "zoneserver did not start:"; cat "$out"; exit 1
+}
+
+ok() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
+fail() { FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); echo "FAIL - $1: $2"; }
+
+expect_eq() {
+  if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "got '$2', want '$3'"; fi
+}
+expect_match() {
+  if [[ "$2" =~ $3 ]]; then ok "$1"; else fail "$1" "'$2' does not match /$3/"; fi
+}
+
+json_get() {
+  $PY -c 'import json, sys
+j = json.loads(sys.argv[1])
+print(eval(sys.argv[2]))' "$1" "$2" 2>&1
+}
+
+finish() {
+  [ $FAILED -gt 0 ] && printf 'failed: %s\n' "${FAILED_NAMES[@]}"
+  echo "$PASSED passed, $FAILED failed"
+  [ $FAILED -eq 0 ]
+  exit $?
+}
