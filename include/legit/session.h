@@ -30,6 +30,21 @@ struct HeaderField {
   std::string value;
 };
 
+// Results that checks publish for checks later in the registry (DMARC reads
+// what SPF and DKIM found). Filled in finish(), per message.
+struct AuthFacts {
+  std::string spf_mailfrom;         // RFC 8601 result of "spf", "" = not evaluated
+  std::string spf_mailfrom_domain;  // the domain SPF evaluated
+  std::string spf_helo;             // RFC 8601 result of "spf-helo"
+  std::string spf_helo_domain;
+  struct Dkim {
+    std::string domain;             // d=, lower-case
+    std::string selector;           // s=
+    std::string result;             // RFC 8601 result of this signature
+  };
+  std::vector<Dkim> dkim;
+};
+
 struct Message {
   std::string queue_id;
   std::string mail_from;         // envelope sender without <>; "" = null sender
@@ -37,6 +52,7 @@ struct Message {
   std::vector<HeaderField> headers;  // as received (capped; see Session::kMaxHeaders)
   std::size_t header_bytes = 0;
   std::size_t body_bytes = 0;
+  AuthFacts auth;
 };
 
 class Session {

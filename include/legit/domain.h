@@ -1,0 +1,20 @@
+// domain.h — registrable (organizational) domains via libpsl.
+//
+// Uses the newest Public Suffix List on the system (Debian's publicsuffix
+// package, /usr/share/publicsuffix), falling back to libpsl's built-in copy.
+// Thread-safe after the first call. Returns "" for names that have no
+// registrable domain (a public suffix itself, a single label, invalid input).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace legit {
+
+// "mail.example.co.uk" → "example.co.uk"; lower-case, no trailing dot.
+std::string registrable_domain(std::string_view name);
+
+// True when both names have the same non-empty registrable domain.
+bool same_registrable_domain(std::string_view a, std::string_view b);
+
+}  // namespace legit

@@ -1,0 +1,31 @@
+// domain.cc — registrable domains through libpsl (domain.h).
+#include "legit/domain.h"
+
+#include <libpsl.h>
+
+#include "names.h"
+
+namespace legit {
+
+static const psl_ctx_t* psl() {
+  // psl_latest() picks the newest of the system list and the built-in one.
+  static const psl_ctx_t* ctx = [] {
+    const psl_ctx_t* latest = psl_latest(nullptr);
+    return latest ? latest : psl_builtin();
+  }();
+  return ctx;
+}
+
+std::string registrable_domain(std::string_view name) {
+  std::string n = normalize_name(name);
+  if (n.empty() || n.find('\0') != std::string::npos || !psl()) return "";
+  const char* r = psl_registrable_domain(psl(), n.c_str());
+  return r ? std::string(r) : "";
+}
+
+bool same_registrable_domain(std::string_view a, std::string_view b) {
+  std::string ra = registrable_domain(a);
+  return !ra.empty() && ra == registrable_domain(b);
+}
+
+}  // namespace legit
