@@ -1,0 +1,177 @@
+// options.cc — the one table of core options (core_options()): name, kind,
+// default, one line of help, and the value check of options whose form is
+// narrower than their kind (socket, dns-server, dns-timeout, authserv-id,
+// hostname, user, reject-reply, trusted-networks).
+//
+// Nothing here throws for bad input: each check returns "" for a good value
+// and otherwise the reason, phrased to follow the quoted value
+// ("is not a network"), which config.cc turns into
+// "option 'trusted-networks': '10.0.0.0/33' is not a network".
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "legit/config.h"
+#include "legit/ip.h"
+#include "names.h"
+
+namespace legit {
+namespace {
+
+// "1".."65535", digits only.
+bool is_port(std::string_view s) {
+  if (s.empty() || s.size() > 5) return false;
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size() && v >= 1 && v <= 65535;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// An address literal as inet_pton takes it (no SMTP "IPv6:" prefix).
+std::optional<IpAddress> plain_ip(std::string_view s) {
+  if (starts_with_ci(s, "ipv6:")) return std::nullopt;
+  return IpAddress::parse(s);
+}
+
+std::string check_socket(const std::string& v) {
+  const std::string form =
+      "is not a milter socket (inet:PORT@HOST, inet6:PORT@HOST, unix:/path or local:/path)";
+  std::string_view s = v;
+  for (std::string_view pre : {"unix:", "local:"}) {
+    if (s.substr(0, pre.size()) != pre) continue;
+    std::string_view path = s.substr(pre.size());
+    if (path.empty() || path[0] != '/') return form;
+    if (path.size() > 107) return "is too long for a unix socket path (at most 107 bytes)";
+    for (char c : path)
+      if (static_cast<unsigned char>(c) < 0x20) return form;
+    return "";
+  }
+  bool v6 = s.substr(0, 6) == "inet6:";
+  if (!v6 && s.substr(0, 5) != "inet:") return form;
+  s.remove_prefix(v6 ? 6 : 5);
+  auto at = s.find('@');
+  if (!is_port(s.substr(0, at))) return form;
+  if (at == std::string_view::npos) return "";  // PORT alone: every interface
+  std::string_view host = s.substr(at + 1);
+  if (auto ip = plain_ip(host)) {
+    if (ip->is_v4() == v6) return v6 ? "needs an IPv6 address after inet6:" : "needs an IPv4 address after inet: (use inet6: for IPv6)";
+    return "";
+  }
+  return is_hostname(host) ? "" : form;
+}
+
+std::string check_dns_server(const std::string& v) {
+  std::string_view s = v;
+  auto at = s.rfind('@');
+  if (at != std::string_view::npos && !is_port(s.substr(at + 1)))
+    return "is not a DNS server (IP or IP@port, port 1..65535)";
+  if (!plain_ip(s.substr(0, at))) return "is not a DNS server (IP or IP@port)";
+  return "";
+}
+
+std::string check_timeout(const std::string& v) {
+  double d = std::strtod(v.c_str(), nullptr);  // the number kind is checked first
+  return d > 0 && d <= 60 ? "" : "is out of range (more than 0, at most 60 seconds)";
+}
+
+// RFC 8601 authserv-id: a token (RFC 2045) when not quoted; we never quote it.
+std::string check_authserv_id(const std::string& v) {
+  if (v.size() > 255) return "is too long for an authserv-id (at most 255 bytes)";
+  for (char c : v) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || std::string_view("()<>@,;:\\\"/[]?=").find(c) != std::string_view::npos)
+      return "is not an authserv-id (RFC 8601 token: no spaces, ';', quotes or other specials)";
+  }
+  return "";
+}
+
+std::string check_hostname(const std::string& v) {
+  return v.empty() || is_hostname(v) ? "" : "is not a host name";
+}
+
+std::string check_user(const std::string& v) {
+  if (v.empty()) return "";
+  if (v.size() > 32 || v[0] == '-') return "is not a user name";
+  for (char c : v)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return "is not a user name";
+  return "";
+}
+
+// The engine replaces one "%s" with the score; libmilter drops a reply with
+// any other '%', and with CR/LF.
+std::string check_reply(const std::string& v) {
+  if (v.empty()) return "is empty";
+  if (v.size() > 400) return "is too long for an SMTP reply (at most 400 characters)";
+  int placeholders = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    auto u = static_cast<unsigned char>(v[i]);
+    if (u < 0x20 || u >= 0x7f) return "contains a character that is not printable ASCII";
+    if (v[i] != '%') continue;
+    if (i + 1 >= v.size() || v[i + 1] != 's') return "contains '%' not followed by 's' (only one '%s' is allowed)";
+    ++placeholders;
+  }
+  return placeholders <= 1 ? "" : "contains more than one '%s'";
+}
+
+std::string check_network(const std::string& v) {
+  return Network::parse(v) ? "" : "is not a network";
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& core_options() {
+  using K = OptKind;
+  static const std::vector<OptionSpec> table = {
+      {"socket", K::string, "inet:8895@127.0.0.1",
+       "Where to listen for the MTA: inet:PORT@HOST, inet6:PORT@HOST, unix:/path or local:/path "
+       "(Postfix: smtpd_milters = inet:127.0.0.1:8895).", {}, check_socket},
+      {"user", K::string, "",
+       "Drop privileges to this user after the socket is bound; empty = keep running as started.",
+       {}, check_user},
+      {"log", K::choice, "auto",
+       "Where log lines go: syslog (facility mail), stderr, or auto = syslog when /dev/log exists.",
+       {"auto", "syslog", "stderr"}},
+      {"hostname", K::string, "",
+       "This host's name, as used in headers and replies; empty = the system host name (gethostname).",
+       {}, check_hostname},
+      {"authserv-id", K::string, "",
+       "The authserv-id of our Authentication-Results headers (RFC 8601); empty = hostname. "
+       "Incoming A-R headers carrying it are removed as forged.", {}, check_authserv_id},
+      {"dns-server", K::list, "",
+       "DNS servers to forward every lookup to, each IP or IP@port; empty = those of /etc/resolv.conf.",
+       {}, check_dns_server},
+      {"dns-timeout", K::number, "5",
+       "Seconds to wait for one DNS answer (more than 0, at most 60); a lookup that takes longer "
+       "is a temperror, never evidence.", {}, check_timeout},
+      {"mode", K::choice, "enforce",
+       "enforce = quarantine and reject as scored; dry-run = add the headers and only log what "
+       "would have been done.", {"enforce", "dry-run"}},
+      {"quarantine-below", K::number, "-4",
+       "Put a message in the hold queue when its score is below this."},
+      {"reject-below", K::number, "-8",
+       "Reject a message (550 5.7.1) when its score is below this; must not be above "
+       "quarantine-below."},
+      {"reject-reply", K::string, "Message rejected: sender failed legitimacy checks (score %s)",
+       "Text of the 550 5.7.1 reply; one '%s' is replaced by the score; printable ASCII, no other '%'.",
+       {}, check_reply},
+      {"on-error", K::choice, "accept",
+       "When the milter itself fails, and when a reject would rest on a DNS temperror: accept "
+       "(the message goes on; a reject becomes a quarantine) or tempfail (4xx, the client retries).",
+       {"accept", "tempfail"}},
+      {"trusted-networks", K::list, "127.0.0.0/8 ::1/128",
+       "Clients in these networks (CIDR) are not scored: the message passes without checks.",
+       {}, check_network},
+      {"skip-authenticated", K::boolean, "yes",
+       "Do not score messages from SMTP AUTH (SASL) authenticated clients."},
+  };
+  return table;
+}
+
+}  // namespace legit
