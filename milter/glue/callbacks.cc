@@ -19,7 +19,7 @@
 #include <exception>
 #include <memory>
 #include <string>
-#include <vector>
+#include <type_traits>
 
 #include <libmilter/mfapi.h>
 
@@ -57,32 +57,24 @@ sfsistat on_error(const char* stage, const char* why) noexcept {
   return policy();
 }
 
-// Runs fn(Conn&) with the connection's state, exceptions stopped here.
+// Runs fn(Conn&) with the connection's state, exceptions stopped here; a
+// void fn means SMFIS_CONTINUE.
 template <typename F>
 sfsistat guarded(SMFICTX* ctx, const char* stage, F&& fn) noexcept {
   Conn* c = conn_of(ctx);
   if (!c || !c->dialogue) return on_error(stage, "no session for this connection");
   try {
-    return fn(*c);
+    if constexpr (std::is_void_v<decltype(fn(*c))>) {
+      fn(*c);
+      return SMFIS_CONTINUE;
+    } else {
+      return fn(*c);
+    }
   } catch (const std::exception& e) {
     return on_error(stage, e.what());
   } catch (...) {
     return on_error(stage, "unknown exception");
   }
-}
-
-// The Outcome may gain an error marker (engine.h promises one); honour it if so.
-template <typename O>
-bool engine_failed(const O& o) {
-  if constexpr (requires { o.error.empty(); }) return !o.error.empty();
-  else if constexpr (requires { static_cast<bool>(o.error); }) return static_cast<bool>(o.error);
-  else return false;
-}
-
-std::string strip_angles(const char* s) {
-  std::string_view v = s ? s : "";
-  if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
-  return std::string(v);
 }
 
 std::string sockaddr_text(const _SOCK_ADDR* sa) {
@@ -138,14 +130,12 @@ sfsistat set_reply(SMFICTX* ctx, const Outcome& o, bool temp) {
                                                                          : (temp ? "451" : "550");
   std::string xcode = o.reply_xcode.size() >= 5 && o.reply_xcode[0] == lead ? o.reply_xcode
                                                                           : (temp ? "4.7.1" : "5.7.1");
-  std::string text = reply_text(o.reply_text.empty() ? (temp ? "try again later" : "rejected")
-                                                     : o.reply_text);
+  std::string text = clean(o.reply_text.empty() ? (temp ? "try again later" : "rejected")
+                                                : o.reply_text, true);
   warn_if(smfi_setreply(ctx, code.data(), xcode.data(), text.data()) != MI_SUCCESS,
           "setreply " + code + " " + xcode);
   return temp ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
-
-// ---- the callbacks -------------------------------------------------------
 
 sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long /*f1*/, unsigned long,
                       unsigned long, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
@@ -155,7 +145,7 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long /*f1*/, unsi
   *pf1 = 0;  // every step, each answered (DATA too: see xxfi_data)
   *pf2 = *pf3 = 0;
   if ((f0 & want) != want)
-    log_msg(LogLevel::warning, "milter negotiate: MTA does not offer add/change headers and quarantine");
+    log_msg(LogLevel::warning, "milter negotiate: MTA lacks add/change header or quarantine");
   if (f0 & SMFIF_SETSYMLIST) {
     const std::pair<int, const char*> lists[] = {
         {SMFIM_CONNECT, "{client_addr} {client_name} {client_ptr} j _"},
@@ -195,57 +185,42 @@ sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
 }
 
 sfsistat cb_helo(SMFICTX* ctx, char* name) {
-  return guarded(ctx, "helo", [&](Conn& c) {
-    c.dialogue->helo(name ? name : "");
-    return SMFIS_CONTINUE;
-  });
+  return guarded(ctx, "helo", [&](Conn& c) { c.dialogue->helo(name ? name : ""); });
 }
 
 sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
   return guarded(ctx, "mail", [&](Conn& c) {
-    c.dialogue->mail_from(strip_angles(argv ? argv[0] : nullptr), macro(ctx, "{auth_authen}"));
-    return SMFIS_CONTINUE;
+    c.dialogue->mail_from(argv && argv[0] ? argv[0] : "", macro(ctx, "{auth_authen}"));
   });
 }
 
 sfsistat cb_envrcpt(SMFICTX* ctx, char** argv) {
-  return guarded(ctx, "rcpt", [&](Conn& c) {
-    c.dialogue->rcpt(strip_angles(argv ? argv[0] : nullptr));
-    return SMFIS_CONTINUE;
-  });
+  return guarded(ctx, "rcpt", [&](Conn& c) { c.dialogue->rcpt(argv && argv[0] ? argv[0] : ""); });
 }
 
 // Answered (not negotiated away): Postfix sends the DATA macros anyway and
 // stalls ~40 ms on a packet nobody answers.
 sfsistat cb_data(SMFICTX* ctx) {
-  return guarded(ctx, "data", [](Conn&) { return SMFIS_CONTINUE; });
+  return guarded(ctx, "data", [](Conn&) {});
 }
 
 sfsistat cb_header(SMFICTX* ctx, char* name, char* value) {
-  return guarded(ctx, "header", [&](Conn& c) {
-    c.dialogue->header(name ? name : "", value ? value : "");
-    return SMFIS_CONTINUE;
-  });
+  return guarded(ctx, "header",
+                 [&](Conn& c) { c.dialogue->header(name ? name : "", value ? value : ""); });
 }
 
 sfsistat cb_eoh(SMFICTX* ctx) {
-  return guarded(ctx, "eoh", [](Conn& c) {
-    c.dialogue->end_of_headers();
-    return SMFIS_CONTINUE;
-  });
+  return guarded(ctx, "eoh", [](Conn& c) { c.dialogue->end_of_headers(); });
 }
 
 sfsistat cb_body(SMFICTX* ctx, unsigned char* chunk, size_t len) {
-  return guarded(ctx, "body", [&](Conn& c) {
-    c.dialogue->body(std::string_view(reinterpret_cast<const char*>(chunk), chunk ? len : 0));
-    return SMFIS_CONTINUE;
-  });
+  std::string_view data(reinterpret_cast<const char*>(chunk), chunk ? len : 0);
+  return guarded(ctx, "body", [&](Conn& c) { c.dialogue->body(data); });
 }
 
 sfsistat cb_eom(SMFICTX* ctx) {
   return guarded(ctx, "eom", [&](Conn& c) {
     Outcome o = c.dialogue->end_of_message(macro(ctx, "i"));
-    if (engine_failed(o)) return on_error("eom", "engine reported an error");
     if (!o.log_line.empty()) log_msg(LogLevel::info, o.log_line);
     switch (o.action) {
       case Action::reject:
@@ -253,25 +228,20 @@ sfsistat cb_eom(SMFICTX* ctx) {
       case Action::tempfail:
         return set_reply(ctx, o, true);
       case Action::quarantine:
-        apply_headers(ctx, o);
-        {
-          std::string why = clean(o.quarantine_reason.empty() ? "legit-milter" : o.quarantine_reason, false);
-          warn_if(smfi_quarantine(ctx, why.data()) != MI_SUCCESS, "quarantine");
-        }
-        return SMFIS_ACCEPT;
       case Action::accept:
         break;
     }
     apply_headers(ctx, o);
+    if (o.action == Action::quarantine) {  // Postfix: hold queue; the reason is not stored
+      std::string why = clean(o.quarantine_reason.empty() ? "legit-milter" : o.quarantine_reason, false);
+      warn_if(smfi_quarantine(ctx, why.data()) != MI_SUCCESS, "quarantine");
+    }
     return SMFIS_ACCEPT;
   });
 }
 
 sfsistat cb_abort(SMFICTX* ctx) {
-  return guarded(ctx, "abort", [](Conn& c) {
-    c.dialogue->abort_message();
-    return SMFIS_CONTINUE;
-  });
+  return guarded(ctx, "abort", [](Conn& c) { c.dialogue->abort_message(); });
 }
 
 sfsistat cb_close(SMFICTX* ctx) {
@@ -281,15 +251,10 @@ sfsistat cb_close(SMFICTX* ctx) {
 }
 
 sfsistat cb_unknown(SMFICTX* ctx, const char* /*cmd*/) {
-  return guarded(ctx, "unknown", [](Conn& c) {
-    ++c.unknown_commands;
-    return SMFIS_CONTINUE;
-  });
+  return guarded(ctx, "unknown", [](Conn& c) { ++c.unknown_commands; });
 }
 
 }  // namespace
-
-std::string reply_text(std::string_view text) { return clean(text, true); }
 
 bool register_milter(const Engine& engine) {
   g_engine = &engine;

@@ -5,9 +5,6 @@
 // tempfail) when anything fails or the connection has no Dialogue.
 #pragma once
 
-#include <string>
-#include <string_view>
-
 #include "legit/engine.h"
 
 namespace legit::glue {
@@ -16,10 +13,5 @@ namespace legit::glue {
 // read-only by every milter thread and must outlive smfi_main(). Returns
 // false if libmilter refuses the registration.
 bool register_milter(const Engine& engine);
-
-// SMTP reply text made safe for smfi_setreply: CR, LF and other control
-// characters become spaces, '%' is doubled (libmilter treats the text as a
-// format string; a single '%' makes it drop the text), at most 400 bytes.
-std::string reply_text(std::string_view text);
 
 }  // namespace legit::glue

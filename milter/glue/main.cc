@@ -48,11 +48,7 @@
 #include "legit/version.h"
 
 #include "check_cli.h"
-#if __has_include("dig_cli.h")
 #include "dig_cli.h"
-#else
-int run_dig(int argc, char** argv);  // until milter/glue/dig_cli.h lands
-#endif
 
 namespace {
 
@@ -62,16 +58,6 @@ constexpr int kExitConfig = 2;
 int fail(int code, const std::string& msg) {
   std::cerr << "legit-milter: " << msg << "\n";
   return code;
-}
-
-// --dump-config is being added to ParseResult; compile with or without it.
-template <typename R>
-bool wants_dump(const R& r) {
-  if constexpr (requires { r.dump_config; }) {
-    return static_cast<bool>(r.dump_config);
-  } else {
-    return false;
-  }
 }
 
 struct SocketSpec {
@@ -170,7 +156,7 @@ int run_milter(int argc, char** argv) {
     std::cout << "legit-milter " << LEGIT_VERSION << "\n";
     return 0;
   }
-  if (wants_dump(parsed)) {
+  if (parsed.dump_config) {
     std::cout << legit::render_default_config();
     return 0;
   }
@@ -251,10 +237,9 @@ int run_milter(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace legit;  // run_check, run_dig
   try {
-    if (argc > 1 && std::string_view(argv[1]) == "check") return run_check(argc - 1, argv + 1);
-    if (argc > 1 && std::string_view(argv[1]) == "dig") return run_dig(argc - 1, argv + 1);
+    if (argc > 1 && std::string_view(argv[1]) == "check") return legit::run_check(argc - 1, argv + 1);
+    if (argc > 1 && std::string_view(argv[1]) == "dig") return legit::run_dig(argc - 1, argv + 1);
     return run_milter(argc, argv);
   } catch (const std::exception& e) {
     return fail(kExitRuntime, std::string("fatal: ") + e.what());

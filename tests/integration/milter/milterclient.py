@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+"""milterclient.py -- a minimal MTA side of the milter protocol (v6) for
+test_milter_protocol.sh, for what miltertest cannot show: the negotiated
+actions, protocol steps and macro lists; the index of every header change;
+the order of the end-of-message requests; the raw SMTP reply text; the
+latency of each end-of-message round trip.
+
+usage: milterclient.py negotiate|forged|timing|reject|quarantine PORT
+Prints "ok - NAME" or "FAIL - NAME: WHY" per assertion; exit 0 unless the
+client itself broke (protocol error, timeout): that prints a FAIL line too.
+"""
+import socket
+import statistics
+import struct
+import sys
+import time
+
+# Actions (SMFIF_*) and protocol steps (SMFIP_*) from libmilter/mfapi.h, mfdef.h.
+ADDHDRS, CHGHDRS, QUARANTINE, SETSYMLIST = 0x01, 0x10, 0x20, 0x100
+ALL_ACTIONS = 0x1FF
+ALL_STEPS = 0x1FFFFF          # every NO*/NR*/SKIP/RCPT_REJ/HDR_LEADSPC bit up to 0x100000
+NODATA = 0x200
+FINAL = b"aclrtyd"            # accept continue ... reject tempfail replycode discard
+STAGES = {0: "connect", 1: "helo", 2: "envfrom", 3: "envrcpt", 4: "data", 5: "eom", 6: "eoh"}
+
+
+def out(name, cond, why=""):
+    print(("ok - %s" % name) if cond else ("FAIL - %s: %s" % (name, why)), flush=True)
+
+
+def z(*parts):
+    return b"".join(p.encode() + b"\0" for p in parts)
+
+
+class Milter:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def packet(self, cmd, data=b""):
+        return struct.pack("!I", len(data) + 1) + cmd + data
+
+    def send(self, *packets):  # one write per step: no Nagle stall on our side
+        self.s.sendall(b"".join(packets))
+
+    def read(self):
+        while len(self.buf) < 4 or len(self.buf) < 4 + struct.unpack("!I", self.buf[:4])[0]:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError("milter closed the connection")
+            self.buf += chunk
+        n = struct.unpack("!I", self.buf[:4])[0]
+        pkt, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
+        return pkt[:1], pkt[1:]
+
+    def step(self, *packets):
+        """Sends one step; returns (final reply, [modification requests])."""
+        self.send(*packets)
+        mods = []
+        while True:
+            cmd, data = self.read()
+            if cmd == b"p":
+                continue
+            if cmd in [bytes([c]) for c in FINAL]:
+                return cmd, data, mods
+            mods.append((cmd, data))
+
+    def negotiate(self):
+        self.send(self.packet(b"O", struct.pack("!III", 6, ALL_ACTIONS, ALL_STEPS)))
+        cmd, data = self.read()
+        assert cmd == b"O", cmd
+        version, actions, steps = struct.unpack("!III", data[:12])
+        symlists, rest = {}, data[12:]
+        while len(rest) >= 4:
+            stage = struct.unpack("!I", rest[:4])[0]
+            names, _, rest = rest[4:].partition(b"\0")
+            symlists[STAGES.get(stage, stage)] = names.decode().split()
+        return version, actions, steps, symlists
+
+    def macros(self, stage, **m):
+        return self.packet(b"D", stage + z(*[x for kv in m.items() for x in kv]))
+
+    def connect(self, ip, name):
+        self.negotiate()
+        return self.step(self.macros(b"C", **{"{client_addr}": ip, "{client_name}": name}),
+                         self.packet(b"C", z(name) + b"4" + struct.pack("!H", 25) + z(ip)))
+
+    def envelope(self, qid, helo="mail.milter.test"):
+        self.step(self.packet(b"H", z(helo)))
+        self.step(self.macros(b"M", i=qid), self.packet(b"M", z("<sender@milter.test>")))
+        self.step(self.packet(b"R", z("<rcpt@example.net>")))
+        return self.step(self.macros(b"T", i=qid), self.packet(b"T"))
+
+    def content(self, qid, headers):
+        for name, value in headers:
+            self.step(self.packet(b"L", z(name, value)))
+        self.step(self.packet(b"N"))
+        self.step(self.packet(b"B", b"Hello.\r\n"))
+        return self.step(self.macros(b"E", i=qid), self.packet(b"E"))
+
+
+def parse_mod(cmd, data):
+    if cmd in (b"m", b"i"):
+        idx = struct.unpack("!I", data[:4])[0]
+        name, value = data[4:].split(b"\0")[:2]
+        return cmd.decode(), idx, name.decode(), value.decode()
+    if cmd == b"h":
+        name, value = data.split(b"\0")[:2]
+        return "h", None, name.decode(), value.decode()
+    return cmd.decode(), None, data.rstrip(b"\0").decode(), ""
+
+
+def t_negotiate(port):
+    m = Milter(port)
+    version, actions, steps, sym = m.negotiate()
+    out("negotiate: version 6", version == 6, version)
+    want = ADDHDRS | CHGHDRS | QUARANTINE | SETSYMLIST
+    out("negotiate: actions add/change headers, quarantine, setsymlist",
+        actions == want, hex(actions))
+    out("negotiate: DATA step kept (no SMFIP_NODATA)", not steps & NODATA, hex(steps))
+    out("negotiate: no step skipped, every step answered", steps == 0, hex(steps))
+    need = {"connect": ["{client_addr}", "{client_name}", "{client_ptr}"],
+            "envfrom": ["i", "{auth_authen}"], "envrcpt": ["{rcpt_addr}"],
+            "data": ["i"], "eom": ["i"]}
+    for stage, names in need.items():
+        missing = [n for n in names if n not in sym.get(stage, [])]
+        out("negotiate: %s macros requested" % stage, not missing, "missing %s in %s" % (missing, sym))
+    m2 = Milter(port)
+    m2.connect("203.0.113.10", "mail.milter.test")
+    cmd, _, _ = m2.envelope("QDATA1")
+    out("DATA step answered with continue", cmd == b"c", cmd)
+
+
+def t_forged(port):
+    m = Milter(port)
+    m.connect("203.0.113.10", "mail.milter.test")
+    m.envelope("QIDX1")
+    headers = [("From", "sender@milter.test"),
+               ("Authentication-Results", "other.example; spf=pass smtp.mailfrom=milter.test"),
+               ("X-Legit-Score", "99 (accept) forged"),
+               ("Authentication-Results", "mx.test.example; iprev=pass"),
+               ("Authentication-Results", "MX.TEST.EXAMPLE; dkim=pass"),
+               ("Authentication-Results", "other.example; dkim=pass")]
+    cmd, _, mods = m.content("QIDX1", headers)
+    mods = [parse_mod(c, d) for c, d in mods]
+    out("forged: accepted", cmd in (b"a", b"c"), cmd)
+    deletes = [(n.lower(), i) for c, i, n, v in mods if c == "m" and v == ""]
+    out("forged: deletes exactly A-R #3, #2 (highest first) and X-Legit-Score #1",
+        sorted(deletes) == [("authentication-results", 2), ("authentication-results", 3),
+                            ("x-legit-score", 1)]
+        and deletes.index(("authentication-results", 3)) < deletes.index(("authentication-results", 2)),
+        deletes)
+    out("forged: other.example A-R headers (#1, #4) left alone",
+        not [1 for c, i, n, v in mods if c == "m" and n.lower() == "authentication-results" and i in (1, 4)],
+        mods)
+    out("forged: no header changed to a value", not [1 for c, i, n, v in mods if c == "m" and v], mods)
+    kinds = [c for c, *_ in mods]
+    out("forged: deletes come before adds",
+        "m" in kinds and kinds.index("m") < min(kinds.index(k) for k in "hi" if k in kinds), kinds)
+    ins = [(i, n, v) for c, i, n, v in mods if c == "i"]
+    out("forged: A-R inserted at the top (index 0)",
+        len(ins) == 1 and ins[0][0] == 0 and ins[0][1] == "Authentication-Results"
+        and ins[0][2].startswith("mx.test.example;"), ins)
+    adds = [(n, v) for c, i, n, v in mods if c == "h"]
+    out("forged: X-Legit-Score appended once", [n for n, v in adds] == ["X-Legit-Score"], adds)
+
+
+def t_timing(port, n=100):
+    m = Milter(port)
+    m.connect("203.0.113.10", "mail.milter.test")
+    times = []
+    for k in range(n):
+        qid = "QTIME%03d" % k
+        m.envelope(qid)
+        for name, value in [("From", "sender@milter.test"), ("Subject", "t %d" % k),
+                            ("X-Legit-Score", "1 forged")]:
+            m.step(m.packet(b"L", z(name, value)))
+        m.step(m.packet(b"N"))
+        m.step(m.packet(b"B", b"Hello.\r\n"))
+        t0 = time.perf_counter()
+        cmd, _, mods = m.step(m.macros(b"E", i=qid), m.packet(b"E"))
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    p50, p95, worst = statistics.median(times), times[int(n * 0.95) - 1], times[-1]
+    print("timing: %d messages, end-of-message round trip (delete + insert + add + accept): "
+          "median %.2f ms, p95 %.2f ms, max %.2f ms" % (n, p50, p95, worst), flush=True)
+    out("timing: no Nagle/delayed-ACK stall (p95 %.1f ms < 20 ms)" % p95, p95 < 20, "%.1f ms" % p95)
+
+
+def t_reject(port):
+    m = Milter(port)
+    m.connect("203.0.113.12", "unknown")  # no PTR: iprev=fail
+    m.envelope("QREJ1")
+    cmd, data, mods = m.content("QREJ1", [("From", "sender@milter.test")])
+    text = data.rstrip(b"\0").decode()
+    out("reject: SMTP reply code", cmd == b"y", cmd)
+    out("reject: 550 5.7.1 with the score", text.startswith("550 5.7.1 ") and "score" in text, text)
+    out("reject: configured reject-reply text, score filled in",
+        "Rejected for the test (score " in text and "%" not in text and "\r" not in text, text)
+    out("reject: no header edits on a rejected message", not mods, mods)
+    m2 = Milter(port)
+    m2.connect("203.0.113.13", "unknown")
+    m2.envelope("QREJ2")
+    cmd, data, mods = m2.content("QREJ2", [("From", "sender@milter.test")])
+    text = data.rstrip(b"\0").decode()
+    out("tempfail: a reject resting on temperror becomes 451 4.7.1 (on-error=tempfail)",
+        cmd == b"y" and text.startswith("451 4.7.1 "), (cmd, text))
+
+
+def t_quarantine(port):
+    m = Milter(port)
+    m.connect("203.0.113.10", "mail.milter.test")
+    m.envelope("QQUAR1")
+    cmd, data, mods = m.content("QQUAR1", [("From", "sender@milter.test")])
+    mods = [parse_mod(c, d) for c, d in mods]
+    out("quarantine: accepted", cmd in (b"a", b"c"), cmd)
+    q = [n for c, i, n, v in mods if c == "q"]
+    out("quarantine: smfi_quarantine requested with a reason", len(q) == 1 and q[0], mods)
+    out("quarantine: headers still added", any(c == "h" and n == "X-Legit-Score" for c, i, n, v in mods), mods)
+
+
+if __name__ == "__main__":
+    test, port = sys.argv[1], int(sys.argv[2])
+    try:
+        {"negotiate": t_negotiate, "forged": t_forged, "timing": t_timing,
+         "reject": t_reject, "quarantine": t_quarantine}[test](port)
+    except Exception as e:  # the client broke: one FAIL line says why
+        out("%s: client" % test, False, "%s: %s" % (type(e).__name__, e))
