@@ -1,0 +1,150 @@
+# harness.sh — a private Postfix on loopback for the end-to-end tests
+# (sourced after ../lib.sh, whose $WORK, $PY, $PIDS, free_port, skip it uses).
+#
+#   pf_require              exit 77 unless root with postfix, smtp-sink, swaks
+#   pf_init                 $PF=$WORK/pf with etc/ spool/ sink/, smtp-sink port
+#   milter_start NAME ARG.. the real legit-milter ($BIN) on a free port, its
+#                           stderr = log in $PF/milter-NAME.log; sets MPORT_NAME
+#   milter_stop NAME        SIGTERM by recorded PID, waits for the exit
+#   pf_listener NAME OPT..  one more "127.0.0.1:PORT inet ... smtpd" in
+#                           master.cf with "-o OPT" lines; sets PORT_NAME
+#   pf_start / pf_stop      smtp-sink + `postfix -c $PF/etc start`; stop by PID
+#   pf_swaks NAME ARG..     swaks against listener NAME; output in $SW_OUT,
+#                           exit code in $SW_RC, queue id in $SW_QID
+#   xclient IP NAME [LOGIN] swaks XCLIENT arguments (NAME and REVERSE_NAME
+#                           always: ADDR alone keeps the real client's name)
+#   sink_file QID           path of the sink copy of QID (waits up to 15 s)
+#   headers_json FILE       [[name, unfolded value], ...] of a message file
+#   queue_name QID          hold/deferred/active/incoming/maildrop or ""
+#   milter_line NAME QID    the milter log line(s) of queue id QID
+# Every process is stopped by recorded PID (pf_stop, then lib.sh's cleanup).
+HARNESS_DIR=$SRC/tests/integration/postfix
+
+pf_require() {
+  [ "$(id -u)" = 0 ] || skip "needs root (a private Postfix instance is started with postfix -c DIR)"
+  local b
+  for b in postfix postconf postqueue postcat smtp-sink swaks; do
+    command -v "$b" >/dev/null || skip "needs $b (Debian packages postfix, swaks: scripts/deps.sh test)"
+  done
+  [ -x "$BIN" ] || skip "no legit-milter binary at $BIN"
+}
+
+pf_init() {
+  PF=$WORK/pf
+  mkdir -p "$PF/etc" "$PF/spool" "$PF/sink"
+  chmod 755 "$PF" "$PF/spool"
+  chown nobody:nogroup "$PF/sink"  # smtp-sink -u nobody writes there
+  SINK_PORT=$(free_port)
+  cp "$HARNESS_DIR/master.cf.in" "$PF/etc/master.cf"
+}
+
+wait_port() {  # wait_port PORT [tries]: until something accepts on 127.0.0.1:PORT
+  $PY - "$1" "${2:-100}" <<'EOF'
+import socket, sys, time
+for _ in range(int(sys.argv[2])):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+EOF
+}
+
+milter_start() {
+  local name=$1 port pid; shift
+  port=$(free_port)
+  "$BIN" --socket "inet:$port@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
+    --dns-timeout 2 --authserv-id mx.e2e.test "$@" 2>"$PF/milter-$name.log" &
+  pid=$!
+  PIDS+=("$pid")
+  if ! wait_port "$port"; then
+    echo "legit-milter ($name) did not start:"; cat "$PF/milter-$name.log"; exit 1
+  fi
+  eval "MPORT_$name=$port MPID_$name=$pid"
+}
+
+milter_stop() {
+  local pid
+  eval "pid=\$MPID_$1"
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null  # libmilter needs up to ~5 s (its select timeout)
+}
+
+pf_listener() {
+  local name=$1 port; shift
+  port=$(free_port)
+  printf '127.0.0.1:%s inet n - n - - smtpd\n' "$port" >>"$PF/etc/master.cf"
+  local opt
+  for opt in "$@"; do printf '  -o %s\n' "$opt" >>"$PF/etc/master.cf"; done
+  eval "PORT_$name=$port"
+  PF_PORTS+=("$port")
+}
+
+pf_start() {
+  sed -e "s#@PF@#$PF#g" -e "s/@SINK_PORT@/$SINK_PORT/g" -e "s/@MILTER@/${1:-9}/g" \
+    "$HARNESS_DIR/main.cf.in" >"$PF/etc/main.cf"
+  smtp-sink -u nobody -h sink.e2e.test -d "$PF/sink/%Y%m%d%H%M%S." "127.0.0.1:$SINK_PORT" 1024 \
+    >"$PF/smtp-sink.out" 2>&1 &
+  PIDS+=($!)
+  postfix -c "$PF/etc" check >"$PF/postfix-start.out" 2>&1 &&
+    postfix -c "$PF/etc" start >>"$PF/postfix-start.out" 2>&1 ||
+    { echo "postfix did not start:"; cat "$PF/postfix-start.out" "$PF/maillog" 2>/dev/null; exit 1; }
+  local _p
+  for _p in $(seq 1 50); do [ -s "$PF/spool/pid/master.pid" ] && break; sleep 0.1; done
+  PF_MASTER=$(tr -d ' \n' <"$PF/spool/pid/master.pid")
+  for _p in "$SINK_PORT" "${PF_PORTS[@]}"; do
+    wait_port "$_p" || { echo "nothing listens on $_p"; cat "$PF/maillog"; exit 1; }
+  done
+}
+
+pf_stop() {
+  [ -n "${PF_MASTER:-}" ] || return 0
+  postfix -c "$PF/etc" stop >/dev/null 2>&1 || kill -TERM "$PF_MASTER" 2>/dev/null
+  local _
+  for _ in $(seq 1 100); do [ -d "/proc/$PF_MASTER" ] || break; sleep 0.1; done
+  [ -d "/proc/$PF_MASTER" ] && kill -KILL "$PF_MASTER" 2>/dev/null
+  PF_MASTER=
+}
+
+xclient() {
+  printf '%s\n' --xclient-addr "$1" --xclient-name "$2" --xclient-reverse-name "$2"
+  [ -n "${3:-}" ] && printf '%s\n' --xclient-login "$3"
+  return 0
+}
+
+pf_swaks() {
+  local name=$1 port; shift
+  eval "port=\$PORT_$name"
+  SW_OUT=$(swaks --server "127.0.0.1:$port" --timeout 30 "$@" 2>&1)
+  SW_RC=$?
+  SW_QID=$(sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$SW_OUT" | tail -1)
+}
+
+sink_file() {
+  local f _
+  [ -n "$1" ] || return 1
+  for _ in $(seq 1 150); do
+    f=$(grep -lE "id $1(;|\$)" "$PF"/sink/* 2>/dev/null | head -1)
+    [ -n "$f" ] && { echo "$f"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+headers_json() {
+  $PY - "$1" <<'EOF'
+import email, email.policy, json, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.compat32)
+print(json.dumps([[k, " ".join(str(v).split())] for k, v in m.items()]))
+EOF
+}
+
+queue_name() {
+  postqueue -c "$PF/etc" -j 2>/dev/null | $PY -c 'import json, sys
+for l in sys.stdin:
+    j = json.loads(l)
+    if j["queue_id"] == sys.argv[1]: print(j["queue_name"])' "$1"
+}
+
+milter_line() { grep -F " $2: " "$PF/milter-$1.log"; }
