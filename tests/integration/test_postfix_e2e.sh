@@ -21,6 +21,8 @@
 #   7 milter stopped: milter_default_action tempfail (451 4.7.1) / accept
 #   8 three messages on one connection: each scored, own queue id in the log
 #   9 macros with Postfix's default milter_*_macros (a protocol spy)
+#  10 contrib/systemd's layout: unix socket in the queue directory, setgid
+#     directory of group postfix, milter unprivileged with umask 0007
 # usage: test_postfix_e2e.sh PATH/TO/legit-milter  (root + Postfix, else 77)
 # LEGIT_E2E_LOGDIR=DIR keeps the milter logs and the maillog there.
 BIN=${1:?usage: $0 legit-milter}
@@ -33,20 +35,7 @@ start_dns "$SRC/tests/dns/e2e.test.zone" "$SRC/tests/dns/e2e-reverse.zone" "$SRC
 pf_init
 
 # ---------------------------------------------------------------- set-up
-{
-  echo "quarantine-below = -4"
-  echo "reject-below = -8"
-  "$BIN" --dump-config | awk '
-    /^\[points\]/ { on = 1; print; next }
-    on && /^#[a-z0-9-]+\.[a-z0-9-]+ = / {
-      split(substr($0, 2), kv, " = "); v = 0
-      if (kv[1] == "iprev.pass") v = 1
-      if (kv[1] == "iprev.permerror") v = -5
-      if (kv[1] == "iprev.fail") v = -20
-      print kv[1] " = " v
-    }'
-} >"$WORK/e2e.conf"
-"$BIN" -t -c "$WORK/e2e.conf" >/dev/null 2>&1 || { echo "bad test config:"; cat "$WORK/e2e.conf"; exit 1; }
+points_conf "$WORK/e2e.conf"
 
 milter_start enf -c "$WORK/e2e.conf" --trusted-networks "127.0.0.0/8 ::1/128 198.18.0.64/26"
 milter_start dry -c "$WORK/e2e.conf" --mode dry-run
@@ -64,6 +53,7 @@ pf_listener reinjt "$M_ENF" content_filter=        # the same, milter kept (trus
 pf_listener amavis "$M_ENF" "content_filter=smtp:[127.0.0.1]:$PORT_reinj"
 pf_listener amavist "$M_ENF" "content_filter=smtp:[127.0.0.1]:$PORT_reinjt"
 pf_listener spy "smtpd_milters=inet:127.0.0.1:$SPY_PORT"
+pf_listener unix smtpd_milters=unix:legit-milter/legit-milter.sock  # relative to queue_directory
 pf_start "$MPORT_enf"
 echo "# set-up: $(($(date +%s) - T0)) s"
 
@@ -175,6 +165,7 @@ s5_not_scored
 s6_reinjection
 s8_one_connection
 s9_macros
+s10_unix_socket
 s7_milter_stopped   # last: stops the dry-run milter
 
 echo "# runtime: $(($(date +%s) - T0)) s"

@@ -17,6 +17,9 @@
 #   headers_json FILE       [[name, unfolded value], ...] of a message file
 #   queue_name QID          hold/deferred/active/incoming/maildrop or ""
 #   milter_line NAME QID    the milter log line(s) of queue id QID
+#   points_conf FILE        writes the test config: every points row of
+#                           --dump-config 0 except iprev (pass +1, permerror
+#                           -5 = quarantine, fail -20 = reject)
 # Every process is stopped by recorded PID (pf_stop, then lib.sh's cleanup).
 HARNESS_DIR=$SRC/tests/integration/postfix
 
@@ -148,3 +151,20 @@ for l in sys.stdin:
 }
 
 milter_line() { grep -F " $2: " "$PF/milter-$1.log"; }
+
+points_conf() {
+  {
+    echo "quarantine-below = -4"
+    echo "reject-below = -8"
+    "$BIN" --dump-config | awk '
+      /^\[points\]/ { on = 1; print; next }
+      on && /^#[a-z0-9-]+\.[a-z0-9-]+ = / {
+        split(substr($0, 2), kv, " = "); v = 0
+        if (kv[1] == "iprev.pass") v = 1
+        if (kv[1] == "iprev.permerror") v = -5
+        if (kv[1] == "iprev.fail") v = -20
+        print kv[1] " = " v
+      }'
+  } >"$1"
+  "$BIN" -t -c "$1" >/dev/null 2>&1 || { echo "bad test config $1:"; cat "$1"; exit 1; }
+}

@@ -127,3 +127,26 @@ s9_macros() {
   expect_match "9: the milter used them" "$(milter_line enf "$qid")" \
     "$qid: client=mail.e2e.test\[198.18.0.10\] .*authenticated=alice, not scored"
 }
+
+# 10: the layout of contrib/systemd: a unix socket inside the queue
+# directory, in a setgid directory owned by the milter's user and group
+# postfix, the milter as an unprivileged user with umask 0007, Postfix
+# pointing at it with a path relative to queue_directory.
+s10_unix_socket() {
+  local dir=$PF/spool/legit-milter sock pid f
+  sock=$dir/legit-milter.sock
+  mkdir -p "$dir" && chown nobody:postfix "$dir" && chmod 2750 "$dir"
+  setpriv --reuid nobody --regid nogroup --clear-groups -- sh -c 'umask 0007; exec "$@"' sh \
+    "$BIN" --socket "unix:$sock" --log stderr --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 \
+    --authserv-id mx.e2e.test -c "$WORK/e2e.conf" 2>"$PF/milter-unix.log" &
+  pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  expect_eq "10: socket group postfix, mode 770, owned by the milter user" \
+    "$(stat -c '%G %a %U' "$sock" 2>&1)" "postfix 770 nobody"
+  plain_msg "$WORK/unix.eml" "e2e unix socket"
+  pf_swaks unix $(xclient 198.18.0.10 mail.e2e.test) "${GOOD[@]}" --data "@$WORK/unix.eml"
+  f=$(sink_file "$SW_QID") || { fail "10: delivered via the unix socket" "$(tail -2 <<<"$SW_OUT")"; return; }
+  expect_match "10: scored via unix:legit-milter/legit-milter.sock" "$(value "$f" X-Legit-Score)" '^1 \(accept\)'
+  expect_match "10: milter ran unprivileged" "$(ps -o user= -p "$pid")" '^nobody$'
+}
