@@ -214,7 +214,8 @@ std::vector<OptionSpec> all_options() {
     for (const auto& o : check.options) all.push_back(o);
   for (const auto& check : check_registry())
     for (const auto& row : check.points)
-      all.push_back({detail::points_name(check.name, row.result), OptKind::number, detail::format_number(row.points), row.why});
+      all.push_back({detail::points_name(check.name, row.result), OptKind::number,
+                     detail::format_number(row.points), row.why});
   return all;
 }
 

@@ -28,17 +28,22 @@ std::vector<std::string> split_words(std::string_view text) {
   return words;
 }
 
-// Words of `text` on lines of at most `width` columns, each line prefixed.
-std::string wrap(std::string_view text, const std::string& prefix, size_t width = 78) {
+// Words of `text` on lines of at most `width` columns: the first prefixed
+// with `first`, the others with `rest` (default: the same).
+std::string wrap(std::string_view text, const std::string& first, std::string rest = "",
+                 size_t width = 78) {
+  if (rest.empty()) rest = first;
   std::string out, line;
+  const std::string* prefix = &first;
   for (const auto& word : split_words(text)) {
-    if (!line.empty() && prefix.size() + line.size() + 1 + word.size() > width) {
-      out += prefix + line + "\n";
+    if (!line.empty() && prefix->size() + line.size() + 1 + word.size() > width) {
+      out += *prefix + line + "\n";
       line.clear();
+      prefix = &rest;
     }
     line += (line.empty() ? "" : " ") + word;
   }
-  if (!line.empty()) out += prefix + line + "\n";
+  if (!line.empty()) out += *prefix + line + "\n";
   return out;
 }
 
@@ -81,7 +86,7 @@ void file_option(std::ostream& out, const OptionSpec& s, const std::string& key)
     for (const auto& x : s.choices) c += (c.empty() ? "" : " | ") + x;
     out << "# values: " << c << "\n";
   }
-  out << "# default: " << shown_default(s.def) << "\n";
+  out << wrap(shown_default(s.def), "# default: ", "#   ");
   out << "#" << key << " =" << (s.def.empty() ? "" : " " + s.def) << "\n";
 }
 

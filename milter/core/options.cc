@@ -60,7 +60,8 @@ std::string check_socket(const std::string& v) {
   if (at == std::string_view::npos) return "";  // PORT alone: every interface
   std::string_view host = s.substr(at + 1);
   if (auto ip = plain_ip(host)) {
-    if (ip->is_v4() == v6) return v6 ? "needs an IPv6 address after inet6:" : "needs an IPv4 address after inet: (use inet6: for IPv6)";
+    if (v6 && ip->is_v4()) return "needs an IPv6 address after inet6:";
+    if (!v6 && !ip->is_v4()) return "needs an IPv4 address after inet: (use inet6: for IPv6)";
     return "";
   }
   return is_hostname(host) ? "" : form;
@@ -114,7 +115,8 @@ std::string check_reply(const std::string& v) {
     auto u = static_cast<unsigned char>(v[i]);
     if (u < 0x20 || u >= 0x7f) return "contains a character that is not printable ASCII";
     if (v[i] != '%') continue;
-    if (i + 1 >= v.size() || v[i + 1] != 's') return "contains '%' not followed by 's' (only one '%s' is allowed)";
+    if (i + 1 >= v.size() || v[i + 1] != 's')
+      return "contains '%' not followed by 's' (only one '%s' is allowed)";
     ++placeholders;
   }
   return placeholders <= 1 ? "" : "contains more than one '%s'";

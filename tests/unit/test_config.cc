@@ -1,76 +1,22 @@
 // test_config.cc — unit tests of the option table and its parser
 // (milter/core/options.cc, config*.cc): defaults, every kind, every error
 // naming its option (and file line), command line over file, list
-// replacement, points rows and [points], config_from, extras, --help and
-// render_default_config(). Table-driven: one SUBCASE per row.
+// replacement, points rows and [points], config_from, accessors, extras.
+// Table-driven: one SUBCASE per row. --help and the generated config file:
+// test_config_render.cc.
 #include <doctest/doctest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "config_test_util.h"
 #include "legit/check.h"
 #include "legit/config.h"
 
 namespace legit {
-namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/legit-config-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string p = path + "/" + name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-};
-
-ParseResult parse(std::vector<std::string> args, const ExtraOptions* extra = nullptr) {
-  args.insert(args.begin(), "legit-milter");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  return extra ? parse_config(static_cast<int>(argv.size()), argv.data(), *extra)
-               : parse_config(static_cast<int>(argv.size()), argv.data());
-}
-
-Config parse_ok(const std::vector<std::string>& args) {
-  ParseResult r = parse(args);
-  INFO("error: " << r.error);
-  REQUIRE(r.error.empty());
-  REQUIRE(r.config);
-  return *r.config;
-}
-
-std::string parse_err(const std::vector<std::string>& args) {
-  ParseResult r = parse(args);
-  CHECK_FALSE(r.config);
-  CHECK_FALSE(r.error.empty());
-  return r.error;
-}
-
-bool same(const Config& a, const Config& b) {
-  return a.values == b.values && a.lists == b.lists && a.numbers == b.numbers &&
-         a.point_table == b.point_table;
-}
-
-std::vector<std::string> words(const std::string& s) {
-  std::istringstream in(s);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
-}  // namespace
+using namespace test;
 
 TEST_CASE("config: option names are unique and every default is valid") {
   std::map<std::string, int> seen;
@@ -376,55 +322,6 @@ TEST_CASE("config: extra command-line options of a subcommand") {
     CHECK(r.help_text.rfind("Usage: legit-milter check", 0) == 0);
     CHECK(r.help_text.find("check options:") < r.help_text.find("--socket"));
     CHECK(r.help_text.find("--client-ip") != std::string::npos);
-  }
-}
-
-TEST_CASE("config: --help, --version, -t, --dump-config") {
-  ParseResult h = parse({"-h"});
-  CHECK(h.show_help);
-  CHECK_FALSE(h.config);
-  for (const auto& s : all_options()) CHECK_MESSAGE(h.help_text.find("--" + s.name) != std::string::npos, s.name);
-  for (const auto& c : check_registry()) CHECK(h.help_text.find(c.summary) != std::string::npos);
-  CHECK(parse({"--version"}).show_version);
-  CHECK(parse({"-V"}).show_version);
-  CHECK(parse({"--dump-config"}).dump_config);
-  ParseResult t = parse({"-t"});
-  CHECK(t.check_only);
-  CHECK(t.config);
-}
-
-TEST_CASE("config: render_default_config lists every option once, commented out") {
-  std::string text = render_default_config();
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  size_t points_at = 0;
-  for (size_t i = 0; i < lines.size(); ++i)
-    if (lines[i] == "[points]") points_at = i;
-  REQUIRE(points_at > 0);
-  for (const auto& s : all_options()) {
-    CAPTURE(s.name);
-    bool is_points = s.name.rfind("points.", 0) == 0;
-    std::string key = "#" + (is_points ? s.name.substr(7) : s.name) + " =";
-    int n = 0;
-    for (size_t i = 0; i < lines.size(); ++i)
-      if (lines[i].rfind(key, 0) == 0 && (lines[i].size() == key.size() || lines[i][key.size()] == ' ')) {
-        ++n;
-        CHECK((i > points_at) == is_points);
-      }
-    CHECK(n == 1);
-  }
-  TempDir dir;
-  SUBCASE("as shipped it changes nothing") {
-    CHECK(same(parse_ok({"-c", dir.write("d.conf", text)}), parse_ok({})));
-  }
-  SUBCASE("every line uncommented gives the defaults too") {
-    std::string live;
-    for (const auto& l : lines) {
-      bool setting = l.size() > 1 && l[0] == '#' && l[1] != ' ' && l.find(" =") != std::string::npos;
-      live += (setting ? l.substr(1) : l) + "\n";
-    }
-    CHECK(same(parse_ok({"-c", dir.write("live.conf", live)}), parse_ok({})));
   }
 }
 
