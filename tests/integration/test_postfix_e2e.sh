@@ -167,6 +167,7 @@ s8_one_connection
 s9_macros
 s10_unix_socket
 s7_milter_stopped   # last: stops the dry-run milter
+expect_eq "no sanitizer report in the milter logs" "$(sanitizer_errors)" ""
 
 echo "# runtime: $(($(date +%s) - T0)) s"
 if [ -n "${LEGIT_E2E_LOGDIR:-}" ]; then

@@ -17,6 +17,9 @@
 #   headers_json FILE       [[name, unfolded value], ...] of a message file
 #   queue_name QID          hold/deferred/active/incoming/maildrop or ""
 #   milter_line NAME QID    the milter log line(s) of queue id QID
+#   noleak CMD..            CMD with LeakSanitizer off (sanitizer builds): main.cc
+#                           keeps its Config alive on purpose, so `-t` "leaks"
+#   sanitizer_errors        ASan/UBSan reports in the milter logs (prints them)
 #   points_conf FILE        writes the test config: every points row of
 #                           --dump-config 0 except iprev (pass +1, permerror
 #                           -5 = quarantine, fail -20 = reject)
@@ -166,5 +169,9 @@ points_conf() {
         print kv[1] " = " v
       }'
   } >"$1"
-  "$BIN" -t -c "$1" >/dev/null 2>&1 || { echo "bad test config $1:"; cat "$1"; exit 1; }
+  noleak "$BIN" -t -c "$1" >/dev/null 2>&1 || { echo "bad test config $1:"; cat "$1"; exit 1; }
 }
+
+noleak() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"; }
+
+sanitizer_errors() { grep -h -A3 -E 'ERROR: AddressSanitizer|runtime error:' "$PF"/milter-*.log 2>/dev/null | head -20; }
