@@ -1,0 +1,110 @@
+// spf.cc — SPF for the MAIL FROM identity (RFC 7208 §2.4), check `spf`.
+//
+// The evaluation starts at MAIL FROM on a worker (spf_eval.h) and is
+// collected at end-of-data. Results: pass, fail, softfail, neutral, none,
+// temperror, permerror (RFC 8601 words), with libspf2's comment in the
+// detail; A-R "spf=<result> smtp.mailfrom=<domain>". Published for DMARC in
+// Message::auth.spf_mailfrom(_domain).
+//
+// Null sender <>: RFC 7208 §2.4 defines the MAIL FROM identity as
+// postmaster@<HELO>, so its check_host() is exactly the HELO check (same
+// <domain>, same <sender>). Evaluating it twice would double the lookups and
+// the points, so `spf` reports `none` ("null sender: see spf-helo", 0 points,
+// no A-R entry) and spf-helo publishes its result as the MAIL FROM result
+// too. A sender domain that is not a valid multi-label domain is `none`
+// (RFC 7208 §4.3) without any lookup. No finding without a client IP.
+#include <chrono>
+
+#include "legit/check.h"
+#include "legit/headers.h"
+#include "../core/names.h"
+#include "spf_eval.h"
+
+namespace legit {
+namespace {
+
+bool has_control(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+class Spf : public Check {
+ public:
+  explicit Spf(const Config& cfg)
+      : budget_(static_cast<long>(cfg.num("spf-timeout") * 1000)) {}
+
+  void on_mail(Session& s) override {
+    job_ = spf::SpfJob{};
+    problem_.clear();
+    const std::string& from = s.msg.mail_from;
+    auto at = from.rfind('@');
+    domain_ = normalize_name(at == std::string::npos ? from : from.substr(at + 1));
+    if (from.empty() || !s.conn.ip) return;
+    if (has_control(from)) problem_ = "MAIL FROM contains control characters";
+    else if (!spf::valid_spf_domain(domain_)) problem_ = "MAIL FROM domain is not a valid domain name";
+    if (!problem_.empty()) return;
+    spf::SpfQuery q{s.conn.ip->to_string(), s.conn.helo, from, domain_, s.config.hostname};
+    job_ = spf::SpfJob::start(s.resolver, std::move(q), budget_);
+  }
+
+  std::vector<Finding> finish(Session& s) override {
+    if (!s.conn.ip) return {};
+    if (s.msg.mail_from.empty())
+      return {{"spf", "none",
+               "null sender: the MAIL FROM identity is postmaster@" + quote_untrusted(s.conn.helo, 100) +
+                   " (RFC 7208 §2.4), scored by spf-helo",
+               {}}};
+    spf::SpfOutcome o = problem_.empty()
+                            ? job_.wait()
+                            : spf::SpfOutcome{"none", problem_ + " (RFC 7208 §4.3)"};
+    s.msg.auth.spf_mailfrom = o.result;
+    s.msg.auth.spf_mailfrom_domain = problem_.empty() ? domain_ : "";
+    if (!problem_.empty())
+      return {{"spf", "none", "MAIL FROM " + quote_untrusted(s.msg.mail_from, 100) + ": " + o.detail, {}}};
+    return {spf::make_finding("spf", "smtp.mailfrom", domain_, o)};
+  }
+
+ private:
+  std::chrono::milliseconds budget_;
+  spf::SpfJob job_;
+  std::string domain_;
+  std::string problem_;
+};
+
+std::string check_budget(const std::string& v) {
+  double d = std::strtod(v.c_str(), nullptr);
+  return d >= 1 && d <= 120 ? "" : "is out of range (1 to 120 seconds)";
+}
+
+}  // namespace
+
+CheckInfo spf_check_info() {
+  return {
+      "spf",
+      "SPF (RFC 7208) of the MAIL FROM domain, evaluated with libspf2 from MAIL FROM on",
+      {
+          {"pass", 2.0, "the domain authorises this IP; strong when aligned with From (see dmarc) "
+                        "(rspamd R_SPF_ALLOW -0.2 spam-wise, SpamAssassin SPF_PASS -0.001)"},
+          {"fail", -3.0, "the domain says this IP must not send for it: forgery or a broken relay "
+                         "path (rspamd R_SPF_FAIL 1, SpamAssassin SPF_FAIL 0.9)"},
+          {"softfail", -1.0, "the domain says this IP is probably not allowed (~all) "
+                             "(SpamAssassin SPF_SOFTFAIL 0.97, rspamd R_SPF_SOFTFAIL 0)"},
+          {"neutral", -0.5, "the domain makes no statement about this IP (?all) "
+                            "(SpamAssassin SPF_NEUTRAL 0.65)"},
+          {"none", 0.0, "no SPF record, or a null sender (see spf-helo): no evidence either way "
+                        "(SpamAssassin SPF_NONE 0.001, rspamd R_SPF_NA 0)"},
+          {"temperror", 0.0, "DNS failed during the evaluation: never evidence"},
+          {"permerror", -1.0, "the domain publishes a broken record (syntax, too many lookups): "
+                              "careless or hostile (rspamd R_SPF_PERMFAIL 0)"},
+      },
+      {
+          {"spf-timeout", OptKind::number, "20",
+           "Seconds one SPF evaluation (MAIL FROM or HELO, all its lookups) may take before it "
+           "is a temperror; RFC 7208 §4.6.4 asks for at least 20.", {}, check_budget},
+      },
+      [](const Config& cfg) { return std::make_unique<Spf>(cfg); },
+  };
+}
+
+}  // namespace legit

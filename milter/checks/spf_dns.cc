@@ -1,0 +1,286 @@
+// spf_dns.cc — libspf2's DNS layer on top of legit::Resolver (spf_dns.h).
+//
+// Every answer is hostile: addresses that do not parse and names that are
+// empty are dropped; nothing here throws into libspf2 (a C library), every
+// entry point catches and answers TRY_AGAIN / a DNS error instead.
+// RFC 7208 §4.4 (record lookup), §4.5 (selecting records), §4.6.4 (limits).
+#include "spf_dns.h"
+
+extern "C" {
+#include <arpa/inet.h>
+#include <netdb.h>
+}
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+namespace legit::spf {
+namespace {
+
+SpfDns* self(SPF_dns_server_t* s) { return static_cast<SpfDns*>(s->hook); }
+
+SPF_dns_rr_t* lookup_cb(SPF_dns_server_t* s, const char* domain, ns_type type, int) {
+  try {
+    return self(s)->lookup(s, domain, type);
+  } catch (...) {
+    return SPF_dns_rr_new_init(s, domain, type, 0, TRY_AGAIN);
+  }
+}
+
+SPF_errcode_t get_spf_cb(SPF_server_t* server, SPF_request_t* req, SPF_response_t* resp,
+                         SPF_record_t** record) {
+  try {
+    return self(server->resolver)->get_spf(server, req, resp, record);
+  } catch (...) {
+    resp->result = SPF_RESULT_TEMPERROR;
+    return SPF_E_DNS_ERROR;
+  }
+}
+
+// Adds one record's bytes to the RR set; false when out of memory.
+bool push(SPF_dns_rr_t* rr, const void* data, std::size_t len) {
+  if (SPF_dns_rr_buf_realloc(rr, rr->num_rr, len) != SPF_E_SUCCESS) return false;
+  std::memcpy(rr->rr[rr->num_rr], data, len);
+  rr->num_rr++;
+  return true;
+}
+
+bool push_name(SPF_dns_rr_t* rr, const std::string& name) {
+  if (name.empty() || name.find('\0') != std::string::npos) return true;  // drop
+  return push(rr, name.c_str(), name.size() + 1);
+}
+
+// MX records "<pref> <name>" sorted by preference; null MX and junk dropped.
+std::vector<std::string> mx_names(const std::vector<std::string>& records) {
+  std::vector<std::pair<long, std::string>> mx;
+  for (const auto& r : records) {
+    auto sp = r.find(' ');
+    if (sp == std::string::npos || sp + 1 >= r.size()) continue;
+    char* end = nullptr;
+    long pref = std::strtol(r.c_str(), &end, 10);
+    if (end != r.c_str() + sp) continue;
+    mx.emplace_back(pref, r.substr(sp + 1));
+  }
+  std::stable_sort(mx.begin(), mx.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (auto& m : mx) out.push_back(std::move(m.second));
+  return out;
+}
+
+bool fill(SPF_dns_rr_t* rr, ns_type type, const std::vector<std::string>& records) {
+  if (type == ns_t_mx) {
+    for (const auto& n : mx_names(records))
+      if (!push_name(rr, n)) return false;
+    return true;
+  }
+  for (const auto& r : records) {
+    bool ok = true;
+    if (type == ns_t_a) {
+      in_addr a{};
+      if (inet_pton(AF_INET, r.c_str(), &a) == 1) ok = push(rr, &a, sizeof a);
+    } else if (type == ns_t_aaaa) {
+      in6_addr a{};
+      if (inet_pton(AF_INET6, r.c_str(), &a) == 1) ok = push(rr, &a, sizeof a);
+    } else if (type == ns_t_ptr || type == ns_t_cname) {
+      ok = push_name(rr, r);
+    } else if (type == ns_t_txt || type == ns_t_spf) {
+      // libspf2 handles C strings: a TXT with a NUL is cut there by design.
+      ok = push(rr, r.c_str(), r.size() + 1);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+DnsType to_type(ns_type t, bool* known) {
+  *known = true;
+  switch (t) {
+    case ns_t_a: return DnsType::A;
+    case ns_t_aaaa: return DnsType::AAAA;
+    case ns_t_mx: return DnsType::MX;
+    case ns_t_ptr: return DnsType::PTR;
+    case ns_t_txt: return DnsType::TXT;
+    case ns_t_cname: return DnsType::CNAME;
+    case ns_t_spf: return DnsType::SPF;
+    default: *known = false; return DnsType::TXT;
+  }
+}
+
+}  // namespace
+
+bool is_spf1_record(std::string_view rec) {
+  constexpr std::string_view v = "v=spf1";
+  if (rec.size() < v.size()) return false;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(rec[i])) != v[i]) return false;
+  return rec.size() == v.size() || rec[v.size()] == ' ';
+}
+
+SPF_dns_rr_t* to_spf_rr(SPF_dns_server_t* srv, const char* domain, ns_type type,
+                        const DnsAnswer& a) {
+  SPF_dns_stat_t h = TRY_AGAIN;
+  switch (a.status) {
+    case DnsStatus::ok: h = NETDB_SUCCESS; break;
+    case DnsStatus::nxdomain: h = HOST_NOT_FOUND; break;
+    case DnsStatus::nodata: h = NO_DATA; break;
+    case DnsStatus::temperror: h = TRY_AGAIN; break;
+    case DnsStatus::malformed: h = NO_RECOVERY; break;
+  }
+  int ttl = static_cast<int>(std::min<std::uint32_t>(a.ttl, 86400));
+  SPF_dns_rr_t* rr = SPF_dns_rr_new_init(srv, domain, type, ttl, h);
+  if (rr == nullptr || h != NETDB_SUCCESS) return rr;
+  if (!fill(rr, type, a.records)) {
+    SPF_dns_rr_free(rr);
+    return SPF_dns_rr_new_init(srv, domain, type, 0, TRY_AGAIN);
+  }
+  if (rr->num_rr == 0) rr->herrno = NO_DATA;  // only junk: as if empty
+  return rr;
+}
+
+ServerPtr SpfDns::make_server(const std::string& receiver) {
+  auto* d = static_cast<SPF_dns_server_t*>(std::calloc(1, sizeof(SPF_dns_server_t)));
+  if (d == nullptr) return nullptr;
+  d->destroy = [](SPF_dns_server_t* p) { std::free(p); };
+  d->lookup = lookup_cb;
+  d->get_spf = get_spf_cb;
+  d->name = "legit";
+  d->hook = this;
+  ServerPtr srv(SPF_server_new_dns(d, 0));
+  if (!srv) {
+    std::free(d);
+    return nullptr;
+  }
+  if (!receiver.empty()) (void)SPF_server_set_rec_dom(srv.get(), receiver.c_str());
+  return srv;
+}
+
+void SpfDns::cancel() {
+  std::lock_guard<std::mutex> g(mu_);
+  cancelled_ = true;
+}
+
+DnsStats SpfDns::stats() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return stats_;
+}
+
+DnsAnswer SpfDns::query(const std::string& name, DnsType type) {
+  DnsLookup l;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (cancelled_ || std::chrono::steady_clock::now() >= deadline_)
+      return DnsAnswer::of(DnsStatus::temperror, "SPF evaluation deadline passed");
+    if (!stats_.limit.empty())  // the result is permerror already: ask nothing more
+      return DnsAnswer::of(DnsStatus::nxdomain);
+    l = resolver_.lookup(name, type);
+  }
+  try {
+    return l.get();
+  } catch (...) {  // broken promise: the resolver went away
+    return DnsAnswer::of(DnsStatus::temperror, "resolver gone");
+  }
+}
+
+void SpfDns::note_temperror(const std::string& name, DnsType type, const DnsAnswer& a) {
+  if (a.status != DnsStatus::temperror) return;
+  std::lock_guard<std::mutex> g(mu_);
+  if (!stats_.temperror)
+    stats_.temp_why = name + "/" + to_string(type) + ": " + (a.why.empty() ? "temporary error" : a.why);
+  stats_.temperror = true;
+}
+
+void SpfDns::count_term(const std::string& name, ns_type type) {
+  std::lock_guard<std::mutex> g(mu_);
+  counted_term_ = false;
+  if (type == ns_t_txt || type == ns_t_spf || type == ns_t_cname) return;  // exp= / not terms
+  if (type == ns_t_a || type == ns_t_aaaa) {
+    auto it = targets_.find(name);
+    if (it != targets_.end()) {  // address of an MX or PTR name: part of that term
+      targets_.erase(it);
+      return;
+    }
+  }
+  counted_term_ = true;
+  if (++stats_.terms > kMaxTerms && stats_.limit.empty())
+    stats_.limit = "more than " + std::to_string(kMaxTerms) + " DNS-querying terms";
+}
+
+void SpfDns::count_void(const DnsAnswer& a) {
+  if (a.status != DnsStatus::nxdomain && a.status != DnsStatus::nodata) return;
+  std::lock_guard<std::mutex> g(mu_);
+  if (!counted_term_) return;
+  if (++stats_.voids > kMaxVoid && stats_.limit.empty())
+    stats_.limit = "more than " + std::to_string(kMaxVoid) + " void lookups";
+}
+
+SPF_dns_rr_t* SpfDns::lookup(SPF_dns_server_t* srv, const char* domain, ns_type type) {
+  bool known = false;
+  DnsType t = to_type(type, &known);
+  if (domain == nullptr || !known) return SPF_dns_rr_new_init(srv, domain ? domain : "", type, 0, NO_RECOVERY);
+  std::string name(domain);
+  count_term(name, type);
+  DnsAnswer a = query(name, t);
+  note_temperror(name, t, a);
+  count_void(a);
+  if (a.ok() && (type == ns_t_mx || type == ns_t_ptr)) {
+    std::vector<std::string> names = type == ns_t_mx ? mx_names(a.records) : a.records;
+    std::lock_guard<std::mutex> g(mu_);
+    if (type == ns_t_mx && names.size() > kMaxMx && stats_.limit.empty())
+      stats_.limit = "more than " + std::to_string(kMaxMx) + " MX names for " + name;
+    if (type == ns_t_ptr && a.records.size() > kMaxPtr) a.records.resize(kMaxPtr);
+    std::size_t n = std::min(names.size(), type == ns_t_mx ? kMaxMx : kMaxPtr);
+    for (std::size_t i = 0; i < n; ++i) targets_.insert(names[i]);
+  }
+  return to_spf_rr(srv, domain, type, a);
+}
+
+SPF_errcode_t SpfDns::get_spf(SPF_server_t* server, SPF_request_t* req, SPF_response_t* resp,
+                              SPF_record_t** record) {
+  *record = nullptr;
+  std::string domain = req->cur_dom ? req->cur_dom : "";
+  bool top = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    top = !stats_.top_level_seen;
+    stats_.top_level_seen = true;
+  }
+  if (!top) count_term(domain, ns_t_any);  // include/redirect: always a term
+  DnsAnswer a = query(domain, DnsType::TXT);
+  note_temperror(domain, DnsType::TXT, a);
+  if (!top) count_void(a);
+  if (a.status == DnsStatus::temperror) {
+    resp->result = SPF_RESULT_TEMPERROR;
+    return SPF_response_add_error(resp, SPF_E_DNS_ERROR, "Temporary DNS failure for '%s'.",
+                                  domain.c_str());
+  }
+  std::vector<const std::string*> found;
+  for (const auto& r : a.records)
+    if (is_spf1_record(r)) found.push_back(&r);
+  if (found.empty()) {
+    resp->result = SPF_RESULT_NONE;
+    resp->reason = SPF_REASON_FAILURE;
+    return SPF_response_add_error(resp, SPF_E_NOT_SPF, "No SPF record for '%s' (%s).",
+                                  domain.c_str(), to_string(a.status));
+  }
+  if (found.size() > 1) {
+    resp->result = SPF_RESULT_PERMERROR;
+    resp->reason = SPF_REASON_FAILURE;
+    resp->err = SPF_E_MULTIPLE_RECORDS;
+    return SPF_response_add_error(resp, SPF_E_MULTIPLE_RECORDS, "Multiple SPF records for '%s'.",
+                                  domain.c_str());
+  }
+  SPF_errcode_t err = SPF_record_compile(server, resp, record, found.front()->c_str());
+  if (err != SPF_E_SUCCESS) {
+    if (*record != nullptr) SPF_record_free(*record);
+    *record = nullptr;
+    resp->result = SPF_RESULT_PERMERROR;
+    resp->reason = SPF_REASON_FAILURE;
+    resp->err = err;
+  }
+  return err;
+}
+
+}  // namespace legit::spf

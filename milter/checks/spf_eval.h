@@ -1,0 +1,101 @@
+// spf_eval.h — one SPF check_host() evaluation (RFC 7208) with libspf2, for
+// both the MAIL FROM check (`spf`) and the HELO check (`spf-helo`), and its
+// mapping to RFC 8601 result words (pass, fail, softfail, neutral, none,
+// temperror, permerror) with libspf2's comment / explanation as detail.
+//
+// Threading (what libspf2 1.2.10 allows, and what we do): its README says
+// "The SPF server is reusable, and thread-safe" and that "many requests" may
+// run "in parallel threads on the same server" — read-only sharing of an
+// SPF_server_t is allowed (SPF_server_get_record / SPF_record_interpret only
+// read the server; all per-query state lives in SPF_request_t and
+// SPF_response_t). We still build one SPF_server_t per evaluation, owned by
+// the worker thread that runs it: the DNS layer's `hook` carries
+// per-evaluation state (the deadline, cancellation, the timeout seen, the
+// RFC 7208 lookup counters), which a shared server could not carry without
+// thread_local tricks, and building a server costs two small record
+// compilations (microseconds) next to the DNS round trips. Nothing of
+// libspf2 is shared between threads except its global log handlers, set
+// once (std::call_once) before the first evaluation.
+//
+// libspf2 is synchronous: its lookups block in our DNS layer on
+// DnsLookup::get(). SpfJob therefore runs the evaluation on a detached
+// worker thread started at MAIL FROM, so it is done (or nearly) by
+// end-of-data. The worker owns everything it touches (a copy of the query, a
+// shared_ptr to the DNS layer; the Resolver outlives all sessions); the job's
+// destructor cancels it, after which it never calls the Resolver again, so a
+// still-running worker can never touch a destroyed Session. The whole
+// evaluation is bounded (RFC 7208 §4.6.4: at least 20 s): wait() reports
+// temperror once the budget is spent.
+//
+// Bad input never throws: an unusable IP or sender gives permerror/none with
+// a reason; every text from DNS or the client in a detail is quoted.
+#pragma once
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "legit/dns.h"
+#include "legit/finding.h"
+
+namespace legit::spf {
+
+class SpfDns;
+
+struct SpfQuery {
+  std::string ip;        // client address, textual IPv4 or IPv6
+  std::string helo;      // HELO/EHLO argument as given (for %{h})
+  std::string sender;    // check_host() <sender>: "local@domain" or "postmaster@<helo>"
+  std::string domain;    // check_host() <domain>, lower-case, no trailing dot
+  std::string receiver;  // this host's name (for %{r})
+};
+
+struct SpfOutcome {
+  std::string result;    // RFC 8601 word
+  std::string detail;    // quoted, one line
+};
+
+// RFC 7208 §4.3: a <domain> check_host() can evaluate — at least two labels,
+// each 1..63 bytes, at most 253 in all, printable ASCII without '@' or
+// spaces. One trailing dot allowed. Anything else is "none".
+bool valid_spf_domain(std::string_view d);
+
+// RFC 7208 §2.3: a HELO identity SPF can check — a valid domain that is not
+// an IP address or address literal.
+bool valid_helo_domain(std::string_view helo);
+
+// Runs check_host() now, on this thread (blocking), within `budget`.
+SpfOutcome evaluate_spf(Resolver& r, const SpfQuery& q, std::chrono::milliseconds budget);
+
+// The same on a worker thread. Move-only; destroying it cancels the worker.
+class SpfJob {
+ public:
+  SpfJob() = default;
+  SpfJob(SpfJob&&) = default;
+  SpfJob& operator=(SpfJob&& o) noexcept;
+  SpfJob(const SpfJob&) = delete;
+  SpfJob& operator=(const SpfJob&) = delete;
+  ~SpfJob();
+
+  static SpfJob start(Resolver& r, SpfQuery q, std::chrono::milliseconds budget);
+  bool started() const { return fut_.valid(); }
+  // Blocks until the worker is done or the budget is spent (then temperror).
+  SpfOutcome wait();
+
+ private:
+  void cancel();
+
+  std::shared_ptr<SpfDns> dns_;
+  std::shared_future<SpfOutcome> fut_;
+  std::chrono::steady_clock::time_point deadline_{};
+  std::chrono::milliseconds budget_{0};
+};
+
+// A Finding for check `check` ("spf", "spf-helo") of identity `value` under
+// A-R property `prop` ("smtp.mailfrom", "smtp.helo").
+Finding make_finding(const std::string& check, const std::string& prop, const std::string& value,
+                     const SpfOutcome& o);
+
+}  // namespace legit::spf
