@@ -6,10 +6,14 @@
 namespace legit {
 
 CheckInfo iprev_check_info();
+CheckInfo spf_check_info();
+CheckInfo spf_helo_check_info();
 
 const std::vector<CheckInfo>& check_registry() {
   static const std::vector<CheckInfo> checks = {
       iprev_check_info(),
+      spf_check_info(),
+      spf_helo_check_info(),
   };
   return checks;
 }
