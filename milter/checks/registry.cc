@@ -6,12 +6,16 @@
 namespace legit {
 
 CheckInfo iprev_check_info();
+CheckInfo ptr_check_info();
+CheckInfo helo_check_info();
 CheckInfo spf_check_info();
 CheckInfo spf_helo_check_info();
 
 const std::vector<CheckInfo>& check_registry() {
   static const std::vector<CheckInfo> checks = {
       iprev_check_info(),
+      ptr_check_info(),
+      helo_check_info(),
       spf_check_info(),
       spf_helo_check_info(),
   };

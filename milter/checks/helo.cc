@@ -1,0 +1,228 @@
+// helo.cc — what the client's HELO/EHLO argument says about it (RFC 5321
+// §4.1.1.1: a FQDN, or an address literal when it has no name; §4.1.3: the
+// literal syntax).
+//
+// At most two findings: one verdict on the name, plus `generic` when the
+// name looks dynamic. The first rule that fires gives the verdict:
+//   missing             no HELO/EHLO (or an empty argument)
+//   literal-match / literal-mismatch   "[1.2.3.4]" / "[IPv6:...]", legal;
+//                       judged by whether it is the client's address
+//   bare-ip             an address without brackets (RFC-illegal)
+//   invalid             not a host name: "_", spaces, non-ASCII, NUL/CRLF,
+//                       empty labels, > 253 bytes, bad literal
+//   claims-us           our hostname, a name in helo-our-names, or an
+//                       address in helo-our-addresses (bare or literal),
+//                       from a client outside helo-our-addresses
+//   not-fqdn            one label, a local suffix (helo-local-suffixes:
+//                       localdomain, lan, ...), numeric TLD, public suffix
+//   matches-ptr         equals a forward-confirmed PTR name of the client
+//   resolves-to-client  its A/AAAA hold the client address
+//   same-domain-as-ptr  shares the registrable domain with a confirmed PTR
+//   temperror           A/AAAA lookup failed temporarily
+//   no-resolve          NXDOMAIN/NODATA for both A and AAAA
+//   resolves-elsewhere  resolves, but not to the client
+// A generic name (generic_name.h) never earns the three positive results:
+// they are replaced by `generic`; otherwise `generic` is added. A SASL-
+// authenticated client gets no finding. A/AAAA lookups start in on_helo.
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include "../core/names.h"
+#include "generic_name.h"
+#include "legit/check.h"
+#include "legit/domain.h"
+#include "legit/headers.h"
+
+namespace legit {
+namespace {
+
+Finding found(std::string result, std::string detail) {
+  return {"helo", std::move(result), std::move(detail), {}};
+}
+
+bool positive(const std::string& result) {
+  return result == "matches-ptr" || result == "resolves-to-client" || result == "same-domain-as-ptr";
+}
+
+class Helo : public Check {
+ public:
+  explicit Helo(const Config& cfg);
+  void on_helo(Session& s) override;
+  std::vector<Finding> finish(Session& s) override;
+
+ private:
+  std::optional<Finding> syntax(const Session& s) const;
+  std::optional<Finding> address(const Session& s, std::string_view text, bool literal) const;
+  std::optional<Finding> name_claims(const Session& s, const std::string& n) const;
+  Finding identity(Session& s, const std::string& n);
+  bool ours(const IpAddress& ip) const { return in_networks(our_nets_, ip); }
+
+  GenericWords words_;
+  std::vector<std::string> our_names_;   // hostname + helo-our-names, normalized
+  std::vector<Network> our_nets_;
+  std::vector<std::string> local_suffixes_;
+  DnsLookup a_, aaaa_;
+  bool looked_up_ = false;
+};
+
+Helo::Helo(const Config& cfg) : words_(GenericWords::from(cfg)) {
+  if (!cfg.hostname.empty()) our_names_.push_back(normalize_name(cfg.hostname));
+  for (const auto& n : cfg.list("helo-our-names")) our_names_.push_back(normalize_name(n));
+  for (const auto& s : cfg.list("helo-local-suffixes")) local_suffixes_.push_back(normalize_name(s));
+  std::string bad;
+  our_nets_ = parse_networks(cfg.list("helo-our-addresses"), &bad).value_or(std::vector<Network>{});
+}
+
+void Helo::on_helo(Session& s) {
+  looked_up_ = false;
+  if (syntax(s)) return;  // decided without DNS
+  std::string n = normalize_name(s.conn.helo);
+  a_ = s.resolver.lookup(n, DnsType::A);
+  aaaa_ = s.resolver.lookup(n, DnsType::AAAA);
+  looked_up_ = true;
+}
+
+// A bare or bracketed address; nullopt if `text` is no address at all.
+std::optional<Finding> Helo::address(const Session& s, std::string_view text, bool literal) const {
+  std::string q = quote_untrusted(s.conn.helo, 80);
+  auto ip = IpAddress::parse(text);
+  if (!ip) return literal ? std::optional(found("invalid", "HELO " + q + " is not a valid address literal"))
+                          : std::nullopt;
+  if (literal && !ip->is_v4() && text.substr(0, 5) != "IPv6:" && text.substr(0, 5) != "ipv6:")
+    return found("invalid", "HELO " + q + " is an IPv6 literal without the IPv6: tag");
+  IpAddress a = ip->unmapped();
+  bool client = s.conn.ip && *s.conn.ip == a;
+  if (ours(a) && !(s.conn.ip && ours(*s.conn.ip)))
+    return found("claims-us", "HELO " + q + " is one of our addresses");
+  if (!literal)
+    return found("bare-ip", "HELO " + q + " is an address without brackets" +
+                                (client ? " (the client's own)" : ""));
+  if (client) return found("literal-match", "HELO " + q + " is the client's address literal");
+  return found("literal-mismatch", "HELO " + q + " is not the client's address " +
+                                       (s.conn.ip ? s.conn.ip->to_string() : std::string("(none)")));
+}
+
+std::optional<Finding> Helo::name_claims(const Session& s, const std::string& n) const {
+  std::string q = quote_untrusted(s.conn.helo, 80);
+  bool really_us = s.conn.ip && ours(*s.conn.ip);
+  if (!really_us && std::find(our_names_.begin(), our_names_.end(), n) != our_names_.end())
+    return found("claims-us", "HELO " + q + " is our own name");
+  auto dot = n.rfind('.');
+  std::string tld = dot == std::string::npos ? n : n.substr(dot + 1);
+  if (dot == std::string::npos) return found("not-fqdn", "HELO " + q + " is a single label, not a FQDN");
+  if (std::find(local_suffixes_.begin(), local_suffixes_.end(), tld) != local_suffixes_.end())
+    return found("not-fqdn", "HELO " + q + " has the local suffix ." + tld);
+  if (std::all_of(tld.begin(), tld.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return found("not-fqdn", "HELO " + q + " has a numeric top-level label");
+  if (registrable_domain(n).empty())
+    return found("not-fqdn", "HELO " + q + " is a public suffix, not a host");
+  return std::nullopt;
+}
+
+// Everything decided from the HELO text alone; nullopt = needs DNS.
+std::optional<Finding> Helo::syntax(const Session& s) const {
+  const std::string& h = s.conn.helo;
+  if (!s.conn.helo_seen || h.empty()) return found("missing", "no HELO/EHLO given");
+  if (h.front() == '[') {
+    if (h.size() < 3 || h.back() != ']')
+      return found("invalid", "HELO " + quote_untrusted(h, 80) + " is not a valid address literal");
+    return address(s, std::string_view(h).substr(1, h.size() - 2), true);
+  }
+  if (auto f = address(s, h, false)) return f;
+  if (!is_hostname(h))
+    return found("invalid", "HELO " + quote_untrusted(h, 80) + " is not a valid host name");
+  return name_claims(s, normalize_name(h));
+}
+
+// The positive/negative verdict on a syntactically fine FQDN.
+Finding Helo::identity(Session& s, const std::string& n) {
+  std::string q = quote_untrusted(n, 80);
+  const RdnsResult* r = s.rdns.started() ? &s.rdns.result() : nullptr;
+  if (r && std::find(r->confirmed.begin(), r->confirmed.end(), n) != r->confirmed.end())
+    return found("matches-ptr", "HELO " + q + " is the client's forward-confirmed PTR name");
+  DnsAnswer a = looked_up_ ? a_.get() : DnsAnswer{}, aaaa = looked_up_ ? aaaa_.get() : DnsAnswer{};
+  for (const auto* ans : {&a, &aaaa})
+    for (const auto& rec : ans->records) {
+      auto ip = IpAddress::parse(rec);
+      if (ip && s.conn.ip && ip->unmapped() == *s.conn.ip)
+        return found("resolves-to-client", "HELO " + q + " resolves to " + s.conn.ip->to_string());
+    }
+  if (r)
+    for (const auto& c : r->confirmed)
+      if (same_registrable_domain(n, c))
+        return found("same-domain-as-ptr", "HELO " + q + " shares its domain with PTR " +
+                                               quote_untrusted(c, 80));
+  auto st = [](const DnsAnswer& x) { return x.status; };
+  if (st(a) == DnsStatus::temperror || st(aaaa) == DnsStatus::temperror)
+    return found("temperror", "A/AAAA lookup of HELO " + q + " failed: " +
+                                  (a.why.empty() ? aaaa.why : a.why));
+  if (!a.ok() && !aaaa.ok()) return found("no-resolve", "HELO " + q + " does not resolve (" +
+                                                             to_string(st(a)) + ")");
+  return found("resolves-elsewhere", "HELO " + q + " resolves, but not to the client");
+}
+
+std::vector<Finding> Helo::finish(Session& s) {
+  if (!s.conn.auth_user.empty()) return {};
+  if (auto f = syntax(s)) return {*f};
+  std::string n = normalize_name(s.conn.helo);
+  Finding f = identity(s, n);
+  const IpAddress* ip = s.conn.ip ? &*s.conn.ip : nullptr;
+  NameVerdict v = classify_name(n, ip, words_);
+  if (!s.conn.ip && f.result == "resolves-elsewhere") return {};
+  if (v.shape == NameShape::plain) return {f};
+  Finding g = found("generic", "HELO " + quote_untrusted(n, 80) + " looks " + to_string(v.shape) +
+                                   ": " + v.why);
+  if (positive(f.result)) return {g};
+  return {f, g};
+}
+
+std::string network_or_why(const std::string& v) {
+  return Network::parse(v) ? "" : "is not an IP address or network";
+}
+
+}  // namespace
+
+CheckInfo helo_check_info() {
+  return {
+      "helo",
+      "the HELO/EHLO name: syntax, claims to be us, DNS and fit with the PTR (RFC 5321 4.1.1.1)",
+      {
+          {"missing", -2.0, "no HELO at all: RFC 5321 requires one (Postfix smtpd_helo_required)"},
+          {"bare-ip", -2.5, "an address without brackets is RFC-illegal and a bot habit (seed 003; "
+                            "rspamd HFILTER_HELO_BAREIP 3, Postfix reject_invalid_helo_hostname)"},
+          {"literal-match", -0.5, "a legal literal of the client's own address; real MTAs send a name"},
+          {"literal-mismatch", -2.0, "a literal of another address: a false statement"},
+          {"invalid", -2.5, "not a host name at all (rspamd HFILTER_HELO_BADHOST 4.5, Postfix "
+                            "reject_invalid_helo_hostname)"},
+          {"claims-us", -6.0, "pretends to be this server: only forgers do that (policyd-weight "
+                              "and Postfix FAQ recommend rejecting outright)"},
+          {"not-fqdn", -2.0, "User, OEMCOMPUTER, localhost: a desktop, not an MTA (rspamd "
+                             "HFILTER_HELO_NOT_FQDN 2, Postfix reject_non_fqdn_helo_hostname)"},
+          {"matches-ptr", 1.0, "HELO equals the forward-confirmed PTR: a properly set-up MTA"},
+          {"resolves-to-client", 0.5, "HELO resolves to the client: consistent identity"},
+          {"same-domain-as-ptr", 0.5, "same organization as the confirmed PTR (clusters, "
+                                      "outbound pools): mildly positive"},
+          {"temperror", 0.0, "DNS failed: never evidence against the sender"},
+          {"no-resolve", -1.0, "a FQDN with no A/AAAA: made up (rspamd HFILTER_HELO_NORES_A_OR_MX "
+                               "0.3, Postfix reject_unknown_helo_hostname)"},
+          {"resolves-elsewhere", -0.5, "resolves to other addresses: weak, many NAT'd or clustered "
+                                       "senders do this (rspamd HFILTER_HELO_NORESOLVE_MX 0.2)"},
+          {"generic", -1.0, "a dynamic/address-derived name as HELO: a home line, not an MTA "
+                            "(SpamAssassin HELO_DYNAMIC_* 1-3)"},
+      },
+      {
+          {"helo-our-names", OptKind::list, "",
+           "names besides hostname that only this site's servers may send as HELO"},
+          {"helo-our-addresses", OptKind::list, "",
+           "this site's public IPs/networks: a HELO claiming them is claims-us (list them!)", {},
+           network_or_why},
+          {"helo-local-suffixes", OptKind::list,
+           "localdomain localhost local lan home internal intranet corp private invalid",
+           "last labels that make a HELO not-fqdn (not in the public DNS)"},
+      },
+      [](const Config& cfg) { return std::make_unique<Helo>(cfg); },
+  };
+}
+
+}  // namespace legit

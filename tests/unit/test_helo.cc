@@ -1,0 +1,186 @@
+// test_helo.cc — the helo check (milter/checks/helo.cc) from a table of
+// HELO arguments, client addresses and DNS answers served by the fake
+// resolver, through the engine; hostile input included.
+#include "test_helpers.h"
+
+using namespace legit;
+using namespace legit::test;
+
+namespace {
+
+struct Row {
+  const char* name;
+  const char* ip;
+  std::string helo;
+  std::function<void(FakeResolver&)> zone;
+  const char* results;  // space-separated, in order
+};
+
+const CheckInfo* info(const std::string& name) {
+  for (const auto& c : check_registry())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string results(const Outcome& o) {
+  std::string out;
+  for (const auto& it : o.verdict.items)
+    if (it.finding.check == "helo") out += (out.empty() ? "" : " ") + it.finding.result;
+  return out;
+}
+
+// Forward-confirmed PTR `name` for `ip`.
+void fcrdns(FakeResolver& f, const char* ip, const char* name) {
+  auto a = IpAddress::parse(ip);
+  f.add(a->reverse_name(), DnsType::PTR, {name});
+  f.add(name, a->is_v4() ? DnsType::A : DnsType::AAAA, {ip});
+}
+
+void none(FakeResolver&) {}
+
+}  // namespace
+
+TEST_CASE("helo: results per HELO and DNS situation") {
+  const Row rows[] = {
+      {"bare IP (seed 003)", "203.0.113.3", "37.215.63.185", none, "bare-ip"},
+      {"bare IP of the client", "203.0.113.3", "203.0.113.3", none, "bare-ip"},
+      {"bare IPv6", "2001:db8:a1::9", "2001:db8:a1::9", none, "bare-ip"},
+      {"literal match", "203.0.113.4", "[203.0.113.4]", none, "literal-match"},
+      {"literal mismatch", "203.0.113.4", "[203.0.113.5]", none, "literal-mismatch"},
+      {"IPv6 literal match", "2001:db8:a1::9", "[IPv6:2001:db8:a1::9]", none, "literal-match"},
+      {"IPv6 literal without tag", "2001:db8:a1::9", "[2001:db8:a1::9]", none, "invalid"},
+      {"broken literal", "203.0.113.4", "[203.0.113.4", none, "invalid"},
+      {"literal garbage", "203.0.113.4", "[not-an-ip]", none, "invalid"},
+      {"empty literal", "203.0.113.4", "[]", none, "invalid"},
+      {"single label (seed 001)", "72.38.252.2", "User", none, "not-fqdn"},
+      {"OEMCOMPUTER", "203.0.113.6", "OEMCOMPUTER", none, "not-fqdn"},
+      {"localhost", "203.0.113.6", "localhost", none, "not-fqdn"},
+      {"localhost.localdomain", "203.0.113.6", "localhost.localdomain", none, "not-fqdn"},
+      {"numeric TLD", "203.0.113.6", "1.2.3", none, "not-fqdn"},
+      {"public suffix", "203.0.113.6", "co.uk", none, "not-fqdn"},
+      {"underscore", "203.0.113.6", "my_host.example.com", none, "invalid"},
+      {"space", "203.0.113.6", "my host.example.com", none, "invalid"},
+      {"non-ASCII", "203.0.113.6", "caf\xc3\xa9.example.com", none, "invalid"},
+      {"NUL", "203.0.113.6", std::string("mail\0.example.com", 17), none, "invalid"},
+      {"CRLF", "203.0.113.6", "mail.example.com\r\nX: y", none, "invalid"},
+      {"empty label", "203.0.113.6", "mail..example.com", none, "invalid"},
+      {"255 chars", "203.0.113.6", std::string(250, 'a') + ".com", none, "invalid"},
+      {"empty argument", "203.0.113.6", "", none, "missing"},
+      {"our hostname", "203.0.113.6", "MX.Example.NET.", none, "claims-us"},
+      {"our name from the list", "203.0.113.6", "mail.example.net", none, "claims-us"},
+      {"our address literal", "203.0.113.6", "[198.51.100.25]", none, "claims-us"},
+      {"our address bare", "203.0.113.6", "198.51.100.25", none, "claims-us"},
+      {"our own server is not a forger", "198.51.100.26", "mx.example.net", none, "no-resolve"},
+      {"matches PTR", "203.0.113.10", "mail.good.example",
+       [](FakeResolver& f) { fcrdns(f, "203.0.113.10", "mail.good.example"); }, "matches-ptr"},
+      {"matches PTR, trailing dot, upper case", "203.0.113.10", "MAIL.good.example.",
+       [](FakeResolver& f) { fcrdns(f, "203.0.113.10", "mail.good.example"); }, "matches-ptr"},
+      {"matches PTR IPv6", "2001:db8:a1::10", "mail6.good.example",
+       [](FakeResolver& f) { fcrdns(f, "2001:db8:a1::10", "mail6.good.example"); }, "matches-ptr"},
+      {"resolves to client", "203.0.113.11", "out.other.example",
+       [](FakeResolver& f) { f.add("out.other.example", DnsType::A, {"203.0.113.11"}); }, "resolves-to-client"},
+      {"resolves to client via AAAA", "2001:db8:a1::11", "out6.other.example",
+       [](FakeResolver& f) { f.add("out6.other.example", DnsType::AAAA, {"2001:db8:a1::11"}); },
+       "resolves-to-client"},
+      {"same domain as PTR", "203.0.113.12", "relay.good.example",
+       [](FakeResolver& f) {
+         fcrdns(f, "203.0.113.12", "mx12.good.example");
+         f.add("relay.good.example", DnsType::A, {"203.0.113.99"});
+       }, "same-domain-as-ptr"},
+      {"no resolve", "203.0.113.13", "made.up.example", none, "no-resolve"},
+      {"resolves elsewhere", "203.0.113.14", "www.other.example",
+       [](FakeResolver& f) { f.add("www.other.example", DnsType::A, {"198.51.100.7"}); }, "resolves-elsewhere"},
+      {"A timeout", "203.0.113.15", "slow.other.example",
+       [](FakeResolver& f) { f.set("slow.other.example", DnsType::A, DnsStatus::temperror, "timeout"); },
+       "temperror"},
+      {"timeout but matches PTR", "203.0.113.16", "mail16.good.example",
+       [](FakeResolver& f) {
+         fcrdns(f, "203.0.113.16", "mail16.good.example");
+         f.set("mail16.good.example", DnsType::AAAA, DnsStatus::temperror, "timeout");
+       }, "matches-ptr"},
+      {"generic HELO that does not resolve", "203.0.113.17", "203-0-113-17.dsl.isp.example", none,
+       "no-resolve generic"},
+      {"generic HELO equal to a generic PTR", "203.0.113.18", "203-0-113-18.dsl.isp.example",
+       [](FakeResolver& f) { fcrdns(f, "203.0.113.18", "203-0-113-18.dsl.isp.example"); }, "generic"},
+      {"generic-static HELO resolving to client", "203.0.113.19", "static-203-0-113-19.isp.example",
+       [](FakeResolver& f) { f.add("static-203-0-113-19.isp.example", DnsType::A, {"203.0.113.19"}); },
+       "generic"},
+  };
+  Config cfg = make_config({{"helo-our-names", "mail.example.net"},
+                            {"helo-our-addresses", "198.51.100.24/30"}});
+  for (const auto& r : rows) {
+    SUBCASE(r.name) {
+      FakeResolver dns;
+      r.zone(dns);
+      Engine engine(cfg, dns, {info("helo")});
+      Msg m;
+      m.ip = r.ip;
+      m.helo = r.helo;
+      Outcome o = run_message(engine, m);
+      CHECK(results(o) == r.results);
+      for (const auto& it : o.verdict.items) {
+        CHECK(it.points == cfg.points("helo", it.finding.result));
+        CHECK(it.finding.detail.find_first_of(std::string("\r\n\0", 3)) == std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE("helo: no HELO at all is missing; lookups start at HELO") {
+  FakeResolver dns;
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {info("helo")});
+  auto d = engine.open();
+  d->connect("unknown", "203.0.113.20");
+  d->mail_from("<a@example.com>", "");
+  CHECK(result_of(d->end_of_message("Q1"), "helo") == "missing");
+
+  auto d2 = engine.open();
+  d2->connect("unknown", "203.0.113.20");
+  d2->helo("mail.other.example");
+  CHECK(dns.was_asked("mail.other.example", DnsType::A));
+  CHECK(dns.was_asked("mail.other.example", DnsType::AAAA));
+  CHECK_FALSE(dns.was_asked("user", DnsType::A));
+}
+
+TEST_CASE("helo: no lookup for names judged on syntax alone") {
+  FakeResolver dns;
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {info("helo")});
+  for (const char* h : {"User", "37.215.63.185", "[203.0.113.20]", "bad_name.example", "mx.example.net"}) {
+    auto d = engine.open();
+    d->connect("unknown", "203.0.113.20");
+    d->helo(h);
+  }
+  for (const auto& q : dns.asked()) CHECK(q.second == DnsType::PTR);
+}
+
+TEST_CASE("helo: authenticated clients are not judged, even with skip-authenticated = no") {
+  FakeResolver dns;
+  Config cfg = make_config({{"skip-authenticated", "no"}});
+  Engine engine(cfg, dns, {info("helo")});
+  Msg m;
+  m.ip = "203.0.113.21";
+  m.helo = "User";
+  m.auth = "alice";
+  CHECK(result_of(run_message(engine, m), "helo") == "");
+}
+
+TEST_CASE("helo: no client IP judges syntax only") {
+  FakeResolver dns;
+  dns.add("www.other.example", DnsType::A, {"198.51.100.7"});
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {info("helo")});
+  Msg m;
+  m.ip = "";
+  m.helo = "User";
+  CHECK(result_of(run_message(engine, m), "helo") == "not-fqdn");
+  m.helo = "www.other.example";
+  CHECK(result_of(run_message(engine, m), "helo") == "");
+}
+
+TEST_CASE("helo: helo-our-addresses is validated") {
+  std::string err;
+  CHECK_FALSE(config_from({{"helo-our-addresses", "not-a-net"}}, &err));
+  CHECK(err.find("helo-our-addresses") != std::string::npos);
+}
