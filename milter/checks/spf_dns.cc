@@ -17,6 +17,8 @@ extern "C" {
 #include <utility>
 #include <vector>
 
+#include "spf_record.h"
+
 namespace legit::spf {
 namespace {
 
@@ -192,20 +194,22 @@ void SpfDns::note_temperror(const std::string& name, DnsType type, const DnsAnsw
   stats_.temperror = true;
 }
 
-void SpfDns::count_term(const std::string& name, ns_type type) {
+bool SpfDns::count_term(const std::string& name, ns_type type) {
   std::lock_guard<std::mutex> g(mu_);
   counted_term_ = false;
-  if (type == ns_t_txt || type == ns_t_spf || type == ns_t_cname) return;  // exp= / not terms
+  if (type == ns_t_txt || type == ns_t_spf || type == ns_t_cname) return false;  // exp= / not terms
   if (type == ns_t_a || type == ns_t_aaaa) {
     auto it = targets_.find(name);
     if (it != targets_.end()) {  // address of an MX or PTR name: part of that term
+      bool from_ptr = it->second;
       targets_.erase(it);
-      return;
+      return from_ptr;
     }
   }
   counted_term_ = true;
   if (++stats_.terms > kMaxTerms && stats_.limit.empty())
     stats_.limit = "more than " + std::to_string(kMaxTerms) + " DNS-querying terms";
+  return false;
 }
 
 void SpfDns::count_void(const DnsAnswer& a) {
@@ -221,8 +225,10 @@ SPF_dns_rr_t* SpfDns::lookup(SPF_dns_server_t* srv, const char* domain, ns_type 
   DnsType t = to_type(type, &known);
   if (domain == nullptr || !known) return SPF_dns_rr_new_init(srv, domain ? domain : "", type, 0, NO_RECOVERY);
   std::string name(domain);
-  count_term(name, type);
+  bool ptr_target = count_term(name, type);
   DnsAnswer a = query(name, t);
+  // RFC 7208 §5.5: a DNS error on the address of a PTR name skips that name.
+  if (ptr_target && a.status == DnsStatus::temperror) a = DnsAnswer::of(DnsStatus::nodata);
   note_temperror(name, t, a);
   count_void(a);
   if (a.ok() && (type == ns_t_mx || type == ns_t_ptr)) {
@@ -232,7 +238,7 @@ SPF_dns_rr_t* SpfDns::lookup(SPF_dns_server_t* srv, const char* domain, ns_type 
       stats_.limit = "more than " + std::to_string(kMaxMx) + " MX names for " + name;
     if (type == ns_t_ptr && a.records.size() > kMaxPtr) a.records.resize(kMaxPtr);
     std::size_t n = std::min(names.size(), type == ns_t_mx ? kMaxMx : kMaxPtr);
-    for (std::size_t i = 0; i < n; ++i) targets_.insert(names[i]);
+    for (std::size_t i = 0; i < n; ++i) targets_[names[i]] = type == ns_t_ptr;
   }
   return to_spf_rr(srv, domain, type, a);
 }
@@ -272,7 +278,15 @@ SPF_errcode_t SpfDns::get_spf(SPF_server_t* server, SPF_request_t* req, SPF_resp
     return SPF_response_add_error(resp, SPF_E_MULTIPLE_RECORDS, "Multiple SPF records for '%s'.",
                                   domain.c_str());
   }
-  SPF_errcode_t err = SPF_record_compile(server, resp, record, found.front()->c_str());
+  RecordCheck rc = check_record(*found.front(), req->client_ver == AF_INET6);
+  if (!rc.ok) {
+    resp->result = SPF_RESULT_PERMERROR;
+    resp->reason = SPF_REASON_FAILURE;
+    resp->err = SPF_E_SYNTAX;
+    return SPF_response_add_error(resp, SPF_E_SYNTAX, "Bad SPF record for '%s': %s.", domain.c_str(),
+                                  rc.why.c_str());
+  }
+  SPF_errcode_t err = SPF_record_compile(server, resp, record, rc.rewritten.c_str());
   if (err != SPF_E_SUCCESS) {
     if (*record != nullptr) SPF_record_free(*record);
     *record = nullptr;

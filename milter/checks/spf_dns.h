@@ -35,7 +35,7 @@ extern "C" {
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <map>
 #include <string>
 
 #include "legit/dns.h"
@@ -88,7 +88,9 @@ class SpfDns {
 
  private:
   DnsAnswer query(const std::string& name, DnsType type);
-  void count_term(const std::string& name, ns_type type);
+  // Counts a lookup as an RFC 7208 term when it is one; true when it is the
+  // address lookup of a name from a PTR answer.
+  bool count_term(const std::string& name, ns_type type);
   void count_void(const DnsAnswer& a);
   void note_temperror(const std::string& name, DnsType type, const DnsAnswer& a);
 
@@ -97,7 +99,9 @@ class SpfDns {
   mutable std::mutex mu_;
   bool cancelled_ = false;
   DnsStats stats_;
-  std::set<std::string> targets_;  // names from MX/PTR answers: their A lookups are not terms
+  // Names from MX (false) and PTR (true) answers: their address lookups are
+  // part of that term, not terms of their own.
+  std::map<std::string, bool> targets_;
   bool counted_term_ = false;       // the current lookup was a term (for void counting)
 };
 
