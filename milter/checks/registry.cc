@@ -10,6 +10,8 @@ CheckInfo ptr_check_info();
 CheckInfo helo_check_info();
 CheckInfo spf_check_info();
 CheckInfo spf_helo_check_info();
+CheckInfo sender_domain_check_info();
+CheckInfo dnsbl_check_info();
 
 const std::vector<CheckInfo>& check_registry() {
   static const std::vector<CheckInfo> checks = {
@@ -18,6 +20,8 @@ const std::vector<CheckInfo>& check_registry() {
       helo_check_info(),
       spf_check_info(),
       spf_helo_check_info(),
+      sender_domain_check_info(),
+      dnsbl_check_info(),
   };
   return checks;
 }

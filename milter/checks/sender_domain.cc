@@ -1,0 +1,188 @@
+// sender_domain.cc — can the envelope sender's (MAIL FROM) domain receive
+// mail, i.e. could a bounce ever reach it? (RFC 5321 §5.1 MX / implicit MX,
+// RFC 7505 null MX, RFC 7208 §2.4 for the null sender.)
+//
+// The MX, A and AAAA lookups of the domain all start at MAIL FROM, in
+// parallel, so end-of-data only collects them. Results:
+//   ok          an MX with a usable target, or no MX but an A/AAAA (implicit MX)
+//   nxdomain    the domain does not exist (seed 004's tbg4-finance.org)
+//   no-mail     the domain exists but has no MX and no A/AAAA
+//   null-mx     RFC 7505 "MX 0 ." — the domain says it sends and receives no mail
+//   bogus-mx    every MX target (or, without MX, every address) is unusable:
+//               an IP literal, localhost, a non-host name, a loopback address
+//   invalid     no domain part, an address literal, a bare IP, a single label
+//               or a syntactically bad name (nothing is looked up)
+//   temperror   a lookup timed out / SERVFAIL / malformed answer: never evidence
+//   null-sender MAIL FROM:<> (a bounce): 0 points; judged through the HELO
+// MX hosts themselves are not resolved (cheap by design). Bad input never
+// throws: every byte of the address is quoted in the detail.
+#include <string>
+#include <vector>
+
+#include "legit/check.h"
+#include "legit/headers.h"
+#include "../core/names.h"
+
+namespace legit {
+namespace {
+
+constexpr const char* kCheck = "sender-domain";
+
+struct Mx {
+  bool null = false;        // "0 ." (preference 0, root exchange)
+  std::string exchange;     // lower-case, no dot
+};
+
+std::vector<Mx> parse_mx(const std::vector<std::string>& records) {
+  std::vector<Mx> out;
+  for (const auto& r : records) {
+    auto sp = r.find(' ');
+    std::string pref = r.substr(0, sp);
+    std::string exch = sp == std::string::npos ? "" : normalize_name(std::string_view(r).substr(sp + 1));
+    out.push_back({pref == "0" && exch.empty(), exch});
+  }
+  return out;
+}
+
+// Why an MX target cannot take mail; "" when it looks usable.
+std::string bogus_target(const std::string& name) {
+  if (name.empty()) return "the root";
+  if (IpAddress::parse(name)) return "an IP literal";
+  if (name == "localhost" || (name.size() > 10 && name.ends_with(".localhost"))) return "localhost";
+  if (!is_hostname(name)) return "not a host name";
+  return "";
+}
+
+// True when an implicit-MX address cannot take mail (loopback, unspecified).
+bool unusable_address(const std::string& text) {
+  auto ip = IpAddress::parse(text);
+  if (!ip) return true;
+  const std::uint8_t* b = ip->bytes();
+  if (ip->is_v4()) return b[0] == 127 || b[0] == 0;
+  bool zero_head = true;
+  for (int i = 0; i < 15; ++i) zero_head = zero_head && b[i] == 0;
+  return zero_head && b[15] <= 1;  // :: and ::1
+}
+
+// Syntax of the domain part; "" when it is worth looking up.
+std::string syntax_problem(const std::string& from, const std::string& domain) {
+  auto at = from.rfind('@');
+  if (at == std::string::npos) return "has no domain part";
+  std::string_view raw = std::string_view(from).substr(at + 1);
+  if (raw.empty()) return "has an empty domain part";
+  if (raw.front() == '[') return "has an address literal as domain";
+  if (!is_hostname(domain)) return "has a domain that is not a valid domain name";
+  if (IpAddress::parse(domain)) return "has a bare IP address as domain";
+  if (domain.find('.') == std::string::npos) return "has a domain that is not fully qualified";
+  return "";
+}
+
+class SenderDomain : public Check {
+ public:
+  void on_mail(Session& s) override {
+    domain_ = s.mail_from_domain();
+    result_.clear();
+    detail_.clear();
+    mx_ = a_ = aaaa_ = DnsLookup();
+    const std::string& from = s.msg.mail_from;
+    if (from.empty()) {
+      result_ = "null-sender";
+      detail_ = "null sender <> (a bounce or notification): legitimate; judged through the "
+                "HELO name instead (RFC 7208 §2.4, see the helo and spf-helo checks)";
+      return;
+    }
+    if (auto why = syntax_problem(from, domain_); !why.empty()) {
+      result_ = "invalid";
+      detail_ = "MAIL FROM <" + quote_untrusted(from) + "> " + why;
+      return;
+    }
+    mx_ = s.resolver.lookup(domain_, DnsType::MX);
+    a_ = s.resolver.lookup(domain_, DnsType::A);
+    aaaa_ = s.resolver.lookup(domain_, DnsType::AAAA);
+  }
+
+  std::vector<Finding> finish(Session&) override {
+    if (result_.empty()) judge();
+    if (result_.empty()) return {};
+    return {{kCheck, result_, detail_, {}}};
+  }
+
+ private:
+  void set(std::string result, std::string detail) {
+    result_ = std::move(result);
+    detail_ = quote_untrusted(domain_) + " " + detail;
+  }
+
+  void judge() {
+    if (!mx_.valid()) return;  // no MAIL FROM seen
+    DnsAnswer mx = mx_.get();
+    if (mx.status == DnsStatus::temperror || mx.status == DnsStatus::malformed)
+      return set("temperror", "MX lookup failed: " + (mx.why.empty() ? to_string(mx.status) : mx.why));
+    if (mx.ok()) return judge_mx(parse_mx(mx.records));
+    judge_implicit(mx.status);
+  }
+
+  void judge_mx(const std::vector<Mx>& mxs) {
+    if (mxs.size() == 1 && mxs.front().null)
+      return set("null-mx", "publishes a null MX (RFC 7505): it accepts no mail, so it sends none");
+    std::string why;
+    for (const auto& m : mxs) {
+      if (m.null) continue;  // a null MX among others is ignored (RFC 7505 §3)
+      std::string bad = bogus_target(m.exchange);
+      if (bad.empty()) return set("ok", "has MX " + quote_untrusted(m.exchange, 80));
+      if (why.empty()) why = "MX " + quote_untrusted(m.exchange, 80) + " is " + bad;
+    }
+    set("bogus-mx", "cannot receive mail: " + (why.empty() ? "no usable MX" : why));
+  }
+
+  // No MX: RFC 5321 §5.1 falls back to the domain's own A/AAAA.
+  void judge_implicit(DnsStatus mx_status) {
+    DnsAnswer a = a_.get(), aaaa = aaaa_.get();
+    std::vector<std::string> addrs = a.records;
+    addrs.insert(addrs.end(), aaaa.records.begin(), aaaa.records.end());
+    bool any = a.ok() || aaaa.ok();
+    for (const auto& ip : addrs)
+      if (!unusable_address(ip))
+        return set("ok", "has no MX; implicit MX to its address " + quote_untrusted(ip, 48));
+    if (any)
+      return set("bogus-mx", "has no MX and only unusable addresses (" + quote_untrusted(addrs.front(), 48) + ")");
+    if (a.status == DnsStatus::temperror || aaaa.status == DnsStatus::temperror)
+      return set("temperror", "A/AAAA lookup failed: " + (a.why.empty() ? aaaa.why : a.why));
+    if (mx_status == DnsStatus::nxdomain)
+      return set("nxdomain", "does not exist (NXDOMAIN): bounces to this sender cannot be delivered");
+    set("no-mail", "exists but has no MX and no A/AAAA: it cannot receive mail");
+  }
+
+  std::string domain_, result_, detail_;
+  DnsLookup mx_, a_, aaaa_;
+};
+
+}  // namespace
+
+CheckInfo sender_domain_check_info() {
+  return {
+      kCheck,
+      "the MAIL FROM domain can receive mail: MX or implicit MX (RFC 5321 §5.1), null MX (RFC 7505)",
+      {
+          {"ok", 0.5, "a working return path is a precondition of legitimate mail, but spammers' "
+                      "domains have one too: weak evidence (SpamAssassin and rspamd give no bonus)"},
+          {"nxdomain", -7.0, "the sender domain does not exist: every bounce becomes backscatter; "
+                             "Postfix reject_unknown_sender_domain rejects it outright (seed 004)"},
+          {"no-mail", -3.0, "no MX and no A/AAAA: nothing can be returned to the sender; Postfix "
+                            "reject_unknown_sender_domain rejects it (550/450)"},
+          {"null-mx", -5.0, "RFC 7505 §4.2: a null-MX domain sends no mail; Postfix rejects it with "
+                            "556 5.7.27 (reject_unknown_sender_domain)"},
+          {"bogus-mx", -3.0, "MX to an IP literal, localhost or garbage: a domain made to swallow "
+                             "bounces, common on throw-away spam domains"},
+          {"invalid", -3.0, "the envelope sender has no usable domain (address literal, bare IP, "
+                            "single label); Postfix reject_non_fqdn_sender rejects it"},
+          {"temperror", 0.0, "DNS failed: never evidence against the sender"},
+          {"null-sender", 0.0, "MAIL FROM:<> is legitimate for bounces (RFC 5321 §4.5.5); the helo "
+                               "and spf-helo checks judge such mail instead (RFC 7208 §2.4)"},
+      },
+      {},
+      [](const Config&) { return std::make_unique<SenderDomain>(); },
+  };
+}
+
+}  // namespace legit

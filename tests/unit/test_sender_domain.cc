@@ -1,0 +1,150 @@
+// test_sender_domain.cc — the sender-domain check (milter/checks/sender_domain.cc)
+// from a table of MAIL FROM addresses and DNS situations served by the fake resolver.
+#include <functional>
+
+#include "test_helpers.h"
+
+using namespace legit;
+using namespace legit::test;
+
+namespace {
+
+const CheckInfo* info_of(const std::string& name) {
+  for (const auto& c : check_registry())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+struct Row {
+  const char* name;
+  std::string from;
+  std::function<void(FakeResolver&)> zone;
+  const char* result;
+};
+
+void mx(FakeResolver& f, const std::string& d, std::vector<std::string> recs) { f.add(d, DnsType::MX, std::move(recs)); }
+
+}  // namespace
+
+TEST_CASE("sender-domain: results per address and DNS situation") {
+  const Row rows[] = {
+      {"MX", "<a@example.com>", [](FakeResolver& f) { mx(f, "example.com", {"10 mx.example.com"}); }, "ok"},
+      {"implicit MX via A", "<a@a-only.example>", [](FakeResolver& f) {
+         f.add("a-only.example", DnsType::A, {"192.0.2.7"});
+       }, "ok"},
+      {"implicit MX via AAAA", "<a@v6.example>", [](FakeResolver& f) {
+         f.add("v6.example", DnsType::AAAA, {"2001:db8::7"});
+       }, "ok"},
+      {"NXDOMAIN (seed 004)", "<x@tbg4-finance.org>", [](FakeResolver&) {}, "nxdomain"},
+      {"exists, no MX, no address", "<a@txt-only.example>", [](FakeResolver& f) {
+         f.add("txt-only.example", DnsType::TXT, {"v=spf1 -all"});
+       }, "no-mail"},
+      {"null MX", "<a@nomail.example>", [](FakeResolver& f) {
+         mx(f, "nomail.example", {"0 "});
+         f.add("nomail.example", DnsType::A, {"192.0.2.8"});
+       }, "null-mx"},
+      {"null MX among others is ignored", "<a@mixed.example>", [](FakeResolver& f) {
+         mx(f, "mixed.example", {"0 ", "10 mx.mixed.example"});
+       }, "ok"},
+      {"MX to localhost", "<a@lh.example>", [](FakeResolver& f) { mx(f, "lh.example", {"10 localhost"}); }, "bogus-mx"},
+      {"MX to IP literal", "<a@lit.example>", [](FakeResolver& f) { mx(f, "lit.example", {"10 192.0.2.1"}); }, "bogus-mx"},
+      {"MX to garbage", "<a@bad.example>", [](FakeResolver& f) { mx(f, "bad.example", {"10 bad_name\r\nx"}); }, "bogus-mx"},
+      {"one bogus, one good MX", "<a@half.example>", [](FakeResolver& f) {
+         mx(f, "half.example", {"5 localhost", "10 mx.half.example"});
+       }, "ok"},
+      {"implicit MX to loopback", "<a@loop.example>", [](FakeResolver& f) {
+         f.add("loop.example", DnsType::A, {"127.0.0.1"});
+         f.add("loop.example", DnsType::AAAA, {"::1"});
+       }, "bogus-mx"},
+      {"MX timeout", "<a@slow.example>", [](FakeResolver& f) {
+         f.set("slow.example", DnsType::MX, DnsStatus::temperror, "timeout");
+       }, "temperror"},
+      {"MX malformed", "<a@mal.example>", [](FakeResolver& f) {
+         f.set("mal.example", DnsType::MX, DnsStatus::malformed);
+       }, "temperror"},
+      {"no MX, A timeout", "<a@slowa.example>", [](FakeResolver& f) {
+         f.add("slowa.example", DnsType::TXT, {"x"});
+         f.set("slowa.example", DnsType::A, DnsStatus::temperror, "SERVFAIL");
+       }, "temperror"},
+      {"no MX, A timeout, AAAA ok", "<a@slowa6.example>", [](FakeResolver& f) {
+         f.set("slowa6.example", DnsType::A, DnsStatus::temperror, "SERVFAIL");
+         f.add("slowa6.example", DnsType::AAAA, {"2001:db8::9"});
+       }, "ok"},
+      {"null sender", "<>", [](FakeResolver&) {}, "null-sender"},
+      {"no domain part", "<postmaster>", [](FakeResolver&) {}, "invalid"},
+      {"empty domain part", "<a@>", [](FakeResolver&) {}, "invalid"},
+      {"address literal", "<a@[192.0.2.1]>", [](FakeResolver&) {}, "invalid"},
+      {"bare IP", "<a@192.0.2.1>", [](FakeResolver&) {}, "invalid"},
+      {"single label", "<a@localhost>", [](FakeResolver&) {}, "invalid"},
+      {"255-char domain", "<a@" + std::string(251, 'a') + ".com>", [](FakeResolver&) {}, "invalid"},
+      {"non-ASCII", "<a@b\xc3\xbcro.example>", [](FakeResolver&) {}, "invalid"},
+      {"embedded NUL", std::string("<a@ex\0ample.com>", sizeof("<a@ex\0ample.com>") - 1), [](FakeResolver&) {}, "invalid"},
+      {"embedded CRLF", "<a@example.com\r\nRCPT TO:<x@y>>", [](FakeResolver&) {}, "invalid"},
+      {"trailing dot, upper case", "<A@EXAMPLE.COM.>", [](FakeResolver& f) {
+         mx(f, "example.com", {"10 MX.Example.COM"});
+       }, "ok"},
+      {"quoted local part with @", "<\"a@b\"@example.com>", [](FakeResolver& f) {
+         mx(f, "example.com", {"10 mx.example.com"});
+       }, "ok"},
+  };
+  Config cfg = make_config();
+  for (const auto& r : rows) {
+    SUBCASE(r.name) {
+      FakeResolver dns;
+      r.zone(dns);
+      Engine engine(cfg, dns, {info_of("sender-domain")});
+      Msg m;
+      m.ip = "192.0.2.200";
+      m.from = r.from;
+      Outcome o = run_message(engine, m);
+      CHECK(result_of(o, "sender-domain") == r.result);
+      REQUIRE(o.verdict.items.size() == 1);
+      CHECK(o.verdict.items.front().points == cfg.points("sender-domain", r.result));
+      const std::string& d = o.verdict.items.front().finding.detail;
+      CHECK(d.find('\n') == std::string::npos);
+      CHECK(d.find('\0') == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("sender-domain: MX, A, AAAA start in parallel at MAIL FROM; nothing for <> or bad syntax") {
+  FakeResolver dns;
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {info_of("sender-domain")});
+  auto d = engine.open();
+  d->connect("unknown", "192.0.2.200");
+  d->helo("mail.example.com");
+  d->mail_from("<a@example.org>", "");
+  CHECK(dns.was_asked("example.org", DnsType::MX));
+  CHECK(dns.was_asked("example.org", DnsType::A));
+  CHECK(dns.was_asked("example.org", DnsType::AAAA));
+  auto before = dns.asked().size();
+  d->mail_from("<>", "");
+  d->mail_from("<a@[192.0.2.1]>", "");
+  CHECK(dns.asked().size() == before);
+}
+
+TEST_CASE("sender-domain: each message on a connection is judged on its own") {
+  FakeResolver dns;
+  dns.add("example.com", DnsType::MX, {"10 mx.example.com"});
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {info_of("sender-domain")});
+  auto d = engine.open();
+  d->connect("unknown", "192.0.2.200");
+  d->helo("mail.example.com");
+  d->mail_from("<a@gone.example>", "");
+  CHECK(result_of(d->end_of_message("Q1"), "sender-domain") == "nxdomain");
+  d->mail_from("<>", "");
+  Outcome o = d->end_of_message("Q2");
+  CHECK(result_of(o, "sender-domain") == "null-sender");
+  CHECK(o.verdict.items.front().finding.detail.find("RFC 7208") != std::string::npos);
+  d->mail_from("<a@example.com>", "");
+  CHECK(result_of(d->end_of_message("Q3"), "sender-domain") == "ok");
+}
+
+TEST_CASE("sender-domain: NXDOMAIN alone is strong, temperror is worth nothing") {
+  Config cfg = make_config();
+  CHECK(cfg.points("sender-domain", "nxdomain") <= -6);
+  CHECK(cfg.points("sender-domain", "temperror") == 0);
+  CHECK(cfg.points("sender-domain", "null-sender") == 0);
+}
