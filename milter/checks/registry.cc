@@ -12,6 +12,7 @@ CheckInfo spf_check_info();
 CheckInfo spf_helo_check_info();
 CheckInfo sender_domain_check_info();
 CheckInfo dnsbl_check_info();
+CheckInfo dkim_check_info();
 
 const std::vector<CheckInfo>& check_registry() {
   static const std::vector<CheckInfo> checks = {
@@ -21,6 +22,7 @@ const std::vector<CheckInfo>& check_registry() {
       spf_check_info(),
       spf_helo_check_info(),
       sender_domain_check_info(),
+      dkim_check_info(),
       dnsbl_check_info(),
   };
   return checks;
