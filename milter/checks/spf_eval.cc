@@ -12,6 +12,7 @@ extern "C" {
 #include <arpa/inet.h>
 }
 
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -92,7 +93,9 @@ SpfOutcome interpret(SPF_response_t* resp, const DnsStats& st) {
   if (o.result == "permerror" && !err.empty() && comment != err) comment += "; " + err;
   o.detail = quote_untrusted(comment.empty() ? o.result : comment, 300);
   const char* exp = SPF_response_get_explanation(resp);
-  if (o.result == "fail" && exp != nullptr && *exp != '\0')
+  // libspf2 1.2.10 garbles some explanations (spaces as '%', macros left
+  // unexpanded): show only those that came out clean.
+  if (o.result == "fail" && exp != nullptr && *exp != '\0' && std::strchr(exp, '%') == nullptr)
     o.detail += "; explanation: " + quote_untrusted(exp, 200);
   return o;
 }
@@ -127,7 +130,7 @@ SpfOutcome run(SpfDns& dns, const SpfQuery& q) {
 
 bool has_bad_byte(std::string_view s) {
   for (unsigned char c : s)
-    if (c <= 0x20 || c >= 0x7f || c == '@') return true;
+    if (c <= 0x20 || c >= 0x7f || c == '@' || c == '[' || c == ']') return true;
   return false;
 }
 

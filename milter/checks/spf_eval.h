@@ -58,8 +58,8 @@ struct SpfOutcome {
 };
 
 // RFC 7208 §4.3: a <domain> check_host() can evaluate — at least two labels,
-// each 1..63 bytes, at most 253 in all, printable ASCII without '@' or
-// spaces. One trailing dot allowed. Anything else is "none".
+// each 1..63 bytes, at most 253 in all, printable ASCII without '@', '[',
+// ']' or spaces (no address literals). One trailing dot allowed. Anything else is "none".
 bool valid_spf_domain(std::string_view d);
 
 // RFC 7208 §2.3: a HELO identity SPF can check — a valid domain that is not
