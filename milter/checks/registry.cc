@@ -13,6 +13,7 @@ CheckInfo spf_helo_check_info();
 CheckInfo sender_domain_check_info();
 CheckInfo dnsbl_check_info();
 CheckInfo dkim_check_info();
+CheckInfo dmarc_check_info();
 
 const std::vector<CheckInfo>& check_registry() {
   static const std::vector<CheckInfo> checks = {
@@ -24,6 +25,7 @@ const std::vector<CheckInfo>& check_registry() {
       sender_domain_check_info(),
       dkim_check_info(),
       dnsbl_check_info(),
+      dmarc_check_info(),
   };
   return checks;
 }

@@ -69,8 +69,46 @@ expect_eq "dkim-max-signatures 1: only the first (bad) one" "$(result_of "$out" 
 out=$(check simple-folded)
 echo "note: simple/simple with two spaces after 'Subject:' through check --message: $(result_of "$out" dkim)"
 
-for case in rsa2048-simple multi-good-bad timeout malformed unsigned; do
+# --- DMARC (MAIL FROM elsewhere.test: SPF never aligns unless given) ----------
+while read -r case want ar; do
   out=$(check "$case")
-  expect_match "authres parses A-R of $case" "$(authres_parse "$(ar_of "$out")")" '^dkim=[a-z]+'
+  expect_eq "dmarc $case" "$(result_of "$out" dmarc)" "$want"
+  expect_match "dmarc $case: A-R" "$(ar_of "$out")" "$ar"
+done <<'ROWS'
+dmarc-pass-dkim        pass            dmarc=pass \(p=reject sp=quarantine\) header.from=dmarc.test$
+dmarc-sub-pass         pass            dmarc=pass .*header.from=sub.dmarc.test$
+dmarc-fail-reject      fail-reject     dkim=pass header.d=dkim.test.*dmarc=fail \(p=reject sp=quarantine\) header.from=dmarc.test$
+dmarc-fail-quarantine  fail-quarantine dmarc=fail \(p=quarantine pct=50\) header.from=q.dmarc.test$
+dmarc-fail-none        fail-none       dmarc=fail \(p=none\) header.from=n.dmarc.test$
+dmarc-sub-fail         fail-quarantine dmarc=fail \(p=reject sp=quarantine\) header.from=sub.dmarc.test$
+dmarc-other-txt        fail-quarantine dmarc=fail .*header.from=other.dmarc.test$
+dmarc-strict           fail-reject     dkim=pass header.d=dmarc.test.*dmarc=fail \(p=reject\) header.from=s.dmarc.test$
+dmarc-no-record        none            dmarc=none header.from=dkim.test$
+dmarc-multi            none            dmarc=none header.from=multi.dmarc.test$
+dmarc-bad              permerror       dmarc=permerror \(invalid DMARC record\) header.from=bad.dmarc.test$
+dmarc-tmp              temperror       dmarc=temperror header.from=tmp.dmarc.test$
+dmarc-two-from         bad-from        dmarc=permerror \(2 From headers\)$
+dmarc-two-addresses    bad-from        dmarc=permerror \(From has 2 addresses\)$
+ROWS
+out=$(check dmarc-fail-reject)
+expect_eq "dmarc fail-reject: points" "$(json_get "$out" "[c['points'] for c in j['checks'] if c['check']=='dmarc'][0]")" -4
+out=$(check dmarc-tmp)
+expect_eq "dmarc temperror: zero points" "$(json_get "$out" "[c['points'] for c in j['checks'] if c['check']=='dmarc'][0]")" 0
+# SPF pass for the org domain aligns (relaxed) with a subdomain From.
+out=$(check dmarc-sub-fail --mail-from '<bounce@dmarc.test>')
+if [ "$(json_get "$out" "[c['check'] for c in j['checks']].count('spf')")" = 1 ]; then
+  expect_eq "dmarc pass via SPF" "$(result_of "$out" dmarc)" pass
+  expect_match "dmarc pass via SPF: detail" "$(json_get "$out" "[c['detail'] for c in j['checks'] if c['check']=='dmarc'][0]")" \
+    'aligned with SPF dmarc.test'
+else
+  echo "note: no spf check registered, DMARC via SPF not tested here"
+fi
+out=$(check dmarc-spf --mail-from '<bounce@dmarc.test>' --client-ip 198.51.100.99)
+expect_eq "dmarc: SPF fail does not align" "$(result_of "$out" dmarc)" fail-reject
+
+for case in rsa2048-simple multi-good-bad timeout malformed unsigned dmarc-pass-dkim dmarc-fail-reject \
+            dmarc-sub-fail dmarc-tmp dmarc-bad dmarc-two-from; do
+  out=$(check "$case")
+  expect_match "authres parses A-R of $case" "$(authres_parse "$(ar_of "$out")")" '^dkim=[a-z]+( dkim=[a-z]+)* dmarc=[a-z]+$'
 done
 finish

@@ -1,0 +1,181 @@
+// dmarc.cc — RFC 7489 DMARC: is the RFC5322.From domain authenticated by an
+// aligned SPF pass or DKIM pass, and what does its owner ask for otherwise?
+//
+// Reads what spf and dkim published in Session::msg.auth (so it is registered
+// after them). The policy lookups start in on_header when the From field
+// arrives: _dmarc.<from-domain> and, in parallel, _dmarc.<organizational
+// domain> (libpsl registrable domain) for the §6.6.3 fallback.
+//
+// Result words (the A-R shows the RFC 8601 word in brackets):
+//   pass                 aligned SPF or DKIM pass                       [pass]
+//   fail-reject, fail-quarantine, fail-none
+//                        not aligned; the word carries the policy that
+//                        applies (sp= for a subdomain when the record came
+//                        from the organizational domain; pct= only shown) [fail]
+//   none                 no DMARC record (or several: §6.6.3)           [none]
+//   temperror            a policy lookup failed temporarily             [temperror]
+//   permerror            the published record is invalid                [permerror]
+//   bad-from             not exactly one From field with one valid
+//                        domain (§6.6.1: such messages are typically
+//                        rejected)                                      [permerror]
+// A-R: "dmarc=fail (p=reject) header.from=example.org" — the published policy
+// as a comment, as opendmarc does; there is no "dis=" since the score, not
+// this check, decides the disposition. No finding for a message without any
+// header (the offline check command run without --message).
+#include <memory>
+#include <string>
+
+#include "../core/names.h"
+#include "dmarc_record.h"
+#include "legit/check.h"
+#include "legit/domain.h"
+#include "legit/headers.h"
+
+namespace legit {
+namespace {
+
+using dmarc::Policy;
+using dmarc::Record;
+
+// What policy discovery found (§6.6.3).
+struct Discovery {
+  std::string state;      // "found", "none", "temperror", "permerror"
+  Record record;
+  std::string where;      // the domain whose record applies
+  std::string why;
+};
+
+bool aligned(std::string_view a, std::string_view from, bool strict) {
+  std::string na = normalize_name(a);
+  if (na.empty()) return false;
+  return na == from || (!strict && same_registrable_domain(na, from));
+}
+
+// One _dmarc lookup: "" when it found nothing (go on), else the discovery.
+std::optional<Discovery> discover_at(const DnsLookup& l, const std::string& domain) {
+  DnsAnswer a = l.get();
+  if (a.status == DnsStatus::temperror)
+    return Discovery{"temperror", {}, domain, "lookup of _dmarc." + domain + " failed: " + a.why};
+  std::vector<const std::string*> recs;
+  for (const auto& r : a.records)
+    if (dmarc::is_dmarc_record(r)) recs.push_back(&r);
+  if (recs.empty()) return std::nullopt;
+  if (recs.size() > 1) return Discovery{"none", {}, domain, "several DMARC records at _dmarc." + domain};
+  auto p = dmarc::parse_record(*recs.front());
+  if (!p.record) return Discovery{"permerror", {}, domain, "DMARC record of " + domain + ": " + p.error};
+  return Discovery{"found", *p.record, domain, ""};
+}
+
+// The published policy, as the A-R comment shows it.
+std::string policy_comment(const Record& r) {
+  std::string c = std::string("p=") + dmarc::to_string(r.p);
+  if (r.sp) c += std::string(" sp=") + dmarc::to_string(*r.sp);
+  if (r.pct != 100) c += " pct=" + std::to_string(r.pct);
+  return c;
+}
+
+// Which authenticated identifier aligns with the From domain, "" if none.
+std::string aligned_with(const Session& s, const std::string& from, const Record& r) {
+  for (const auto& k : s.msg.auth.dkim)
+    if (k.result == "pass" && aligned(k.domain, from, r.strict_dkim))
+      return "DKIM d=" + quote_untrusted(k.domain, 80);
+  const auto& a = s.msg.auth;
+  if (a.spf_mailfrom == "pass" && aligned(a.spf_mailfrom_domain, from, r.strict_spf))
+    return "SPF " + quote_untrusted(a.spf_mailfrom_domain, 80);
+  return "";
+}
+
+Finding evaluate(const Session& s, const std::string& from, const Discovery& d) {
+  Finding f{"dmarc", "", "", {}};
+  ArEntry ar{"dmarc", "", "", {{"header.from", from}}};
+  if (d.state != "found") {
+    f.result = ar.result = d.state;
+    f.detail = d.why;
+    if (d.state == "permerror") ar.reason = "invalid DMARC record";
+  } else {
+    bool sub = d.where != from;
+    Policy applied = sub && d.record.sp ? *d.record.sp : d.record.p;
+    ar.reason = policy_comment(d.record);
+    std::string by = aligned_with(s, from, d.record);
+    if (!by.empty()) {
+      f.result = ar.result = "pass";
+      f.detail = "From domain " + from + " aligned with " + by + " (" + ar.reason + ")";
+    } else {
+      ar.result = "fail";
+      f.result = std::string("fail-") + dmarc::to_string(applied);
+      f.detail = "From domain " + from + " aligned with no SPF or DKIM pass; policy of " + d.where + ": " +
+                 ar.reason + " (applies: " + dmarc::to_string(applied) + ")";
+    }
+  }
+  f.ar.push_back(std::move(ar));
+  return f;
+}
+
+class Dmarc : public Check {
+ public:
+  void on_mail(Session&) override {
+    from_values_.clear();
+    from_lookup_ = org_lookup_ = DnsLookup();
+    org_.clear();
+  }
+
+  void on_header(Session& s, std::string_view name, std::string_view value) override {
+    if (!iequals(name, "From")) return;
+    from_values_.emplace_back(value);
+    if (from_values_.size() != 1) return;
+    auto fd = dmarc::from_domain(from_values_);
+    if (fd.domain.empty()) return;
+    from_lookup_ = s.resolver.lookup("_dmarc." + fd.domain, DnsType::TXT);
+    org_ = registrable_domain(fd.domain);
+    if (!org_.empty() && org_ != fd.domain) org_lookup_ = s.resolver.lookup("_dmarc." + org_, DnsType::TXT);
+  }
+
+  std::vector<Finding> finish(Session& s) override {
+    if (s.msg.headers.empty()) return {};
+    auto fd = dmarc::from_domain(from_values_);
+    if (fd.domain.empty())
+      return {{"dmarc", "bad-from", fd.error, {{"dmarc", "permerror", fd.error, {}}}}};
+    return {evaluate(s, fd.domain, discover(fd.domain))};
+  }
+
+ private:
+  Discovery discover(const std::string& from) {
+    if (auto d = discover_at(from_lookup_, from)) return *d;
+    if (org_lookup_.valid())
+      if (auto d = discover_at(org_lookup_, org_)) return *d;
+    std::string where = "_dmarc." + from + (org_lookup_.valid() ? " or _dmarc." + org_ : "");
+    return {"none", {}, from, "no DMARC record at " + where};
+  }
+
+  std::vector<std::string> from_values_;
+  DnsLookup from_lookup_, org_lookup_;
+  std::string org_;
+};
+
+}  // namespace
+
+CheckInfo dmarc_check_info() {
+  return {
+      "dmarc",
+      "DMARC (RFC 7489): From domain aligned with an SPF or DKIM pass; the owner's policy otherwise",
+      {
+          {"pass", 2.0, "the visible From domain is authenticated: the strongest evidence of a real "
+                        "sender (rspamd DMARC_POLICY_ALLOW -0.5 on a spam scale)"},
+          {"fail-reject", -4.0, "the From domain's owner asks receivers to reject unauthenticated mail: "
+                                "alone this quarantines rather than rejects, as forwarders and lists break "
+                                "DMARC (RFC 7960; rspamd DMARC_POLICY_REJECT 2.0)"},
+          {"fail-quarantine", -2.5, "the owner asks for quarantine (rspamd DMARC_POLICY_QUARANTINE 1.5)"},
+          {"fail-none", -0.5, "unaligned, owner only monitoring (p=none): weak evidence "
+                              "(rspamd DMARC_POLICY_SOFTFAIL 0.1)"},
+          {"none", 0.0, "no DMARC record: no statement either way"},
+          {"temperror", 0.0, "policy lookup failed: never evidence against the sender"},
+          {"permerror", 0.0, "the domain publishes an invalid record: its owner's mistake"},
+          {"bad-from", -2.0, "no, several or unparsable From fields: breaks RFC 5322 and is a known "
+                             "DMARC evasion (rspamd MULTIPLE_FROM 8, MISSING_FROM 2; SpamAssassin MISSING_FROM 1)"},
+      },
+      {},
+      [](const Config&) { return std::make_unique<Dmarc>(); },
+  };
+}
+
+}  // namespace legit

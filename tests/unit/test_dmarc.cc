@@ -1,0 +1,234 @@
+// test_dmarc.cc — the DMARC record and From parsers (milter/checks/
+// dmarc_record.cc) and the dmarc check (milter/checks/dmarc.cc) with
+// FakeResolver and SPF/DKIM results filled in by hand through a stub check
+// registered before dmarc, as spf and dkim are in the real registry.
+#include "../../milter/checks/dmarc_record.h"
+#include "test_helpers.h"
+
+using namespace legit;
+using namespace legit::test;
+
+TEST_CASE("dmarc: is_dmarc_record") {
+  const std::pair<const char*, bool> rows[] = {
+      {"v=DMARC1; p=none", true},       {"v = DMARC1 ;p=reject", true}, {"v=DMARC1", true},
+      {" v=DMARC1; p=none", true},      {"v=dmarc1; p=none", false},    {"p=none; v=DMARC1", false},
+      {"v=DMARC10; p=none", false},     {"v=spf1 -all", false},         {"", false},
+      {"v=DMARC1x", false},             {"vv=DMARC1", false},
+  };
+  for (const auto& [txt, want] : rows) {
+    SUBCASE(txt) { CHECK(dmarc::is_dmarc_record(txt) == want); }
+  }
+}
+
+TEST_CASE("dmarc: parse_record") {
+  using dmarc::Policy;
+  struct Row {
+    const char* txt;
+    bool ok;
+    Policy p, sp;  // sp == p when no sp= tag is expected
+    bool strict_dkim, strict_spf;
+    int pct;
+  };
+  const Row rows[] = {
+      {"v=DMARC1; p=reject", true, Policy::reject, Policy::reject, false, false, 100},
+      {"v=DMARC1;p=Quarantine;sp=none;adkim=s;aspf=S;pct=20", true, Policy::quarantine, Policy::none, true, true, 20},
+      {"v=DMARC1; P=NONE; ADKIM=r; rua=mailto:a@b.test; x-unknown=1;", true, Policy::none, Policy::none, false, false, 100},
+      {"v=DMARC1; rua=mailto:a@b.test", true, Policy::none, Policy::none, false, false, 100},
+      {"v=DMARC1; p=bogus; rua=mailto:a@b.test", true, Policy::none, Policy::none, false, false, 100},
+      {"v=DMARC1; p=reject; junk", true, Policy::reject, Policy::reject, false, false, 100},
+      {"v=DMARC1", false, {}, {}, false, false, 0},
+      {"v=DMARC1; p=bogus", false, {}, {}, false, false, 0},
+      {"v=DMARC1; p=reject; sp=maybe", false, {}, {}, false, false, 0},
+      {"v=DMARC1; p=reject; adkim=x", false, {}, {}, false, false, 0},
+      {"v=DMARC1; p=reject; pct=101", false, {}, {}, false, false, 0},
+      {"v=DMARC1; p=reject; pct=-1", false, {}, {}, false, false, 0},
+      {"v=DMARC1; p=reject; pct=", false, {}, {}, false, false, 0},
+      {"v=spf1 -all", false, {}, {}, false, false, 0},
+  };
+  for (const auto& r : rows) {
+    SUBCASE(r.txt) {
+      auto got = dmarc::parse_record(r.txt);
+      REQUIRE(got.record.has_value() == r.ok);
+      CHECK(got.error.empty() == r.ok);
+      if (!r.ok) continue;
+      CHECK(got.record->p == r.p);
+      CHECK(got.record->sp.value_or(got.record->p) == r.sp);
+      CHECK(got.record->strict_dkim == r.strict_dkim);
+      CHECK(got.record->strict_spf == r.strict_spf);
+      CHECK(got.record->pct == r.pct);
+    }
+  }
+}
+
+TEST_CASE("dmarc: From domain (RFC 7489 §6.6.1)") {
+  const std::pair<std::vector<std::string>, const char*> rows[] = {
+      {{"alice@Example.ORG"}, "example.org"},
+      {{"Alice <alice@example.org>"}, "example.org"},
+      {{"\"Doe, Alice\" <alice@example.org> (work)"}, "example.org"},
+      {{"\"a@evil.test\" <alice@example.org>"}, "example.org"},
+      {{"alice@example.org (comment, with @ and <x@y.test>)"}, "example.org"},
+      {{"Alice\n\t<alice@mail.example.org.>"}, "mail.example.org"},
+      {{"Friends: alice@example.org;"}, "example.org"},
+      {{"\"quoted@local\"@example.org"}, "example.org"},
+      {{}, ""},
+      {{"a@example.org", "b@example.org"}, ""},
+      {{"a@example.org, b@example.org"}, ""},
+      {{"undisclosed-recipients:;"}, ""},
+      {{""}, ""},
+      {{"alice"}, ""},
+      {{"alice@localhost"}, ""},
+      {{"alice@[192.0.2.1]"}, ""},
+      {{"alice@ex ample.org"}, ""},
+      {{"alice@\xc3\xa9xample.org"}, ""},
+      {{std::string("alice@example.org\0.evil.test", 28)}, ""},
+      {{"alice@" + std::string(300, 'a') + ".org"}, ""},
+      {{"alice@example.org\r\nBcc: x@y.test"}, ""},
+      {{"<<<>>>((("}, ""},
+  };
+  for (const auto& [values, want] : rows) {
+    SUBCASE((values.empty() ? std::string("(none)") : values.front().substr(0, 40)).c_str()) {
+      auto got = dmarc::from_domain(values);
+      CHECK(got.domain == want);
+      CHECK(got.error.empty() == (std::string(want) != ""));
+    }
+  }
+}
+
+namespace {
+
+// Publishes SPF and DKIM results the way the spf and dkim checks do.
+struct Facts {
+  std::string spf = "", spf_domain = "";
+  std::vector<AuthFacts::Dkim> dkim = {};
+};
+
+class FactsCheck : public Check {
+ public:
+  explicit FactsCheck(const Facts& f) : f_(f) {}
+  std::vector<Finding> finish(Session& s) override {
+    s.msg.auth.spf_mailfrom = f_.spf;
+    s.msg.auth.spf_mailfrom_domain = f_.spf_domain;
+    s.msg.auth.dkim = f_.dkim;
+    return {};
+  }
+
+ private:
+  Facts f_;
+};
+
+const CheckInfo* dmarc_info() {
+  for (const auto& c : check_registry())
+    if (c.name == "dmarc") return &c;
+  return nullptr;
+}
+
+struct Got {
+  std::string result, detail, ar;
+};
+
+Got run(FakeResolver& dns, const Facts& facts, std::vector<std::pair<std::string, std::string>> headers) {
+  CheckInfo stub{"facts", "", {}, {}, [facts](const Config&) { return std::make_unique<FactsCheck>(facts); }};
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {&stub, dmarc_info()});
+  Msg m;
+  m.ip = "203.0.113.201";
+  m.headers = std::move(headers);
+  Outcome o = run_message(engine, m);
+  Got g;
+  for (const auto& it : o.verdict.items)
+    if (it.finding.check == "dmarc") {
+      g.result = it.finding.result;
+      g.detail = it.finding.detail;
+      CHECK(it.points == cfg.points("dmarc", g.result));
+    }
+  for (char c : o.adds.at(1).second)
+    if (c != '\n') g.ar += c == '\t' ? ' ' : c;
+  return g;
+}
+
+void zone(FakeResolver& f) {
+  f.add("_dmarc.example.org", DnsType::TXT, {"v=DMARC1; p=reject; sp=quarantine", "some-verification=1"});
+  f.add("_dmarc.q.example.org", DnsType::TXT, {"v=DMARC1; p=quarantine"});
+  f.add("_dmarc.n.example.org", DnsType::TXT, {"v=DMARC1; p=none"});
+  f.add("_dmarc.strict.example.org", DnsType::TXT, {"v=DMARC1; p=reject; adkim=s; aspf=s"});
+  f.add("_dmarc.multi.example.org", DnsType::TXT, {"v=DMARC1; p=reject", "v=DMARC1; p=none"});
+  f.add("_dmarc.bad.example.org", DnsType::TXT, {"v=DMARC1; p=bogus"});
+  f.set("_dmarc.slow.example.org", DnsType::TXT, DnsStatus::temperror, "timeout");
+  f.set("_dmarc.slow-org.test", DnsType::TXT, DnsStatus::temperror, "timeout");
+  f.add("_dmarc.other.test", DnsType::TXT, {"v=spf1 -all"});
+}
+
+AuthFacts::Dkim pass(const char* d) { return {d, "sel", "pass"}; }
+
+}  // namespace
+
+TEST_CASE("dmarc: results") {
+  struct Row {
+    const char* name;
+    const char* from;
+    Facts facts;
+    const char* result;
+    const char* ar;
+  };
+  const Row rows[] = {
+      {"pass via DKIM", "a@example.org", {"", "", {pass("example.org")}}, "pass",
+       "dmarc=pass (p=reject sp=quarantine) header.from=example.org"},
+      {"pass via relaxed DKIM", "a@mail.example.org", {"", "", {pass("example.org")}}, "pass", "dmarc=pass"},
+      {"pass via relaxed SPF", "a@example.org", {"pass", "bounce.example.org"}, "pass", "dmarc=pass"},
+      {"SPF fail does not align", "a@example.org", {"fail", "example.org"}, "fail-reject", "dmarc=fail (p=reject"},
+      {"DKIM fail does not align", "a@example.org", {"", "", {{"example.org", "s", "fail"}}}, "fail-reject",
+       "dmarc=fail"},
+      {"unaligned DKIM pass", "a@example.org", {"pass", "other.test", {pass("other.test")}}, "fail-reject",
+       "dmarc=fail"},
+      {"quarantine", "a@q.example.org", {}, "fail-quarantine", "dmarc=fail (p=quarantine) header.from=q.example.org"},
+      {"none", "a@n.example.org", {}, "fail-none", "dmarc=fail (p=none)"},
+      {"subdomain: org record's sp=", "a@sub.example.org", {}, "fail-quarantine", "header.from=sub.example.org"},
+      {"strict DKIM", "a@strict.example.org", {"", "", {pass("example.org")}}, "fail-reject", "dmarc=fail"},
+      {"strict DKIM exact", "a@strict.example.org", {"", "", {pass("STRICT.example.org.")}}, "pass", "dmarc=pass"},
+      {"strict SPF", "a@strict.example.org", {"pass", "example.org"}, "fail-reject", "dmarc=fail"},
+      {"no record", "a@nothing.test", {}, "none", "dmarc=none header.from=nothing.test"},
+      {"TXT but not DMARC", "a@other.test", {}, "none", "dmarc=none"},
+      {"multiple records", "a@multi.example.org", {}, "none", "dmarc=none"},
+      {"invalid record", "a@bad.example.org", {}, "permerror", "dmarc=permerror"},
+      {"timeout", "a@slow.example.org", {}, "temperror", "dmarc=temperror"},
+      {"timeout at the org domain", "a@x.slow-org.test", {}, "temperror", "dmarc=temperror"},
+      {"two addresses", "a@example.org, b@example.org", {}, "bad-from", "dmarc=permerror"},
+  };
+  for (const auto& r : rows) {
+    SUBCASE(r.name) {
+      FakeResolver dns;
+      zone(dns);
+      Got g = run(dns, r.facts, {{"From", r.from}, {"Subject", "x"}});
+      INFO(g.detail);
+      INFO(g.ar);
+      CHECK(g.result == r.result);
+      CHECK(g.ar.find(r.ar) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("dmarc: From field count; no finding without headers") {
+  FakeResolver dns;
+  zone(dns);
+  CHECK(run(dns, {}, {{"From", "a@example.org"}, {"from", "b@example.org"}}).result == "bad-from");
+  CHECK(run(dns, {}, {{"Subject", "no from"}}).result == "bad-from");
+  CHECK(run(dns, {}, {}).result == "");
+}
+
+TEST_CASE("dmarc: policy lookups start when the From field arrives") {
+  FakeResolver dns;
+  zone(dns);
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {dmarc_info()});
+  auto d = engine.open();
+  d->connect("unknown", "203.0.113.202");
+  d->helo("mail.example.org");
+  d->mail_from("<a@example.org>", "");
+  d->header("Subject", "x");
+  for (const auto& q : dns.asked()) CHECK(q.first.find("_dmarc") == std::string::npos);
+  d->header("From", "Alice <a@Mail.Example.ORG>");
+  CHECK(dns.was_asked("_dmarc.mail.example.org", DnsType::TXT));
+  CHECK(dns.was_asked("_dmarc.example.org", DnsType::TXT));
+  d->end_of_headers();
+  CHECK(result_of(d->end_of_message("Q1"), "dmarc") == "fail-quarantine");  // sp=
+}
