@@ -153,12 +153,16 @@ Finding Helo::identity(Session& s, const std::string& n) {
       if (same_registrable_domain(n, c))
         return found("same-domain-as-ptr", "HELO " + q + " shares its domain with PTR " +
                                                quote_untrusted(c, 80));
-  auto st = [](const DnsAnswer& x) { return x.status; };
-  if (st(a) == DnsStatus::temperror || st(aaaa) == DnsStatus::temperror)
+  // A timeout of the client's own family always counts; of the other one
+  // only when the own family gave no address (no-resolve is then unproven).
+  bool v4 = !s.conn.ip || s.conn.ip->is_v4();
+  const DnsAnswer& own = v4 ? a : aaaa;
+  const DnsAnswer& other = v4 ? aaaa : a;
+  if (own.status == DnsStatus::temperror || (other.status == DnsStatus::temperror && !own.ok()))
     return found("temperror", "A/AAAA lookup of HELO " + q + " failed: " +
-                                  (a.why.empty() ? aaaa.why : a.why));
-  if (!a.ok() && !aaaa.ok()) return found("no-resolve", "HELO " + q + " does not resolve (" +
-                                                             to_string(st(a)) + ")");
+                                  (own.why.empty() ? other.why : own.why));
+  if (!a.ok() && !aaaa.ok())
+    return found("no-resolve", "HELO " + q + " does not resolve (" + to_string(a.status) + ")");
   return found("resolves-elsewhere", "HELO " + q + " resolves, but not to the client");
 }
 

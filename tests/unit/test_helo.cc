@@ -6,6 +6,10 @@
 using namespace legit;
 using namespace legit::test;
 
+namespace legit {
+CheckInfo helo_check_info();
+}  // namespace legit
+
 namespace {
 
 struct Row {
@@ -16,11 +20,18 @@ struct Row {
   const char* results;  // space-separated, in order
 };
 
-const CheckInfo* info(const std::string& name) {
-  for (const auto& c : check_registry())
-    if (c.name == name) return &c;
-  return nullptr;
+const CheckInfo kCheck = helo_check_info();
+
+// One row through the engine: the row's zone, client IP and HELO.
+Outcome run_row(const Row& r, const Config& cfg) {
+  Msg m;
+  m.helo = r.helo;
+  m.ip = r.ip;
+  FakeResolver dns;
+  r.zone(dns);
+  return run_message(Engine(cfg, dns, {&kCheck}), m);
 }
+
 
 std::string results(const Outcome& o) {
   std::string out;
@@ -93,6 +104,14 @@ TEST_CASE("helo: results per HELO and DNS situation") {
       {"A timeout", "203.0.113.15", "slow.other.example",
        [](FakeResolver& f) { f.set("slow.other.example", DnsType::A, DnsStatus::temperror, "timeout"); },
        "temperror"},
+      {"AAAA timeout, A elsewhere, IPv4 client", "203.0.113.15", "half.other.example",
+       [](FakeResolver& f) {
+         f.add("half.other.example", DnsType::A, {"198.51.100.7"});
+         f.set("half.other.example", DnsType::AAAA, DnsStatus::temperror, "timeout");
+       }, "resolves-elsewhere"},
+      {"AAAA timeout, no A", "203.0.113.15", "half.other.example",
+       [](FakeResolver& f) { f.set("half.other.example", DnsType::AAAA, DnsStatus::temperror, "timeout"); },
+       "temperror"},
       {"timeout but matches PTR", "203.0.113.16", "mail16.good.example",
        [](FakeResolver& f) {
          fcrdns(f, "203.0.113.16", "mail16.good.example");
@@ -110,13 +129,7 @@ TEST_CASE("helo: results per HELO and DNS situation") {
                             {"helo-our-addresses", "198.51.100.24/30"}});
   for (const auto& r : rows) {
     SUBCASE(r.name) {
-      FakeResolver dns;
-      r.zone(dns);
-      Engine engine(cfg, dns, {info("helo")});
-      Msg m;
-      m.ip = r.ip;
-      m.helo = r.helo;
-      Outcome o = run_message(engine, m);
+      Outcome o = run_row(r, cfg);
       CHECK(results(o) == r.results);
       for (const auto& it : o.verdict.items) {
         CHECK(it.points == cfg.points("helo", it.finding.result));
@@ -129,7 +142,7 @@ TEST_CASE("helo: results per HELO and DNS situation") {
 TEST_CASE("helo: no HELO at all is missing; lookups start at HELO") {
   FakeResolver dns;
   Config cfg = make_config();
-  Engine engine(cfg, dns, {info("helo")});
+  Engine engine(cfg, dns, {&kCheck});
   auto d = engine.open();
   d->connect("unknown", "203.0.113.20");
   d->mail_from("<a@example.com>", "");
@@ -146,7 +159,7 @@ TEST_CASE("helo: no HELO at all is missing; lookups start at HELO") {
 TEST_CASE("helo: no lookup for names judged on syntax alone") {
   FakeResolver dns;
   Config cfg = make_config();
-  Engine engine(cfg, dns, {info("helo")});
+  Engine engine(cfg, dns, {&kCheck});
   for (const char* h : {"User", "37.215.63.185", "[203.0.113.20]", "bad_name.example", "mx.example.net"}) {
     auto d = engine.open();
     d->connect("unknown", "203.0.113.20");
@@ -158,7 +171,7 @@ TEST_CASE("helo: no lookup for names judged on syntax alone") {
 TEST_CASE("helo: authenticated clients are not judged, even with skip-authenticated = no") {
   FakeResolver dns;
   Config cfg = make_config({{"skip-authenticated", "no"}});
-  Engine engine(cfg, dns, {info("helo")});
+  Engine engine(cfg, dns, {&kCheck});
   Msg m;
   m.ip = "203.0.113.21";
   m.helo = "User";
@@ -170,7 +183,7 @@ TEST_CASE("helo: no client IP judges syntax only") {
   FakeResolver dns;
   dns.add("www.other.example", DnsType::A, {"198.51.100.7"});
   Config cfg = make_config();
-  Engine engine(cfg, dns, {info("helo")});
+  Engine engine(cfg, dns, {&kCheck});
   Msg m;
   m.ip = "";
   m.helo = "User";

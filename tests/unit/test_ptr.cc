@@ -5,7 +5,14 @@
 using namespace legit;
 using namespace legit::test;
 
+namespace legit {
+CheckInfo ptr_check_info();
+CheckInfo iprev_check_info();
+}  // namespace legit
+
 namespace {
+
+const CheckInfo kCheck = ptr_check_info();
 
 struct Row {
   const char* name;
@@ -13,12 +20,6 @@ struct Row {
   std::function<void(FakeResolver&)> zone;
   const char* result;
 };
-
-const CheckInfo* info(const std::string& name) {
-  for (const auto& c : check_registry())
-    if (c.name == name) return &c;
-  return nullptr;
-}
 
 // PTR `ptr` for `ip`, and (when `fwd` is set) the name's A/AAAA back to `fwd`.
 void ptr_of(FakeResolver& f, const char* ip, std::vector<std::string> names, const char* fwd = nullptr) {
@@ -83,7 +84,7 @@ TEST_CASE("ptr: results per reverse DNS situation") {
     SUBCASE(r.name) {
       FakeResolver dns;
       r.zone(dns);
-      Engine engine(cfg, dns, {info("ptr")});
+      Engine engine(cfg, dns, {&kCheck});
       Msg m;
       m.ip = r.ip;
       Outcome o = run_message(engine, m);
@@ -101,7 +102,8 @@ TEST_CASE("ptr: shares iprev's lookups, asks nothing of its own") {
   FakeResolver dns;
   ptr_of(dns, "192.0.2.1", {"mail.example.com"}, "192.0.2.1");
   Config cfg = make_config();
-  Engine engine(cfg, dns, {info("iprev"), info("ptr")});
+  const CheckInfo iprev = iprev_check_info();
+  Engine engine(cfg, dns, {&iprev, &kCheck});
   Msg m;
   m.ip = "192.0.2.1";
   Outcome o = run_message(engine, m);
@@ -112,9 +114,9 @@ TEST_CASE("ptr: shares iprev's lookups, asks nothing of its own") {
 TEST_CASE("ptr: no finding without a client IP; every result has points") {
   FakeResolver dns;
   Config cfg = make_config();
-  Engine engine(cfg, dns, {info("ptr")});
+  Engine engine(cfg, dns, {&kCheck});
   Msg m;
   m.ip = "";
   CHECK(result_of(run_message(engine, m), "ptr") == "");
-  for (const auto& p : info("ptr")->points) CHECK(cfg.point_table.count("ptr." + p.result) == 1);
+  for (const auto& p : kCheck.points) CHECK(cfg.point_table.count("ptr." + p.result) == 1);
 }
