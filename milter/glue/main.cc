@@ -50,7 +50,19 @@
 #include "check_cli.h"
 #include "dig_cli.h"
 
+// Built once at start-up and never destroyed: libmilter threads may still
+// run when smfi_main() returns. External linkage so the stores are kept and
+// leak checkers see the objects as reachable.
+namespace legit::glue {
+const Config* g_config = nullptr;
+Resolver* g_resolver = nullptr;
+const Engine* g_engine = nullptr;
+}  // namespace legit::glue
+
 namespace {
+using legit::glue::g_config;
+using legit::glue::g_engine;
+using legit::glue::g_resolver;
 
 constexpr int kExitRuntime = 1;
 constexpr int kExitConfig = 2;
@@ -162,9 +174,9 @@ int run_milter(int argc, char** argv) {
   }
   if (!parsed.config) return fail(kExitConfig, parsed.error.empty() ? "bad configuration" : parsed.error);
 
-  // Frozen from here on; shared read-only by every milter thread. Kept alive
-  // until exit (never destroyed: libmilter threads may still be running).
-  const legit::Config* cfg = new legit::Config(std::move(*parsed.config));
+  // Frozen from here on; shared read-only by every milter thread.
+  g_config = new legit::Config(std::move(*parsed.config));
+  const legit::Config* cfg = g_config;
 
   SocketSpec sock = parse_socket(cfg->socket);
   if (sock.kind == SocketSpec::Kind::other)
@@ -186,9 +198,8 @@ int run_milter(int argc, char** argv) {
   legit::ResolverOptions ropts;
   ropts.servers = cfg->dns_servers;
   ropts.timeout = std::chrono::milliseconds(static_cast<long long>(cfg->dns_timeout * 1000));
-  legit::Resolver* resolver = nullptr;
   try {
-    resolver = legit::make_unbound_resolver(ropts).release();
+    g_resolver = legit::make_unbound_resolver(ropts).release();
   } catch (const std::exception& e) {
     return fail(kExitConfig, std::string("option 'dns-server': ") + e.what());
   }
@@ -200,8 +211,8 @@ int run_milter(int argc, char** argv) {
   if (!legit::log_open(cfg->log))
     return fail(kExitConfig, "option 'log': unknown log destination '" + cfg->log + "'");
 
-  const legit::Engine* engine = new legit::Engine(*cfg, *resolver);
-  if (!legit::glue::register_milter(*engine)) return fail(kExitRuntime, "smfi_register failed");
+  g_engine = new legit::Engine(*cfg, *g_resolver);
+  if (!legit::glue::register_milter(*g_engine)) return fail(kExitRuntime, "smfi_register failed");
   std::string conn = cfg->socket;
   if (smfi_setconn(conn.data()) != MI_SUCCESS)
     return fail(kExitConfig, "option 'socket': libmilter rejects '" + cfg->socket + "'");
