@@ -143,19 +143,19 @@ SPF_dns_rr_t* to_spf_rr(SPF_dns_server_t* srv, const char* domain, ns_type type,
 }
 
 ServerPtr SpfDns::make_server(const std::string& receiver) {
-  auto* d = static_cast<SPF_dns_server_t*>(std::calloc(1, sizeof(SPF_dns_server_t)));
-  if (d == nullptr) return nullptr;
-  d->destroy = [](SPF_dns_server_t* p) { std::free(p); };
+  // Owned here, not by libspf2: a layer without a destroy function is
+  // "shared" and SPF_server_free leaves it alone (libspf2 1.2.10 does not
+  // free a custom layer reliably).
+  if (!layer_) layer_.reset(static_cast<SPF_dns_server_t*>(std::calloc(1, sizeof(SPF_dns_server_t))));
+  if (!layer_) return nullptr;
+  SPF_dns_server_t* d = layer_.get();
+  d->destroy = nullptr;
   d->lookup = lookup_cb;
   d->get_spf = get_spf_cb;
   d->name = "legit";
   d->hook = this;
   ServerPtr srv(SPF_server_new_dns(d, 0));
-  if (!srv) {
-    std::free(d);
-    return nullptr;
-  }
-  if (!receiver.empty()) (void)SPF_server_set_rec_dom(srv.get(), receiver.c_str());
+  if (srv && !receiver.empty()) (void)SPF_server_set_rec_dom(srv.get(), receiver.c_str());
   return srv;
 }
 

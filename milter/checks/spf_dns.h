@@ -33,6 +33,7 @@ extern "C" {
 }
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <map>
@@ -45,13 +46,11 @@ namespace legit::spf {
 struct ServerFree { void operator()(SPF_server_t* p) const { SPF_server_free(p); } };
 struct RequestFree { void operator()(SPF_request_t* p) const { SPF_request_free(p); } };
 struct ResponseFree { void operator()(SPF_response_t* p) const { SPF_response_free(p); } };
-struct RecordFree { void operator()(SPF_record_t* p) const { SPF_record_free(p); } };
-struct RrFree { void operator()(SPF_dns_rr_t* p) const { SPF_dns_rr_free(p); } };
+struct CFree { void operator()(void* p) const { std::free(p); } };
 using ServerPtr = std::unique_ptr<SPF_server_t, ServerFree>;
 using RequestPtr = std::unique_ptr<SPF_request_t, RequestFree>;
 using ResponsePtr = std::unique_ptr<SPF_response_t, ResponseFree>;
-using RecordPtr = std::unique_ptr<SPF_record_t, RecordFree>;
-using RrPtr = std::unique_ptr<SPF_dns_rr_t, RrFree>;
+using LayerPtr = std::unique_ptr<SPF_dns_server_t, CFree>;
 
 // RFC 7208 §4.6.4 limits.
 constexpr int kMaxTerms = 10;       // DNS-querying mechanisms and modifiers
@@ -74,7 +73,8 @@ class SpfDns {
   SpfDns(Resolver& r, std::chrono::steady_clock::time_point deadline)
       : resolver_(r), deadline_(deadline) {}
 
-  // An SPF_server_t whose DNS layer is this object (which must outlive it).
+  // An SPF_server_t whose DNS layer is this object (which must outlive it;
+  // one server at a time).
   ServerPtr make_server(const std::string& receiver);
 
   // Stops all later lookups (they answer TRY_AGAIN, the Resolver is not used).
@@ -95,6 +95,7 @@ class SpfDns {
   void note_temperror(const std::string& name, DnsType type, const DnsAnswer& a);
 
   Resolver& resolver_;
+  LayerPtr layer_;  // the SPF_dns_server_t handed to libspf2
   const std::chrono::steady_clock::time_point deadline_;
   mutable std::mutex mu_;
   bool cancelled_ = false;
