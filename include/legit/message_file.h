@@ -2,7 +2,8 @@
 // header fields and body a milter would receive from Postfix.
 //
 // Header values are given as Postfix passes them to a milter: the text after
-// the colon with leading white space removed, folded lines joined with "\n"
+// the colon with exactly one leading space removed (Postfix' milter8.c does
+// that; a tab or further spaces stay, which DKIM simple canonicalisation needs), folded lines joined with "\n"
 // keeping their leading white space. The body gets CRLF line endings. Lines
 // that are not headers end the header block (as Postfix' cleanup does); a
 // message with no blank line is all headers. Never throws.

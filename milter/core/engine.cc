@@ -55,7 +55,10 @@ void Dialogue::connect(std::string_view client_name, std::string_view client_add
   c.client_name = client_name.empty() ? "unknown" : std::string(client_name);
   c.addr_text = std::string(client_addr);
   c.ip = IpAddress::parse(client_addr);
-  if (c.ip) c.ip = c.ip->unmapped();
+  if (c.ip) {
+    c.ip = c.ip->unmapped();
+    c.addr_text = c.ip->to_string();  // Postfix sends "IPv6:..." for IPv6 clients
+  }
   c.trusted = c.ip && in_networks(cfg_.trusted_networks, *c.ip);
   if (c.trusted) return;
   if (c.ip) session_->rdns.start(session_->resolver, *c.ip);
@@ -135,7 +138,8 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
   // Forged copies go in every untrusted case, highest index first per name.
   o.deletes = forged_;
   std::sort(o.deletes.begin(), o.deletes.end(), [](const auto& a, const auto& b) {
-    return a.name != b.name ? a.name < b.name : a.index > b.index;
+    std::string an = lower(a.name), bn = lower(b.name);
+    return an != bn ? an < bn : a.index > b.index;
   });
   if (!scored()) {
     o.kind = Outcome::Kind::authenticated;

@@ -36,7 +36,7 @@ ParsedMessage parse_message(std::string_view raw) {
     auto colon = line.find(':');
     if (colon == std::string_view::npos || !is_field_name(line.substr(0, colon))) break;
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value[0] == ' ' || value[0] == '\t')) value.remove_prefix(1);
+    if (!value.empty() && value[0] == ' ') value.remove_prefix(1);  // as Postfix' milter8.c does
     m.headers.push_back({std::string(line.substr(0, colon)), std::string(value)});
     pos = next;
   }

@@ -59,6 +59,8 @@ std::string split_args(int argc, char** argv, CheckArgs& a) {
     else a.one[name] = value;
   }
   if (!a.one.count("client-ip")) return "option 'client-ip' is required";
+  if (!IpAddress::parse(a.one["client-ip"]))
+    return "option 'client-ip': '" + a.one["client-ip"] + "' is not an IP address";
   return "";
 }
 
