@@ -3,6 +3,7 @@
 #   start_dns ZONEFILE... [-- zoneserver options]  starts tests/dns/zoneserver.py
 #                          on a free loopback port, sets DNS_PORT, waits for "ready"
 #   free_port              prints a free TCP/UDP port on 127.0.0.1
+#   start_blackhole        a DNS port that never answers; sets BLACKHOLE_PORT
 #   ok NAME / fail NAME WHY   record one assertion
 #   expect_eq NAME GOT WANT, expect_match NAME TEXT REGEX
 #   json_get JSON EXPR     evaluates a python expression on the parsed JSON (j)
@@ -49,6 +50,26 @@ start_dns() {
     sleep 0.1
   done
   echo "zoneserver did not start:"; cat "$out"; exit 1
+}
+
+# A "DNS server" that reads every query and never answers (UDP and TCP), so
+# that every lookup really times out. Sets BLACKHOLE_PORT.
+start_blackhole() {
+  BLACKHOLE_PORT=$(free_port)
+  $PY -c 'import socket, sys, time
+p = int(sys.argv[1])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", p)); t.listen(64)
+print("ready", flush=True)
+deadline = time.time() + 900
+while time.time() < deadline:
+    u.settimeout(1)
+    try: u.recvfrom(4096)
+    except socket.timeout: pass' "$BLACKHOLE_PORT" >"$WORK/blackhole.out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 50); do grep -q ready "$WORK/blackhole.out" && return 0; sleep 0.1; done
+  echo "blackhole did not start"; exit 1
 }
 
 ok() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
