@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,8 @@ class Engine {
 
 // One SMTP connection. Methods in SMTP order; several messages may follow one
 // connect. Not thread-safe (one connection = one thread at a time).
+// close() ends it: a connection that completed no message gets one "probe"
+// line for the log (milter/core/probe.cc).
 class Dialogue {
  public:
   Dialogue(const Config& cfg, Resolver& resolver, const std::vector<const CheckInfo*>& checks);
@@ -75,19 +78,35 @@ class Dialogue {
   void body(std::string_view chunk);
   Outcome end_of_message(std::string_view queue_id);
   void abort_message();
+  // A command the MTA did not recognise (milter "unknown" step, protocol 6).
+  void unknown_command(std::string_view cmd);
+  // The connection ends. The probe line when no message reached end-of-data
+  // and the client is neither trusted nor authenticated, else nullopt. Waits
+  // at most dns-timeout for the client's rDNS, none if it is already in.
+  std::optional<std::string> close();
 
   const Session& session() const { return *session_; }
 
  private:
   bool scored() const;
   void forward(const std::function<void(Check&)>& fn);
+  std::string probe_what() const;
+  std::string probe_dns_facts();
 
   const Config& cfg_;
   std::unique_ptr<Session> session_;
   std::vector<std::pair<const CheckInfo*, std::unique_ptr<Check>>> checks_;
   std::vector<HeaderDelete> forged_;  // incoming headers to remove
   std::map<std::string, int> header_counts_;  // lower-case name -> occurrences
+  int completed_ = 0;           // messages that reached end_of_message
+  int unknown_commands_ = 0;    // commands the MTA did not recognise
+  std::string first_unknown_;   // the first of them (capped)
+  bool closed_ = false;
 };
+
+// "client=NAME[IP] helo=<HELO>": the start of every log line after the queue
+// id, untrusted text quoted and truncated.
+std::string format_client(const Session& s);
 
 // One log line for a message (queue id, client, helo, from, score, action,
 // each check=result(points)); untrusted text quoted and truncated.

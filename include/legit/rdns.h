@@ -34,6 +34,10 @@ class ReverseDns {
   void start(Resolver& r, const IpAddress& ip);
   void advance();          // non-blocking: start forward lookups if PTR is in
   const RdnsResult& result();  // blocking, cached
+  // Non-blocking: true when result() would not wait (everything answered,
+  // or nothing was started). Call advance() first: a PTR answer that is in
+  // but not yet advanced still has its forward lookups to start.
+  bool ready() const;
   bool started() const { return resolver_ != nullptr; }
   // The first confirmed name, else the first PTR name, else "".
   std::string best_name();

@@ -128,6 +128,7 @@ static std::string reply_with_score(const std::string& text, double score) {
 
 Outcome Dialogue::end_of_message(std::string_view queue_id) {
   session_->msg.queue_id = std::string(queue_id);
+  ++completed_;
   Outcome o;
   const auto& c = session_->conn;
   if (c.trusted) {
@@ -182,11 +183,16 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
   return o;
 }
 
+std::string format_client(const Session& s) {
+  const auto& c = s.conn;
+  return "client=" + quote_untrusted(c.client_name) + "[" + quote_untrusted(c.addr_text, 64) + "]" +
+         " helo=<" + quote_untrusted(c.helo) + ">";
+}
+
 std::string format_log_line(const Session& s, const Outcome& o) {
   const auto& c = s.conn;
   std::string line = s.msg.queue_id.empty() ? "NOQUEUE" : quote_untrusted(s.msg.queue_id, 32);
-  line += ": client=" + quote_untrusted(c.client_name) + "[" + quote_untrusted(c.addr_text, 64) + "]";
-  line += " helo=<" + quote_untrusted(c.helo) + ">";
+  line += ": " + format_client(s);
   line += " from=<" + quote_untrusted(s.msg.mail_from) + ">";
   if (o.kind == Outcome::Kind::trusted) return line + " trusted-network, not scored";
   if (o.kind == Outcome::Kind::authenticated)

@@ -31,6 +31,14 @@ void ReverseDns::advance() {
   start_forward(*ptr_answer_);
 }
 
+bool ReverseDns::ready() const {
+  if (result_ || !resolver_) return true;
+  if (!ptr_answer_) return false;
+  for (const auto& f : forward_)
+    if (!f.second.is_ready()) return false;
+  return true;
+}
+
 const RdnsResult& ReverseDns::result() {
   if (result_) return *result_;
   RdnsResult r;

@@ -32,7 +32,6 @@ const Engine* g_engine = nullptr;
 
 struct Conn {
   std::unique_ptr<Dialogue> dialogue;
-  unsigned unknown_commands = 0;  // hook for probe logging (issue 5)
 };
 
 Conn* conn_of(SMFICTX* ctx) { return static_cast<Conn*>(smfi_getpriv(ctx)); }
@@ -244,14 +243,22 @@ sfsistat cb_abort(SMFICTX* ctx) {
   return guarded(ctx, "abort", [](Conn& c) { c.dialogue->abort_message(); });
 }
 
+// Logs the probe line of a connection that completed no message (engine).
+// libmilter also closes connections that never got a Conn: nothing to log.
 sfsistat cb_close(SMFICTX* ctx) {
+  if (conn_of(ctx)) guarded(ctx, "close", [](Conn& c) {
+      if (auto line = c.dialogue->close()) log_msg(LogLevel::info, *line);
+    });
   delete conn_of(ctx);  // Dialogue destructors do not throw
   smfi_setpriv(ctx, nullptr);
-  return SMFIS_CONTINUE;
+  return SMFIS_CONTINUE;  // nothing is answered at close
 }
 
-sfsistat cb_unknown(SMFICTX* ctx, const char* /*cmd*/) {
-  return guarded(ctx, "unknown", [](Conn& c) { ++c.unknown_commands; });
+// Counted for the probe line. CONTINUE: Postfix answers the command itself
+// ("502 5.5.2 Error: command not recognized"); a 4xx/5xx from here would
+// replace that reply.
+sfsistat cb_unknown(SMFICTX* ctx, const char* cmd) {
+  return guarded(ctx, "unknown", [&](Conn& c) { c.dialogue->unknown_command(cmd ? cmd : ""); });
 }
 
 }  // namespace
