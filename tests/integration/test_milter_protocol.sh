@@ -8,6 +8,10 @@
 #   * milter/milterclient.py: negotiated actions/steps/macros, DATA answered,
 #     the exact index and order of header edits, reject (550 + the configured text),
 #     tempfail (451 on temperror), quarantine, and end-of-message latency;
+#   * probe sessions (milterclient.py probe): EHLO then QUIT, unknown
+#     commands, no HELO, MAIL without a message, a PTR that times out: every
+#     step answered continue, nothing sent after QUIT, exactly one
+#     "NOQUEUE: ... probe: ..." line each in the log;
 #   * the log: one line per message with queue id, client, helo, from,
 #     score, action; TCP_NODELAY on accepted sockets (milter/nodelay_probe.c
 #     as LD_PRELOAD reads it from inside the process); -t and exit codes;
@@ -84,7 +88,7 @@ expect_match "start line: version, socket, dns, mode, TCP_NODELAY" "$(head -1 "$
   "starting legit-milter [0-9.]+ socket=inet:$PORT_main@127.0.0.1 dns-servers=127.0.0.1@$DNS_PORT mode=enforce .*tcp-nodelay=on"
 
 run_helper miltertest miltertest -D port="$PORT_main" -s "$HERE/scenarios.lua"
-for t in negotiate forged timing; do run_helper "client-$t" $PY "$HERE/milterclient.py" "$t" "$PORT_main"; done
+for t in negotiate forged timing probe; do run_helper "client-$t" $PY "$HERE/milterclient.py" "$t" "$PORT_main"; done
 
 # One log line per message: queue id, client, helo, from, score, action.
 for qid in QGOOD1 QFORGED1 QAUTH2 QTWO1 QTWO2 QABORT1 QTEMP1; do
@@ -98,6 +102,23 @@ for qid in QTRUST1 QAUTH1; do
 done
 expect_eq "log: no line for the aborted message" "$(grep -c " QABORT0: " "$WORK/main.err")" 0
 expect_eq "log: 100 lines for the 100 timed messages" "$(grep -c " QTIME[0-9]*: .*score=" "$WORK/main.err")" 100
+# One probe line per session of milterclient.py probe (client probe-KIND).
+while IFS='|' read -r kind want; do
+  lines=$(grep -F "client=probe-$kind.milter.test[" "$WORK/main.err")
+  expect_eq "probe log: one line for probe-$kind" "$(grep -c . <<<"$lines")" 1
+  expect_eq "probe log: probe-$kind" "${lines#*legit-milter\[*\]: }" "NOQUEUE: client=probe-$kind.milter.test$want"
+done <<'EOF'
+ehlo|[203.0.113.21] helo=<User> probe: ehlo-quit iprev=fail ptr=none
+dot|[203.0.113.22] helo=<> probe: unknown-command "." iprev=fail ptr=none
+dots|[203.0.113.22] helo=<User> probe: unknown-command "." count=3 iprev=fail ptr=none
+hostile|[203.0.113.22] helo=<> probe: unknown-command "GET / \x22x\x22\x0d\x0aX: AAAAAAAAAAAAAAAAAAAAAAAAAA..." iprev=fail ptr=none
+nohelo|[203.0.113.23] helo=<> probe: no-helo iprev=fail ptr=none
+pass|[203.0.113.10] helo=<mail.milter.test> probe: ehlo-quit iprev=pass ptr=mail.milter.test
+nomsg|[203.0.113.21] helo=<User> probe: no-message mail=1 iprev=fail ptr=none
+slowptr|[203.0.113.13] helo=<User> probe: ehlo-quit iprev=temperror ptr=none
+EOF
+expect_eq "probe log: none for a trusted client (EHLO then QUIT from 127.0.0.1)" \
+  "$(grep -c 'client=probe-trusted' "$WORK/main.err")" 0
 expect_eq "log: no callback errors" "$(grep -c "milter [a-z]*: .*on-error=" "$WORK/main.err")" 0
 
 # --- reject / tempfail and quarantine instances -----------------------------

@@ -3,9 +3,11 @@
 test_milter_protocol.sh, for what miltertest cannot show: the negotiated
 actions, protocol steps and macro lists; the index of every header change;
 the order of the end-of-message requests; the raw SMTP reply text; the
-latency of each end-of-message round trip.
+latency of each end-of-message round trip; probe sessions (EHLO then QUIT,
+an unknown command ".", no HELO, a PTR that times out) answered with
+continue and nothing else.
 
-usage: milterclient.py negotiate|forged|timing|reject|quarantine PORT
+usage: milterclient.py negotiate|forged|timing|reject|quarantine|probe PORT
 Prints "ok - NAME" or "FAIL - NAME: WHY" per assertion; exit 0 unless the
 client itself broke (protocol error, timeout): that prints a FAIL line too.
 """
@@ -98,6 +100,17 @@ class Milter:
         self.step(self.packet(b"N"))
         self.step(self.packet(b"B", b"Hello.\r\n"))
         return self.step(self.macros(b"E", i=qid), self.packet(b"E"))
+
+
+    def quit(self):
+        """Sends QUIT; returns whatever the milter sent before closing."""
+        self.send(self.packet(b"Q"))
+        got = self.buf
+        while True:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                return got
+            got += chunk
 
 
 def parse_mod(cmd, data):
@@ -220,10 +233,42 @@ def t_quarantine(port):
     out("quarantine: headers still added", any(c == "h" and n == "X-Legit-Score" for c, i, n, v in mods), mods)
 
 
+def t_probe(port):
+    """One connection per probe kind; the shell driver checks the log lines.
+    Client names tell them apart: probe-<kind>.milter.test."""
+    def session(kind, ip, steps):
+        m = Milter(port)
+        cmd, _, mods = m.connect(ip, "probe-%s.milter.test" % kind)
+        replies = [(cmd, mods)]
+        for pkt in steps(m):
+            cmd, data, mods = m.step(pkt)
+            replies.append((cmd, mods))
+        out("probe %s: every step answered continue, nothing else" % kind,
+            all(c == b"c" and not md for c, md in replies), replies)
+        rest = m.quit()
+        out("probe %s: nothing sent after QUIT" % kind, rest == b"", rest)
+
+    session("ehlo", "203.0.113.21", lambda m: [m.packet(b"H", z("User"))])
+    session("dot", "203.0.113.22", lambda m: [m.packet(b"U", z("."))])
+    session("dots", "203.0.113.22", lambda m: [m.packet(b"H", z("User"))] +
+            [m.packet(b"U", z(c)) for c in (".", "RSET", ".")])
+    session("hostile", "203.0.113.22", lambda m: [m.packet(b"U", z('GET / "x"\r\nX: ' + "A" * 60))])
+    session("nohelo", "203.0.113.23", lambda m: [])
+    session("pass", "203.0.113.10", lambda m: [m.packet(b"H", z("mail.milter.test"))])
+    session("nomsg", "203.0.113.21", lambda m: [
+        m.packet(b"H", z("User")), m.macros(b"M", i="QNOMSG") + m.packet(b"M", z("<a@milter.test>")),
+        m.packet(b"R", z("<rcpt@example.net>"))])
+    session("trusted", "127.0.0.1", lambda m: [m.packet(b"H", z("localhost"))])
+    t0 = time.perf_counter()
+    session("slowptr", "203.0.113.13", lambda m: [m.packet(b"H", z("User"))])
+    print("probe slowptr: QUIT answered (closed) after %.2f s" % (time.perf_counter() - t0), flush=True)
+
+
 if __name__ == "__main__":
     test, port = sys.argv[1], int(sys.argv[2])
     try:
         {"negotiate": t_negotiate, "forged": t_forged, "timing": t_timing,
-         "reject": t_reject, "quarantine": t_quarantine}[test](port)
+         "reject": t_reject, "quarantine": t_quarantine,
+         "probe": t_probe}[test](port)
     except Exception as e:  # the client broke: one FAIL line says why
         out("%s: client" % test, False, "%s: %s" % (type(e).__name__, e))
