@@ -3,7 +3,8 @@
 #   * fail2ban: filter.d/legit-milter.conf with fail2ban-regex on log lines
 #     the REAL milter wrote (a daemon on loopback driven over the milter
 #     protocol, its stderr log, and the same lines in syslog format), normal
-#     and aggressive mode, dry-run lines, a documented probe line, a hostile
+#     and aggressive mode, probe lines (ehlo-quit, ".", no-helo, no-message),
+#     dry-run lines, a documented probe line, a hostile
 #     HELO; the jail with `fail2ban-client -t` in a copy of /etc/fail2ban;
 #     LEGIT_E2E_LOGDIR (see test_postfix_e2e.sh) adds the e2e run's log;
 #   * SpamAssassin: legit.cf passes --lint, and each rule fires (spamassassin
@@ -37,7 +38,7 @@ real_milter_log() {
   $PY - "$MPORT_f2b" "$SRC/tests/integration/milter" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[2])
-from milterclient import Milter
+from milterclient import Milter, z
 port = int(sys.argv[1])
 for ip, name, qid in [("198.18.0.11", "unknown", "4F2B0A1"), ("198.18.0.12", "unknown", "4F2B0A2"),
                       ("198.18.0.10", "mail.e2e.test", "4F2B0A3"), ("198.18.0.11", "unknown", "4F2B0A4")]:
@@ -46,10 +47,20 @@ for ip, name, qid in [("198.18.0.11", "unknown", "4F2B0A1"), ("198.18.0.12", "un
     m.envelope(qid, helo="mail.e2e.test")
     m.content(qid, [("From", "a@e2e.test"), ("Subject", "f2b")])
     m.s.close()
+# probes: EHLO+QUIT, ".", no HELO, MAIL without a message
+for ip, steps in [("198.18.0.14", [b"H", z("User")]), ("198.18.0.15", [b"U", z(".")]),
+                  ("198.18.0.16", []), ("198.18.0.17", [b"H", z("mail.e2e.test"), b"M", z("<a@e2e.test>")])]:
+    m = Milter(port)
+    m.connect(ip, "unknown")
+    for i in range(0, len(steps), 2):
+        m.step(m.packet(steps[i], steps[i + 1]))
+    m.quit()
 EOF
   for _ in $(seq 1 50); do [ "$(grep -c ' 4F2B0A[1-4]: ' "$PF/milter-f2b.log")" = 4 ] && break; sleep 0.1; done
+  for _ in $(seq 1 50); do [ "$(grep -c ' probe: ' "$PF/milter-f2b.log")" = 4 ] && break; sleep 0.1; done
   milter_stop f2b
   grep ' 4F2B0A[1-4]: ' "$PF/milter-f2b.log" >"$WORK/f2b-stderr.log"
+  grep ' probe: ' "$PF/milter-f2b.log" >"$WORK/f2b-probe.log"
   expect_eq "f2b: no sanitizer report from the milter" "$(sanitizer_errors)" ""
 }
 
@@ -80,6 +91,16 @@ test_fail2ban() {
     expect_match "f2b $form: 2 reject lines matched" \
       "$(fail2ban-regex -c "$WORK/f2b" "$WORK/f2b-$form.log" legit-milter 2>/dev/null | grep '^Lines:')" \
       'Lines: 4 lines, 0 ignored, 2 matched, 2 missed'
+  done
+  # probe lines the real milter wrote: normal bans ehlo-quit, ".", no-helo;
+  # aggressive adds no-message (sender-verification callouts look like it)
+  expect_eq "f2b: the real milter logged 4 probe lines" "$(wc -l <"$WORK/f2b-probe.log")" 4
+  syslog_form <"$WORK/f2b-probe.log" >"$WORK/f2b-probe-syslog.log"
+  for form in probe probe-syslog; do
+    expect_eq "f2b $form: normal bans ehlo-quit, unknown-command, no-helo" \
+      "$(banned normal "$WORK/f2b-$form.log")" "198.18.0.14 198.18.0.15 198.18.0.16 "
+    expect_eq "f2b $form: aggressive adds no-message" \
+      "$(banned aggressive "$WORK/f2b-$form.log")" "198.18.0.14 198.18.0.15 198.18.0.16 198.18.0.17 "
   done
   # dry-run log text from the engine, a probe line in the documented form,
   # an IPv6 client as Postfix names it, and a hostile HELO.
