@@ -198,7 +198,10 @@ def t_timing(port, n=100):
     p50, p95, worst = statistics.median(times), times[int(n * 0.95) - 1], times[-1]
     print("timing: %d messages, end-of-message round trip (delete + insert + add + accept): "
           "median %.2f ms, p95 %.2f ms, max %.2f ms" % (n, p50, p95, worst), flush=True)
-    out("timing: no Nagle/delayed-ACK stall (p95 %.1f ms < 20 ms)" % p95, p95 < 20, "%.1f ms" % p95)
+    # The Nagle/delayed-ACK stall hits every message (median ~43 ms without
+    # TCP_NODELAY), while a loaded machine (ASan, parallel tests) only
+    # stretches the tail: judge the median.
+    out("timing: no Nagle/delayed-ACK stall (median %.1f ms < 20 ms)" % p50, p50 < 20, "%.1f ms" % p50)
 
 
 def t_reject(port):
