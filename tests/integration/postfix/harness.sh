@@ -9,6 +9,7 @@
 #   pf_listener NAME OPT..  one more "127.0.0.1:PORT inet ... smtpd" in
 #                           master.cf with "-o OPT" lines; sets PORT_NAME
 #   pf_start / pf_stop      smtp-sink + `postfix -c $PF/etc start`; stop by PID
+#                           (PF_SINK_DUMP=0: smtp-sink keeps no message files)
 #   pf_swaks NAME ARG..     swaks against listener NAME; output in $SW_OUT,
 #                           exit code in $SW_RC, queue id in $SW_QID
 #   xclient IP NAME [LOGIN] swaks XCLIENT arguments (NAME and REVERSE_NAME
@@ -90,7 +91,9 @@ pf_listener() {
 pf_start() {
   sed -e "s#@PF@#$PF#g" -e "s/@SINK_PORT@/$SINK_PORT/g" -e "s/@MILTER@/${1:-9}/g" \
     "$HARNESS_DIR/main.cf.in" >"$PF/etc/main.cf"
-  smtp-sink -u nobody -h sink.e2e.test -d "$PF/sink/%Y%m%d%H%M%S." "127.0.0.1:$SINK_PORT" 1024 \
+  local dump=(-d "$PF/sink/%Y%m%d%H%M%S.")
+  [ "${PF_SINK_DUMP:-1}" = 0 ] && dump=()  # bench/run.sh: no disk copy per message
+  smtp-sink -u nobody -h sink.e2e.test "${dump[@]}" "127.0.0.1:$SINK_PORT" 1024 \
     >"$PF/smtp-sink.out" 2>&1 &
   PIDS+=($!)
   postfix -c "$PF/etc" check >"$PF/postfix-start.out" 2>&1 &&
