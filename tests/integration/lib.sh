@@ -7,6 +7,9 @@
 #   ok NAME / fail NAME WHY   record one assertion
 #   expect_eq NAME GOT WANT, expect_match NAME TEXT REGEX
 #   json_get JSON EXPR     evaluates a python expression on the parsed JSON (j)
+#   check_json ARGS...     `$BIN check --json` against the start_dns server
+#                          (DNS_TIMEOUT s per lookup, default 2; stderr to $WORK/stderr)
+#   results_of JSON CHECK  that check's result words, space-separated, in order
 #   finish                 prints "N passed, N failed" and exits 0/1
 # Everything started through lib.sh is killed on exit.
 set -u
@@ -86,6 +89,15 @@ json_get() {
   $PY -c 'import json, sys
 j = json.loads(sys.argv[1])
 print(eval(sys.argv[2]))' "$1" "$2" 2>&1
+}
+
+check_json() {
+  "$BIN" check --json --dns-server "127.0.0.1@${DNS_PORT:?start_dns first}" \
+    --dns-timeout "${DNS_TIMEOUT:-2}" --authserv-id mx.test.example --log stderr "$@" 2>>"$WORK/stderr"
+}
+
+results_of() {
+  json_get "$1" "' '.join(c['result'] for c in j['checks'] if c['check'] == '$2')"
 }
 
 finish() {

@@ -7,11 +7,8 @@ BIN=${1:?usage: $0 legit-milter}
 . "$(dirname "$0")/lib.sh"
 start_dns "$SRC/tests/dns/iprev.test.zone" "$SRC/tests/dns/iprev-reverse.zone" "$SRC/tests/dns/iprev-reverse6.zone"
 
-check() {
-  "$BIN" check --json --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 \
-    --authserv-id mx.test.example --log stderr "$@" 2>"$WORK/stderr"
-}
-iprev_of() { json_get "$1" '[c["result"] for c in j["checks"] if c["check"] == "iprev"][0]'; }
+check() { check_json "$@"; }
+iprev_of() { results_of "$1" iprev; }
 
 while read -r ip want; do
   out=$(check --client-ip "$ip" --helo mail.iprev.test --mail-from '<a@iprev.test>')

@@ -10,12 +10,9 @@ Z="$SRC/tests/dns"
 start_dns "$Z/ptrhelo.test.zone" "$Z/ptrhelo-reverse.zone" "$Z/ptrhelo-reverse6.zone" \
   "$Z/ptrhelo-seed001-reverse.zone" "$Z/ptrhelo-seed001-forward.zone" "$Z/ptrhelo-seed003-reverse.zone"
 
-check() {
-  "$BIN" check --json --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 \
-    --authserv-id mx.test.example --hostname mx.test.example --log stderr "$@" 2>"$WORK/stderr"
-}
+check() { check_json --hostname mx.test.example "$@"; }
 # Space-separated results of one check, in order.
-results() { json_get "$1" "' '.join(c['result'] for c in j['checks'] if c['check'] == '$2')"; }
+results() { results_of "$@"; }
 score() { json_get "$1" 'j["score"]'; }
 below() { /usr/bin/python3 -c 'import sys; print(float(sys.argv[1]) < float(sys.argv[2]))' "$1" "$2"; }
 

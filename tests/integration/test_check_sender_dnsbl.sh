@@ -14,10 +14,7 @@ start_dns "$SRC/tests/dns/sender.test.zone" "$SRC/tests/dns/sender-seed004.zone"
   "$SRC/tests/dns/sender-seed004-reverse.zone" "$SRC/tests/dns/dnsbl.test.zone" \
   "$SRC/tests/dns/dnsbl-domains.test.zone" --log "$DNSLOG"
 
-check() {
-  "$BIN" check --json --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 \
-    --authserv-id mx.test.example --log stderr "$@" 2>"$WORK/stderr"
-}
+check() { check_json "$@"; }
 result_of() { json_get "$1" "' '.join(sorted(c['result'] for c in j['checks'] if c['check'] == '$2'))"; }
 points_of() { json_get "$1" "sum(c['points'] for c in j['checks'] if c['check'] == '$2')"; }
 detail_of() { json_get "$1" "' | '.join(c['detail'] for c in j['checks'] if c['check'] == '$2')"; }

@@ -10,11 +10,9 @@ BIN=${1:?usage: $0 legit-milter}
 . "$(dirname "$0")/lib.sh"
 start_dns "$SRC/tests/dns/spf.test.zone" "$SRC/tests/dns/spf-reverse.zone"
 
-check() {
-  "$BIN" check --json --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 1 \
-    --authserv-id mx.test.example --log stderr "$@" 2>"$WORK/stderr"
-}
-result_of() { json_get "$1" "[c['result'] for c in j['checks'] if c['check'] == '$2'][0]"; }
+DNS_TIMEOUT=1
+check() { check_json "$@"; }
+result_of() { results_of "$@"; }
 detail_of() { json_get "$1" "[c['detail'] for c in j['checks'] if c['check'] == '$2'][0]"; }
 ar_of() { json_get "$1" 'j["headers"]["Authentication-Results"].replace("\n\t", " ")'; }
 

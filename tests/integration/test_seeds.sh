@@ -19,7 +19,7 @@ start_dns "$Z/seeds-good.zone" "$Z/seeds-good-reverse.zone" "$Z/ptrhelo-seed001-
 
 check() { "$BIN" check --json --dns-timeout 1 --authserv-id mx.test.example "$@" 2>>"$WORK/stderr"; }
 dns() { check --dns-server "127.0.0.1@$DNS_PORT" "$@"; }
-result() { json_get "$1" "' '.join(c['result'] for c in j['checks'] if c['check'] == '$2')"; }
+result() { results_of "$@"; }
 field() { json_get "$1" "j['$2']"; }
 explained() { json_get "$1" "j['headers']['X-Legit-Score'].replace('\n\t', ' ')"; }
 
