@@ -9,8 +9,8 @@ what=${1:-build}
 build_pkgs=(g++ cmake make pkg-config libmilter-dev libspf2-dev libopendkim-dev
             libunbound-dev libldns-dev libpsl-dev libboost-program-options-dev doctest-dev)
 test_pkgs=(postfix swaks miltertest python3 python3-dnslib python3-dkim python3-authres
-           python3-spf python3-yaml python3-milter opendkim-tools spamassassin fail2ban
-           iproute2 procps)
+           python3-spf python3-yaml python3-milter python3-cryptography python3-dnspython
+           opendkim-tools spamassassin fail2ban systemd iproute2 procps gcc)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
