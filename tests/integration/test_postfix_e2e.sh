@@ -21,6 +21,8 @@
 #   7 milter stopped: milter_default_action tempfail (451 4.7.1) / accept
 #   8 three messages on one connection: each scored, own queue id in the log
 #   9 macros with Postfix's default milter_*_macros (a protocol spy)
+#  11 probes (postfix/probe_scenarios.sh): EHLO+QUIT, ".", no HELO -> one
+#     "probe:" line each in the milter log, Postfix's replies unchanged
 #  10 contrib/systemd's layout: unix socket in the queue directory, setgid
 #     directory of group postfix, milter unprivileged with umask 0007
 # usage: test_postfix_e2e.sh PATH/TO/legit-milter  (root + Postfix, else 77)
@@ -53,6 +55,7 @@ pf_listener reinjt "$M_ENF" content_filter=        # the same, milter kept (trus
 pf_listener amavis "$M_ENF" "content_filter=smtp:[127.0.0.1]:$PORT_reinj"
 pf_listener amavist "$M_ENF" "content_filter=smtp:[127.0.0.1]:$PORT_reinjt"
 pf_listener spy "smtpd_milters=inet:127.0.0.1:$SPY_PORT"
+pf_listener dot "$M_ENF" smtpd_forbidden_commands=CONNECT,GET,POST  # "." reaches the milter (11)
 pf_listener unix smtpd_milters=unix:legit-milter/legit-milter.sock  # relative to queue_directory
 pf_start "$MPORT_enf"
 echo "# set-up: $(($(date +%s) - T0)) s"
@@ -156,6 +159,7 @@ s4_dry_run() {
 }
 
 . "$SRC/tests/integration/postfix/scenarios.sh"
+. "$SRC/tests/integration/postfix/probe_scenarios.sh"
 
 s1_delivered
 s2_reject
@@ -166,6 +170,7 @@ s6_reinjection
 s8_one_connection
 s9_macros
 s10_unix_socket
+s11_probes
 s7_milter_stopped   # last: stops the dry-run milter
 expect_eq "no sanitizer report in the milter logs" "$(sanitizer_errors)" ""
 
