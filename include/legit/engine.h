@@ -3,8 +3,9 @@
 // applies: headers to delete and add, quarantine, reject reply, log line.
 //
 // The engine never throws out of a Dialogue method for bad input; a check
-// that throws is reported as "<check>=error" and scored 0, and a failure of
-// the engine itself leaves Outcome::error set so the caller applies on-error.
+// that throws is reported as "<check>=error" and scored 0. What can still
+// escape (std::bad_alloc, a bug in the engine itself) is an exception: the
+// milter callbacks catch everything and apply the on-error policy.
 #pragma once
 
 #include <functional>
