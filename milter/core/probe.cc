@@ -18,8 +18,10 @@
 //
 // iprev is the iprev check's own result (its finish(), the same code path as
 // at end-of-data) once the shared reverse DNS is in; close waits for it at
-// most dns-timeout and otherwise logs "iprev=pending ptr=pending" rather
-// than hold the milter thread longer. No iprev field for a client without
+// most dns-timeout plus a short grace (the resolver answers a lookup that
+// started just before close by its own deadline, and a loaded machine may
+// deliver that answer a little late) and otherwise logs
+// "iprev=pending ptr=pending" rather than hold the milter thread longer. No iprev field for a client without
 // an IP. DNS list results are not shown: the dnsbl check has no non-blocking
 // way to expose its connect-time answers. Untrusted text is quoted and cut.
 #include <chrono>
@@ -72,7 +74,8 @@ std::string Dialogue::probe_what() const {
 std::string Dialogue::probe_dns_facts() {
   auto& s = *session_;
   if (!s.conn.ip || !s.rdns.started()) return " ptr=none";
-  if (!wait_rdns(s.rdns, cfg_.dns_timeout)) return " iprev=pending ptr=pending";
+  constexpr double kGrace = 0.5;  // seconds past dns-timeout
+  if (!wait_rdns(s.rdns, cfg_.dns_timeout + kGrace)) return " iprev=pending ptr=pending";
   std::string out;
   for (auto& [info, check] : checks_) {
     if (info->name != "iprev") continue;

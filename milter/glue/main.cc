@@ -134,7 +134,9 @@ int set_nodelay_on_listener(int port) {
 }
 
 // Switches to `user` (supplementary groups, gid, uid); a unix socket is
-// chowned to the user first so the dropped process can still remove it.
+// chowned to the user first so the dropped process can still remove it. Its
+// group is left alone: in a setgid directory of group postfix (Postfix's
+// chroot layout) it must stay postfix for smtpd to connect.
 // Returns "" on success, else the error text.
 std::string drop_privileges(const std::string& user, const SocketSpec& sock) {
   errno = 0;
@@ -142,7 +144,7 @@ std::string drop_privileges(const std::string& user, const SocketSpec& sock) {
   if (!pw) return "user '" + user + "': " + (errno ? std::strerror(errno) : "no such user");
   if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid) return "";  // already that user
   if (sock.kind == SocketSpec::Kind::unix_path &&
-      chown(sock.path.c_str(), pw->pw_uid, pw->pw_gid) != 0)
+      chown(sock.path.c_str(), pw->pw_uid, static_cast<gid_t>(-1)) != 0)
     return "user '" + user + "': chown " + sock.path + ": " + std::strerror(errno);
   if (initgroups(pw->pw_name, pw->pw_gid) != 0)
     return "user '" + user + "': initgroups: " + std::strerror(errno);

@@ -192,7 +192,7 @@ TEST_CASE("probe: hostile commands and HELOs are quoted and cut") {
   }
 }
 
-TEST_CASE("probe: close waits at most dns-timeout for the rDNS") {
+TEST_CASE("probe: close waits at most dns-timeout (plus a short grace) for the rDNS") {
   struct WaitRow {
     const char* name;
     std::set<DnsType> silent;

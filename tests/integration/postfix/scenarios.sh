@@ -149,4 +149,16 @@ s10_unix_socket() {
   f=$(sink_file "$SW_QID") || { fail "10: delivered via the unix socket" "$(tail -2 <<<"$SW_OUT")"; return; }
   expect_match "10: scored via unix:legit-milter/legit-milter.sock" "$(value "$f" X-Legit-Score)" '^1 \(accept\)'
   expect_match "10: milter ran unprivileged" "$(ps -o user= -p "$pid")" '^nobody$'
+  # The same layout with the milter's own `user` option (started as root):
+  # the socket goes to the user, its group stays postfix from the setgid dir.
+  local usock=$dir/legit-milter-user.sock upid
+  sh -c 'umask 0007; exec "$@"' sh "$BIN" --socket "unix:$usock" --user nobody --log stderr \
+    --dns-server "127.0.0.1@$DNS_PORT" --authserv-id mx.e2e.test 2>"$PF/milter-user.log" &
+  upid=$!
+  PIDS+=("$upid")
+  for _ in $(seq 1 50); do [ -S "$usock" ] && break; sleep 0.1; done
+  sleep 0.3
+  expect_eq "10: --user keeps the socket's group postfix" "$(stat -c '%G %a %U' "$usock" 2>&1)" "postfix 770 nobody"
+  expect_match "10: --user dropped privileges" "$(ps -o user= -p "$upid")" '^nobody$'
+  kill "$upid" 2>/dev/null
 }
