@@ -2,6 +2,8 @@
 // libspf2 (spf_record.h). Any byte string in, a verdict out; never throws.
 #include "spf_record.h"
 
+#include "../core/names.h"
+
 extern "C" {
 #include <arpa/inet.h>
 }
@@ -16,12 +18,6 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 char low(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = low(c);
-  return o;
-}
 
 // macro-string tokens: true if valid; *last_is_macro tells whether the string
 // ends in a macro-expand (for domain-end).

@@ -8,22 +8,12 @@
 # Usage: test_config_file.sh /path/to/legit-milter   (ctest passes it;
 # LEGIT_SOURCE_DIR = repo root). Exit 0 all passed, 1 some failed, 77 skip.
 # Prints "N passed, N failed" at the end.
-set -u
-
 BIN=${1:-}
-SRC=${LEGIT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+[ -n "$BIN" ] && [ -x "$BIN" ] || { echo "SKIP: no legit-milter binary given (usage: $0 BIN)"; exit 77; }
+. "$(dirname "$0")/lib.sh"
 CONF="$SRC/etc/legit-milter.conf"
-if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
-  echo "SKIP: no legit-milter binary given (usage: $0 BIN)"
-  exit 77
-fi
-
-TMP=$(mktemp -d /tmp/legit-config-file.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+TMP=$WORK
+bad() { fail "$1" "${2:-}"; }
 
 # --- the shipped file is what the binary generates ---
 if "$BIN" --dump-config >"$TMP/dump.conf" 2>"$TMP/dump.err"; then
@@ -103,5 +93,4 @@ else
   bad "--version: $out"
 fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -7,46 +7,12 @@
 # usage: test_resolver.sh /path/to/legit-milter   (LEGIT_SOURCE_DIR optional)
 # Ends with "N passed, N failed"; exit 1 on failures, 77 (skip) if the
 # binary, python3-dnslib or the dig subcommand is missing.
-set -u
 BIN=${1:?usage: test_resolver.sh /path/to/legit-milter}
-SRC=${LEGIT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-PY=/usr/bin/python3
-ZS="$SRC/tests/dns/zoneserver.py"
-[ -x "$BIN" ] || { echo "skip: no binary $BIN"; exit 77; }
-$PY -c 'import dnslib' 2>/dev/null || { echo "skip: python3-dnslib missing"; exit 77; }
-
-WORK=$(mktemp -d /tmp/test_resolver.XXXXXX)
-SERVER_PID=
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "       $2"; }
-
-# A port free for both UDP and TCP on 127.0.0.1.
-PORT=$($PY - <<'EOF'
-import socket
-for _ in range(50):
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port)); print(port); break
-    except OSError:
-        pass
-    finally:
-        u.close(); t.close()
-EOF
-)
-$PY "$ZS" --port "$PORT" --pidfile "$WORK/pid" --log "$WORK/queries.log" \
-  "$SRC"/tests/dns/resolver*.zone >"$WORK/server.out" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready$' "$WORK/server.out" && break; sleep 0.1; done
-grep -q '^ready$' "$WORK/server.out" || { cat "$WORK/server.out"; echo "zoneserver did not start"; echo "0 passed, 1 failed"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+[ -x "$BIN" ] || skip "no binary $BIN"
+start_dns "$SRC"/tests/dns/resolver*.zone --log "$WORK/queries.log"
+PORT=$DNS_PORT
+bad() { fail "$1" "${2:-}"; }
 
 DIG=("$BIN" dig --dns-server "127.0.0.1@$PORT")
 "${DIG[@]}" --dns-timeout 2 host.resolver.test A >/dev/null 2>&1 || {
@@ -156,5 +122,4 @@ if "${DIG[@]}" --dns-timeout 2 single.resolver.test TXT | grep -q ' ok '; then o
 if "$BIN" dig --dns-server "bogus@53" host.resolver.test A 2>"$WORK/err"; then bad "bad server accepted"
 elif grep -q 'bogus@53' "$WORK/err"; then ok "bad server string rejected, named"; else bad "bad server message: $(cat "$WORK/err")"; fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish
