@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench/loadgen.sh — the milter protocol without Postfix in the way:
+# bench/miltergen (C++, negotiates v6 like Postfix, checks every reply)
+# against the null libmilter filter (bench/nullfilter: answers every step,
+# the floor of any libmilter filter) and legit-milter scoring every message,
+# both built with the project. Runs alternate; medians of $RUNS.
+#
+#   A throughput: C=50 connections, M=1 message per connection, N messages,
+#     corpus in turn (unsigned 2 KB, unsigned 100 KB, DKIM rsa-2048 2 KB,
+#     DKIM ed25519 2 KB; bench/make_corpus.py, keys made fresh). msg/s and
+#     the filter's CPU ms per message (utime+stime of /proc/PID/stat).
+#   B latency: one connection at a time, the dialogue paced like a real
+#     client (PACE ms before HELO, MAIL, RCPT, DATA and '.'), end-of-data
+#     round trip p50/p99, legit-milter with a warm cache.
+# DNS: tests/dns/zoneserver.py with bench.zone (+ keys); the client is
+# 198.18.255.10 = mail.bench.test (PTR, forward, SPF, DMARC all answered).
+# Needs no root. usage: bench/loadgen.sh [BUILD_DIR]   (default build)
+# env: N=4000 C=50 M=1 RUNS=5 LN=50 PACE=20
+set -uo pipefail
+BUILD=$(realpath "${1:-build}") || exit 1
+HERE=$(cd "$(dirname "$0")" && pwd)
+cd "$HERE/.." || exit 1
+N=${N:-4000} C=${C:-50} M=${M:-1} RUNS=${RUNS:-5} LN=${LN:-50} PACE=${PACE:-20}
+export LEGIT_SOURCE_DIR=$PWD
+. tests/integration/lib.sh
+GEN=$BUILD/bench/miltergen NULLF=$BUILD/bench/nullfilter LEGIT=$BUILD/legit-milter
+for b in "$GEN" "$NULLF" "$LEGIT"; do [ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }; done
+HZ=$(getconf CLK_TCK)
+die() { echo "loadgen: $*" >&2; exit 1; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+jget() { $PY -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+
+$PY bench/make_corpus.py "$PWD" "$WORK" || die "make_corpus.py failed"
+CORPUS=("$WORK/plain-2k.eml" "$WORK/plain-100k.eml" "$WORK/rsa-2k.eml" "$WORK/ed25519-2k.eml")
+start_dns "$WORK/bench.zone" tests/dns/bench-reverse.zone tests/dns/bench-reverse198.zone
+CLIENT=(-i 198.18.255.10 -N mail.bench.test -h mail.bench.test -f sender@bench.test -r user@example.net)
+
+wait_listen() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+NPORT=$(free_port); LPORT=$(free_port)
+"$NULLF" "inet:$NPORT@127.0.0.1" >"$WORK/null.log" 2>&1 & NPID=$!; PIDS+=($NPID)
+"$LEGIT" --socket "inet:$LPORT@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
+  --trusted-networks 192.0.2.254/32 --hostname mx.bench.test --authserv-id mx.bench.test \
+  >"$WORK/legit.log" 2>&1 & LPID=$!; PIDS+=($LPID)
+wait_listen "$NPORT" || die "nullfilter did not start"
+wait_listen "$LPORT" || { cat "$WORK/legit.log"; die "legit-milter did not start"; }
+
+echo "# legit-milter bench/loadgen.sh $(date -u +%FT%TZ), nproc=$(nproc), git $(git rev-parse --short HEAD 2>/dev/null)"
+echo "# N=$N C=$C M=$M RUNS=$RUNS; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# run PORT PID ARGS...: prints "msg/s cpu-ms/msg eom-p50-us eom-p99-us"
+run() {
+  local port=$1 pid=$2 j0 j1 out; shift 2
+  j0=$(jiffies "$pid")
+  out=$("$GEN" -p "$port" "${CLIENT[@]}" --json "$@") || { echo "$out" >&2; die "miltergen failed on port $port"; }
+  j1=$(jiffies "$pid")
+  local n; n=$(jget 'j["messages"]' <<<"$out")
+  echo "$(jget 'j["msg_per_s"]' <<<"$out") $(calc %.3f "1000 * ($j1 - $j0) / $HZ / $n")" \
+    "$(jget 'j["stages"]["eom"]["p50_us"]' <<<"$out") $(jget 'j["stages"]["eom"]["p99_us"]' <<<"$out")"
+}
+# warm-up: DNS cache, threads, the first DKIM keys
+run "$NPORT" "$NPID" -c 4 -n 200 "${CORPUS[@]}" >/dev/null
+run "$LPORT" "$LPID" -c 4 -n 200 "${CORPUS[@]}" >/dev/null
+grep -q 'action=accept' "$WORK/legit.log" || { tail -5 "$WORK/legit.log"; die "legit-milter scored nothing as accept"; }
+
+echo "## A throughput: $C connections, $M message(s) per connection, $N messages per run"
+: >"$WORK/a.null"; : >"$WORK/a.legit"
+for r in $(seq 1 "$RUNS"); do
+  if [ $((r % 2)) = 1 ]; then order="null legit"; else order="legit null"; fi
+  for who in $order; do
+    if [ $who = null ]; then res=$(run "$NPORT" "$NPID" -c "$C" -m "$M" -n "$N" "${CORPUS[@]}")
+    else res=$(run "$LPORT" "$LPID" -c "$C" -m "$M" -n "$N" "${CORPUS[@]}"); fi
+    echo "$res" >>"$WORK/a.$who"
+    printf '  run %d %-6s %s msg/s, %s ms CPU/msg\n' "$r" "$who" "$(cut -d' ' -f1 <<<"$res")" "$(cut -d' ' -f2 <<<"$res")"
+  done
+done
+med() { cut -d' ' -f"$2" "$WORK/$1" | median; }
+NR_=$(med a.null 1) LR=$(med a.legit 1) NC=$(med a.null 2) LC=$(med a.legit 2)
+
+echo "## B end-of-data latency, one connection, paced $PACE ms, $LN messages per filter"
+BN=$(run "$NPORT" "$NPID" -c 1 -n "$LN" --pace "$PACE" "${CORPUS[@]}")
+BL=$(run "$LPORT" "$LPID" -c 1 -n "$LN" --pace "$PACE" "${CORPUS[@]}")
+BU=$(run "$LPORT" "$LPID" -c 1 -n "$LN" "${CORPUS[@]}")
+
+errors=$(grep -cE '; on-error=|runtime error|Sanitizer' "$WORK/legit.log")
+echo
+printf '%-58s %12s %12s %8s\n' "ratio (medians of $RUNS)" "nullfilter" "legit" "ratio"
+printf '%-58s %12s %12s %8s\n' "A msg/s at $C connections (legit / null, target >= 0.80)" "$NR_" "$LR" "$(calc %.2f "$LR / $NR_")"
+printf '%-58s %12s %12s %8s\n' "A CPU ms per message (legit / null, target <= 1.2)" "$NC" "$LC" "$(calc %.2f "$LC / $NC")"
+printf '%-58s %12s %12s\n' "B eom p50 us, paced $PACE ms (target <= 5000)" "$(cut -d' ' -f3 <<<"$BN")" "$(cut -d' ' -f3 <<<"$BL")"
+printf '%-58s %12s %12s\n' "B eom p99 us, paced $PACE ms" "$(cut -d' ' -f4 <<<"$BN")" "$(cut -d' ' -f4 <<<"$BL")"
+printf '%-58s %12s %12s\n' "B eom p50 us, unpaced (target <= 25000)" "-" "$(cut -d' ' -f3 <<<"$BU")"
+echo "legit-milter log lines reporting an error: $errors"
