@@ -24,14 +24,35 @@
 #include <libmilter/mfapi.h>
 
 #include "legit/log.h"
+#include "sessions.h"
 
 namespace legit::glue {
 namespace {
 
 const Engine* g_engine = nullptr;
 
+// Counted in sessions::open for its whole life, and in sessions::in_flight
+// while a message is open (begin_message .. end_message).
 struct Conn {
   std::unique_ptr<Dialogue> dialogue;
+  bool in_message = false;
+
+  Conn() { sessions::open.fetch_add(1, std::memory_order_relaxed); }
+  ~Conn() {
+    end_message();
+    sessions::open.fetch_sub(1, std::memory_order_relaxed);
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  void begin_message() {
+    if (!in_message) sessions::in_flight.fetch_add(1, std::memory_order_relaxed);
+    in_message = true;
+  }
+  void end_message() {
+    if (in_message) sessions::in_flight.fetch_sub(1, std::memory_order_relaxed);
+    in_message = false;
+  }
 };
 
 Conn* conn_of(SMFICTX* ctx) { return static_cast<Conn*>(smfi_getpriv(ctx)); }
@@ -189,6 +210,7 @@ sfsistat cb_helo(SMFICTX* ctx, char* name) {
 
 sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
   return guarded(ctx, "mail", [&](Conn& c) {
+    c.begin_message();
     c.dialogue->mail_from(argv && argv[0] ? argv[0] : "", macro(ctx, "{auth_authen}"));
   });
 }
@@ -219,6 +241,7 @@ sfsistat cb_body(SMFICTX* ctx, unsigned char* chunk, size_t len) {
 
 sfsistat cb_eom(SMFICTX* ctx) {
   return guarded(ctx, "eom", [&](Conn& c) {
+    c.end_message();
     Outcome o = c.dialogue->end_of_message(macro(ctx, "i"));
     if (!o.log_line.empty()) log_msg(LogLevel::info, o.log_line);
     switch (o.action) {
@@ -240,7 +263,10 @@ sfsistat cb_eom(SMFICTX* ctx) {
 }
 
 sfsistat cb_abort(SMFICTX* ctx) {
-  return guarded(ctx, "abort", [](Conn& c) { c.dialogue->abort_message(); });
+  return guarded(ctx, "abort", [](Conn& c) {
+    c.end_message();
+    c.dialogue->abort_message();
+  });
 }
 
 // Logs the probe line of a connection that completed no message (engine).
