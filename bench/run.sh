@@ -162,7 +162,7 @@ done
 
 v198=$(grep -F '[198.18.255.10]' "$PF/milter-scored.log" | grep -o 'score=.*' | tail -1)
 echo "# verdict for 198.18.255.10: $v198"
-[[ "$v198" == *"action=accept"*"spf=pass"* ]] || die "198.18.255.10 not scored as a legitimate sender"
+[[ "$v198" == *"action=accept"*"spf:pass"* ]] || die "198.18.255.10 not scored as a legitimate sender"
 
 # ------------------------------------------------------------ 3 resolver
 echo "## 3 resolver: legit-milter dig --timing, $DN names uncached then cached"

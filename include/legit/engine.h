@@ -109,8 +109,13 @@ class Dialogue {
 // id, untrusted text quoted and truncated.
 std::string format_client(const Session& s);
 
-// One log line for a message (queue id, client, helo, from, score, action,
-// each check=result(points)); untrusted text quoted and truncated.
+// One log line per message, every field key=value and every key once:
+//   QID: client=NAME[IP] helo=<HELO> from=<FROM> score=N action=A [dry-run=A]
+//        [forged-removed=N] checks=CHECK:RESULT(POINTS),CHECK:RESULT(POINTS)...
+//   QID: client=... from=<FROM> action=accept reason=trusted
+//   QID: client=... from=<FROM> action=accept reason=authenticated auth=<USER> [forged-removed=N]
+// dry-run= is what enforce mode would have done. Untrusted text is quoted and
+// truncated; check names and results are plain words ([A-Za-z0-9.+_-]).
 std::string format_log_line(const Session& s, const Outcome& o);
 
 }  // namespace legit

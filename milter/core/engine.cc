@@ -4,7 +4,7 @@
 // X-Legit-Score and A-R survive re-injection). Authenticated clients are not
 // scored but lose forged headers and get auth=pass. Everyone else: every
 // check's hooks in SMTP order, findings scored at end-of-data. A check that
-// throws is reported as "<check>=error" and worth nothing.
+// throws is reported as "<check>:error" and worth nothing.
 #include "legit/engine.h"
 
 #include <algorithm>
@@ -189,22 +189,37 @@ std::string format_client(const Session& s) {
          " helo=<" + quote_untrusted(c.helo) + ">";
 }
 
+// A check name or result word as a log token: only [A-Za-z0-9.+_-] survive
+// (anything else becomes '?'), so a list item never carries ' ', ',' or ':'.
+static std::string log_word(std::string_view w) {
+  std::string out;
+  for (char ch : w.substr(0, 32)) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '+' || ch == '_' || ch == '-';
+    out += ok ? ch : '?';
+  }
+  return out;
+}
+
 std::string format_log_line(const Session& s, const Outcome& o) {
   const auto& c = s.conn;
   std::string line = s.msg.queue_id.empty() ? "NOQUEUE" : quote_untrusted(s.msg.queue_id, 32);
   line += ": " + format_client(s);
   line += " from=<" + quote_untrusted(s.msg.mail_from) + ">";
-  if (o.kind == Outcome::Kind::trusted) return line + " trusted-network, not scored";
+  std::string forged = o.deletes.empty() ? "" : " forged-removed=" + std::to_string(o.deletes.size());
+  if (o.kind == Outcome::Kind::trusted) return line + " action=accept reason=trusted";
   if (o.kind == Outcome::Kind::authenticated)
-    return line + " authenticated=" + quote_untrusted(c.auth_user, 64) + ", not scored" +
-           (o.deletes.empty() ? "" : ", forged headers removed=" + std::to_string(o.deletes.size()));
+    return line + " action=accept reason=authenticated auth=<" + quote_untrusted(c.auth_user, 64) + ">" + forged;
   line += " score=" + format_points(o.verdict.score);
   line += std::string(" action=") + to_string(o.action);
-  if (o.action != o.verdict.action) line += std::string(" (dry-run, would ") + to_string(o.verdict.action) + ")";
-  if (!o.deletes.empty()) line += " forged-removed=" + std::to_string(o.deletes.size());
-  for (const auto& item : o.verdict.items)
-    line += " " + item.finding.check + "=" + quote_untrusted(item.finding.result, 32) + "(" +
+  if (o.action != o.verdict.action) line += std::string(" dry-run=") + to_string(o.verdict.action);
+  line += forged + " checks=";
+  const char* sep = "";
+  for (const auto& item : o.verdict.items) {
+    line += sep + log_word(item.finding.check) + ":" + log_word(item.finding.result) + "(" +
             format_points(item.points) + ")";
+    sep = ",";
+  }
   return line;
 }
 

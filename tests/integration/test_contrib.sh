@@ -109,10 +109,10 @@ test_fail2ban() {
   {
     echo "Nov 23 09:45:00 mx legit-milter[77]: $dry"
     echo "Nov 23 09:45:01 mx legit-milter[77]: NOQUEUE: client=unknown[198.18.0.13] helo=<User> probe: ehlo-quit"
-    echo "Nov 23 09:45:02 mx legit-milter[77]: 4F2B0B2: client=unknown[IPv6:2001:db8:e2e::11] helo=<x> from=<> score=-20 action=reject iprev=fail(-20)"
-    echo "Nov 23 09:45:03 mx legit-milter[77]: 4F2B0B3: client=unknown[198.18.0.20] helo=<x client=a[192.0.2.66] score=-20 action=reject > from=<> score=1 action=accept iprev=pass(1)"
+    echo "Nov 23 09:45:02 mx legit-milter[77]: 4F2B0B2: client=unknown[IPv6:2001:db8:e2e::11] helo=<x> from=<> score=-20 action=reject checks=iprev:fail(-20)"
+    echo "Nov 23 09:45:03 mx legit-milter[77]: 4F2B0B3: client=unknown[198.18.0.20] helo=<x client=a[192.0.2.66] score=-20 action=reject > from=<> score=1 action=accept checks=iprev:pass(1)"
   } >"$WORK/f2b-more.log"
-  expect_match "f2b: dry-run line is the engine's" "$dry" 'action=accept \(dry-run, would reject\)'
+  expect_match "f2b: dry-run line is the engine's" "$dry" 'action=accept dry-run=reject '
   local got; got=$(banned normal "$WORK/f2b-more.log")
   expect_eq "f2b: probe + IPv6 banned, dry-run not, hostile HELO bans only itself" "$got" \
     "198.18.0.13 198.18.0.20 2001:db8:e2e::11 "

@@ -98,8 +98,23 @@ for qid in QGOOD1 QFORGED1 QAUTH2 QTWO1 QTWO2 QABORT1 QTEMP1; do
     " $qid: client=[^ ]+\[[0-9a-f.:]+\] helo=<[^>]*> from=<[^>]*> score=-?[0-9.]+ action=(accept|quarantine|reject|tempfail)"
 done
 for qid in QTRUST1 QAUTH1; do
-  expect_eq "log: one line for $qid (not scored)" "$(grep -c " $qid: .*not scored" "$WORK/main.err")" 1
+  expect_eq "log: one line for $qid (not scored)" "$(grep -cE " $qid: .* action=accept reason=(trusted|authenticated)( |$)" "$WORK/main.err")" 1
 done
+# Every message line is key=value fields, each key once (no free text).
+expect_eq "log: message lines have unique keys, no free text" "$($PY - "$WORK/main.err" <<'PYEOF'
+import re, sys
+bad = []
+for line in open(sys.argv[1], errors="replace"):
+    m = re.search(r"\]: (\w+): (client=.*)$", line)
+    if not m or " probe: " in line:
+        continue
+    rest = re.sub(r"=<[^>]*>", "=<>", m.group(2))  # quoted values may hold anything
+    keys = [t.split("=", 1)[0] for t in rest.split(" ")]
+    if any("=" not in t for t in rest.split(" ")) or len(keys) != len(set(keys)):
+        bad.append(m.group(1))
+print(" ".join(bad) or "ok")
+PYEOF
+)" ok
 expect_eq "log: no line for the aborted message" "$(grep -c " QABORT0: " "$WORK/main.err")" 0
 expect_eq "log: 100 lines for the 100 timed messages" "$(grep -c " QTIME[0-9]*: .*score=" "$WORK/main.err")" 100
 # One probe line per session of milterclient.py probe (client probe-KIND).

@@ -125,7 +125,7 @@ s2_reject() {
   expect_match "2: maillog milter-reject" "$line" ': 5\.7\.1 Message rejected: sender failed legitimacy checks'
   qid=$(sed -n 's/.*cleanup\[[0-9]*\]: \([0-9A-Za-z]*\): milter-reject.*/\1/p' <<<"$line")
   expect_match "2: milter log: same queue id, reject" "$(milter_line enf "$qid")" \
-    "^.* legit-milter\[[0-9]+\]: $qid: client=unknown\[198.18.0.11\] helo=<198.18.0.11> from=<nobody@nx.e2e.test> score=-20 action=reject iprev=fail\(-20\)"
+    "^.* legit-milter\[[0-9]+\]: $qid: client=unknown\[198.18.0.11\] helo=<198.18.0.11> from=<nobody@nx.e2e.test> score=-20 action=reject checks=iprev:fail\(-20\)"
 }
 
 # ---------------------------------------------------------------- 3 quarantine
@@ -143,7 +143,7 @@ s3_quarantine() {
   expect_match "3: held copy: our A-R" "$(value "$WORK/held.txt" Authentication-Results)" \
     '^mx.e2e.test; iprev=permerror'
   expect_match "3: maillog milter-hold" "$(grep "$qid: milter-hold" "$PF/maillog")" 'END-OF-MESSAGE'
-  expect_match "3: milter log" "$(milter_line enf "$qid")" 'score=-5 action=quarantine iprev=permerror\(-5\)'
+  expect_match "3: milter log" "$(milter_line enf "$qid")" 'score=-5 action=quarantine checks=iprev:permerror\(-5\)'
 }
 
 # ---------------------------------------------------------------- 4 dry-run
@@ -155,7 +155,7 @@ s4_dry_run() {
   local f; f=$(sink_file "$SW_QID") || { fail "4: delivered" "qid '$SW_QID' not found"; return; }
   expect_match "4: header says dry-run would reject" "$(value "$f" X-Legit-Score)" \
     '^-20 \(accept; dry-run would reject\) iprev=fail\(-20\)'
-  expect_match "4: log says so too" "$(milter_line dry "$SW_QID")" 'score=-20 action=accept \(dry-run, would reject\)'
+  expect_match "4: log says so too" "$(milter_line dry "$SW_QID")" 'score=-20 action=accept dry-run=reject checks='
 }
 
 . "$SRC/tests/integration/postfix/scenarios.sh"

@@ -16,7 +16,7 @@ s5_not_scored() {
     "['mx.e2e.test; auth=pass smtp.auth=alice']"
   expect_eq "5: SASL: other A-R kept" "$(hdr "$f" "len([v for n, v in j if v.startswith('other.example;')])")" 1
   expect_match "5: SASL: milter log" "$(milter_line enf "$SW_QID")" \
-    'client=unknown\[198.18.0.11\] .* authenticated=alice, not scored, forged headers removed=3'
+    'client=unknown\[198.18.0.11\] .* action=accept reason=authenticated auth=<alice> forged-removed=3$'
 
   # 198.18.0.70 is in the milter's trusted-networks (198.18.0.64/26 added)
   pf_swaks enf $(xclient 198.18.0.70 relay.e2e.test) "${GOOD[@]}" --data "@$WORK/forged.eml"
@@ -25,7 +25,7 @@ s5_not_scored() {
   expect_eq "5: trusted: its X-Legit-Score kept as it was" "$(value "$f" X-Legit-Score)" "99 (accept) forged-by-client"
   expect_eq "5: trusted: its A-R kept (both)" "$(ours "$f")" 2
   expect_match "5: trusted: milter log" "$(milter_line enf "$SW_QID")" \
-    'client=relay.e2e.test\[198.18.0.70\] .* trusted-network, not scored$'
+    'client=relay.e2e.test\[198.18.0.70\] .* action=accept reason=trusted$'
 }
 
 # The first smtpd (milter on) hands the message to a content filter; here the
@@ -50,7 +50,7 @@ s6_reinjection() {
   expect_eq "6 smtpd_milters=: milter never saw the second pass" "$(milter_line enf "$HOP2" | wc -l)" 0
   s6_one_hop "trusted" amavist
   expect_match "6 trusted: second pass is trusted, not scored" "$(milter_line enf "$HOP2")" \
-    'client=unknown\[127.0.0.1\] .* trusted-network, not scored$'
+    'client=unknown\[127.0.0.1\] .* action=accept reason=trusted$'
 }
 
 s7_milter_stopped() {
@@ -125,7 +125,7 @@ s9_macros() {
   expect_match "9: milter asked for them (setsymlist)" \
     "$(grep '"side": "milter", "symlists"' "$PF/spy.jsonl" | head -1)" '\{client_addr\}.*\{client_name\}.*auth_authen'
   expect_match "9: the milter used them" "$(milter_line enf "$qid")" \
-    "$qid: client=mail.e2e.test\[198.18.0.10\] .*authenticated=alice, not scored"
+    "$qid: client=mail.e2e.test\[198.18.0.10\] .*reason=authenticated auth=<alice>"
 }
 
 # 10: the layout of contrib/systemd: a unix socket inside the queue
