@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — installs what is missing, builds twice (plain with -Werror, and
 # ASan+UBSan), and runs every test (doctest units + integration tests against
-# the real binary) in both builds. Ends with ctest's summary per build.
+# the real binary) in both builds, then every libFuzzer target for a bounded
+# time (tests/fuzz/ci.sh, clang, ASan+UBSan, ~4 min). Ends with ctest's
+# summary per build and the fuzz count.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh test
@@ -18,4 +20,6 @@ for variant in plain asan; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$dir" --output-on-failure -j"$jobs" || status=1
 done
+echo "=== fuzz (libFuzzer, ASan+UBSan) ==="
+tests/fuzz/ci.sh || status=1
 exit $status

@@ -120,6 +120,11 @@ struct ExtraOptions {
 ParseResult parse_config(int argc, const char* const* argv);
 ParseResult parse_config(int argc, const char* const* argv, const ExtraOptions& extra);
 
+// The text of a config file (as -c would read it, `name` standing for the
+// file name in errors), with no command line: the in-memory entry point for
+// the fuzz target and tests. Never throws.
+ParseResult parse_config_text(std::string_view text, const std::string& name = "<text>");
+
 // Builds a Config from defaults plus name=value overrides, for tests.
 // Returns nullopt and sets *error on a bad value.
 std::optional<Config> config_from(const std::map<std::string, std::string>& overrides,

@@ -25,7 +25,8 @@ extern "C" {
 namespace legit::spf {
 namespace {
 
-[[noreturn]] void spf_fatal(const char* file, int line, const char* msg) {
+// GNU spelling: clang only converts it to libspf2's noreturn handler type.
+__attribute__((noreturn)) void spf_fatal(const char* file, int line, const char* msg) {
   log_msg(LogLevel::error, std::string("libspf2 fatal error at ") + (file ? file : "?") + ":" +
                                std::to_string(line) + ": " + quote_untrusted(msg ? msg : "", 200));
   std::abort();

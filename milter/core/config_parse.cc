@@ -92,15 +92,10 @@ std::string at_line(const std::string& file, const FileMap& m, const std::string
   return "in " + file + " line " + std::to_string(it->second[k]);
 }
 
-// Reads FILE into *out (option name -> values with their lines).
-std::string read_file(const std::string& file, const std::vector<OptionSpec>& specs, GivenMap* out) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))
-    return "cannot read config file '" + file + "': it is a directory";
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return "cannot read config file '" + file + "': " + std::strerror(errno);
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) return "cannot read config file '" + file + "': read error";
+// Parses the text of config file FILE into *out (option name -> values with
+// their lines).
+std::string read_text(const std::string& text, const std::string& file,
+                      const std::vector<OptionSpec>& specs, GivenMap* out) {
   FileMap m = scan_file(text);
   po::options_description desc;
   add_specs(desc, specs);
@@ -123,6 +118,18 @@ std::string read_file(const std::string& file, const std::vector<OptionSpec>& sp
     (*out)[o.string_key].push_back({o.value.empty() ? "" : o.value.front(), where});
   }
   return "";
+}
+
+// Reads FILE into *out.
+std::string read_file(const std::string& file, const std::vector<OptionSpec>& specs, GivenMap* out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    return "cannot read config file '" + file + "': it is a directory";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "cannot read config file '" + file + "': " + std::strerror(errno);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) return "cannot read config file '" + file + "': read error";
+  return read_text(text, file, specs, out);
 }
 
 struct CommandLine {
@@ -208,6 +215,20 @@ void parse(int argc, const char* const* argv, const ExtraOptions& extra, ParseRe
 }
 
 }  // namespace
+
+ParseResult parse_config_text(std::string_view text, const std::string& name) {
+  ParseResult r;
+  try {
+    std::vector<OptionSpec> specs = all_options();
+    GivenMap given;
+    if ((r.error = read_text(std::string(text), name, specs, &given)) == "")
+      r.config = detail::build_config(specs, given, &r.error);
+  } catch (const std::exception& e) {
+    r.error = std::string("cannot parse the configuration: ") + e.what();
+  }
+  if (!r.error.empty()) r.config.reset();
+  return r;
+}
 
 ParseResult parse_config(int argc, const char* const* argv) {
   return parse_config(argc, argv, ExtraOptions{});

@@ -276,6 +276,20 @@ TEST_CASE("config: config_from applies overrides") {
   CHECK_FALSE(config_from({{"mode", "x"}}));  // no error pointer: still no throw
 }
 
+TEST_CASE("config: parse_config_text reads a file's text from memory") {
+  auto r = parse_config_text("mode = dry-run\n[points]\niprev.fail = -5\n", "mem.conf");
+  REQUIRE(r.config);
+  CHECK(r.config->mode == Mode::dry_run);
+  CHECK(r.config->points("iprev", "fail") == -5);
+  r = parse_config_text("\n# comment\nnot a line\n", "mem.conf");
+  CHECK_FALSE(r.config);
+  CHECK(r.error == "config file mem.conf line 3: not a 'name = value' line");
+  r = parse_config_text("dns-sever = 1\n");
+  CHECK(r.error == "unknown option 'dns-sever' (in <text> line 1)");
+  r = parse_config_text(std::string("mode = \0\xff\n", 10));  // no throw on any bytes
+  CHECK_FALSE(r.config);
+}
+
 TEST_CASE("config: accessors throw logic_error for names not held") {
   Config c = parse_ok({});
   CHECK_THROWS_AS(c.str("no-such-option"), std::logic_error);

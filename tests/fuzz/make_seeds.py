@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""make_seeds.py — (re)writes the seed corpus tests/fuzz/corpus/<target>/ from
+the project's own test data (SPF conformance records, zone files, messages,
+the config file) plus a few hand-written hostile cases. Run from the repo
+root: /usr/bin/python3 tests/fuzz/make_seeds.py. Idempotent: files are named
+after a hash of their content. libFuzzer adds what it finds to its own
+working corpus (run.sh), never here: copy worthwhile finds by hand."""
+import glob, hashlib, os, re, struct
+import yaml
+import dnslib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "fuzz", "corpus")
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def txt_records():
+    path = "/work/shared/conformance/spf/rfc7208-tests.yml"
+    alt = os.path.join(ROOT, "tests", "integration", "rfc7208-tests.yml")
+    recs = set()
+    for p in (path, alt):
+        if not os.path.exists(p):
+            continue
+        for doc in yaml.safe_load_all(open(p)):
+            for name, rrs in (doc or {}).get("zonedata", {}).items():
+                for rr in rrs or []:
+                    if isinstance(rr, dict):
+                        for k in ("SPF", "TXT"):
+                            v = rr.get(k)
+                            if isinstance(v, list):
+                                v = "".join(v)
+                            if isinstance(v, str):
+                                recs.add(v)
+    for z in glob.glob(os.path.join(ROOT, "tests", "dns", "*.zone")):
+        for line in open(z, errors="replace"):
+            m = re.search(r'TXT\s+((?:"[^"]*"\s*)+)', line)
+            if m:
+                recs.add("".join(re.findall(r'"([^"]*)"', m.group(1))))
+    return sorted(recs)
+
+
+def spf():
+    for r in txt_records():
+        if r.lower().startswith("v=spf1"):
+            put("spf_record", r)
+            put("spf_record", r + "\x01")  # the IPv6 client variant
+    for r in ["v=spf1 ip4:0.0.0.0/0 ip6:::/0 -all", "v=spf1 redirect=a.example exp=%{l}.x -all",
+              "v=spf1 a/24//64 mx:%{d1r}.x/0 ptr include:%{ir}.%{v}._spf.%{d2} ~all",
+              "v=spf1 " + " ".join("ip4:10.0.%d.0/24" % i for i in range(70)) + " -all",
+              "v=spf1 exists:%{l1r+-}.%{o}.%{h}.%{c}.%{r}.%{t}.%{p}.%{%}%_%- -all"]:
+        put("spf_record", r)
+
+
+def dmarc():
+    froms = ["Alice <alice@example.org>", "bob@Example.COM", '"x@y" <a@b.example>',
+             "a@b.example, c@d.example", "Group: a@b.example, c@d.example;", "<@route:a@b.example>",
+             "=?utf-8?q?x?= <a@xn--bcher-kva.example>", "(comment) a(b)@c.example (d)", ""]
+    recs = [r for r in txt_records() if "dmarc" in r.lower()] + [
+        "v=DMARC1; p=reject; sp=none; adkim=s; aspf=r; pct=0; rua=mailto:a@b,mailto:c@d!10m",
+        "v = DMARC1 ;p=quarantine;pct=101", "v=DMARC1; rua=mailto:x@y", "v=DMARC1;;;p=none;",
+        "V=dmarc1; P=REJECT; fo=1:d:s; rf=afrf; ri=86400"]
+    for i, r in enumerate(recs):
+        put("dmarc", r + "\0" + froms[i % len(froms)])
+    put("dmarc", "v=DMARC1; p=none\0a@b.example\0c@d.example")
+
+
+def dns_answers():
+    types = ["A", "NS", "CNAME", "PTR", "MX", "TXT", "AAAA", "SPF"]
+    rrs = {"A": "192.0.2.1", "NS": "ns.example.", "CNAME": "c.example.", "PTR": "host.example.",
+           "MX": "10 mx.example.", "TXT": '"v=spf1 -all" "second"', "AAAA": "2001:db8::1",
+           "SPF": '"v=spf1 -all"'}
+    for i, t in enumerate(types):
+        q = dnslib.DNSRecord.question("x.example", t)
+        a = q.reply()
+        if t == "SPF":  # dnslib's zone reader does not know type 99
+            a.add_answer(dnslib.RR("x.example", 99, rdata=dnslib.TXT("v=spf1 -all"), ttl=300))
+        else:
+            for rr in dnslib.RR.fromZone("x.example. 300 IN %s %s" % (t, rrs[t])):
+                a.add_answer(rr)
+        put("dns_answer", bytes([i]) + a.pack())
+        nx = q.reply()
+        nx.header.rcode = dnslib.RCODE.NXDOMAIN
+        put("dns_answer", bytes([i]) + nx.pack())
+    sf = dnslib.DNSRecord.question("x.example", "TXT").reply()
+    sf.header.rcode = dnslib.RCODE.SERVFAIL
+    put("dns_answer", bytes([5]) + sf.pack())
+    put("dns_answer", b"\x05" + b"\x00" * 12)
+    put("dns_answer", b"\x03" + b"host\x00name.example")
+
+
+def headers():
+    for name, val in [("Authentication-Results", "mx.example; spf=pass smtp.mailfrom=a.example"),
+                      ("authentication-results", ' (c (nested)) "mx.example" ; none'),
+                      ("Authentication-Results", "MX.Example.; dkim=pass"),
+                      ("X-Legit-Score", "10 (accept)"), ("Subject", "hi")]:
+        put("auth_results", "\0".join([name, val, "mx.example", "spf", "pass",
+                                       "reason (x) \\", "a@b.example", "b.example"]))
+    put("auth_results", "\0".join(["Authentication-Results", "\r\n\tmx.example;", "mx.example",
+                                   "dkim", "fail", "\x00\x7f\xff", "\"@x", "(;)"]))
+
+
+def quote():
+    for s in [b"\x64plain text", b"\x05longer than five", b"\x20back\\slash \x00\x1b[31m\xff\r\n",
+              b"\x00", b"\xffutf-8 \xc3\xa9"]:
+        put("quote_untrusted", s)
+
+
+def messages():
+    for p in glob.glob(os.path.join(ROOT, "tests", "integration", "messages", "*.eml")):
+        put("message_file", open(p, "rb").read())
+    for m in [b"From: a@b\r\nSubject: x\r\n\tfolded\r\n\r\nbody\r\n.\r\n",
+              b"no header line\n\nbody", b"A: b", b"\n\n\n", b"X:\r\n \r\n\r\n\r",
+              b"DKIM-Signature: v=1; a=rsa-sha256; d=x; s=y; h=from; bh=; b=\n" * 5 + b"\nx"]:
+        put("message_file", m)
+
+
+def config():
+    put("config", open(os.path.join(ROOT, "etc", "legit-milter.conf"), "rb").read())
+    for c in ["dns-server = 127.0.0.1@5353\nreject-below = -5\n[points]\niprev.fail = -2\n",
+              "mode = dry-run # c\ntrusted-networks = 10.0.0.0/8, ::1\n", "[]\n=\nx\n",
+              "[points]\n[dkim]\nspf.pass = 1e308\n", "dns-timeout = nan\nmode=\n"]:
+        put("config", c)
+
+
+if __name__ == "__main__":
+    spf(); dmarc(); dns_answers(); headers(); quote(); messages(); config()
+    for d in sorted(os.listdir(OUT)):
+        print(d, len(os.listdir(os.path.join(OUT, d))))
