@@ -5,9 +5,16 @@
 // DKIM-Signature arrives (minimal d=/s= tag parse here), and runs while the
 // rest of the message streams in; libopendkim's key callback at end-of-data
 // takes the prefetched answer. Headers and body are fed as they arrive.
-// Limits: dkim-max-signatures (later signatures are ignored, not looked up)
-// and dkim-max-body-bytes (body bytes beyond it are not hashed; a signature
-// that would need them is "neutral: body too large to verify").
+// Limits, applied as the headers arrive, before libopendkim sees them (its
+// dkim_eoh costs grow with the square of the signatures it holds):
+// dkim-max-signatures (later DKIM-Signature fields are counted, never given
+// to libopendkim nor looked up); dkim-max-header-bytes and
+// dkim-max-header-fields (past either, nothing more of the message goes to
+// libopendkim and the result is "neutral: header section too large to
+// verify", since a field past the cut may be one a signature covers); and
+// dkim-max-body-bytes (body bytes beyond it are not hashed; a signature that
+// would need them is "neutral: body too large to verify"). The cost of a
+// message is then linear in its size and bounded in memory.
 //
 // One finding: the most favourable signature's result scores (so several
 // signatures never add up), the detail names every signature; A-R gets one
@@ -75,6 +82,14 @@ ArEntry ar_entry(const dkim::SigResult& r) {
   return a;
 }
 
+// The finding when the header section went past the limits: nothing verified.
+Finding too_large(std::size_t total, const std::string& why) {
+  if (total == 0) return {"dkim", "none", "message is not signed (" + why + ")", {{"dkim", "none", "", {}}}};
+  std::string r = "header section too large to verify";
+  return {"dkim", "neutral", std::to_string(total) + " signature(s) not evaluated: " + r + " (" + why + ")",
+          {{"dkim", "neutral", r, {}}}};
+}
+
 Finding report(const std::vector<dkim::SigResult>& sigs, std::size_t total) {
   if (sigs.empty())
     return {"dkim", "none", "message is not signed", {{"dkim", "none", "", {}}}};
@@ -95,29 +110,44 @@ class Dkim : public Check {
  public:
   explicit Dkim(const Config& cfg)
       : max_sigs_(static_cast<std::size_t>(cfg.num("dkim-max-signatures"))),
-        max_body_(static_cast<std::size_t>(cfg.num("dkim-max-body-bytes"))) {}
+        max_body_(static_cast<std::size_t>(cfg.num("dkim-max-body-bytes"))),
+        max_header_bytes_(static_cast<std::size_t>(cfg.num("dkim-max-header-bytes"))),
+        max_header_fields_(static_cast<std::size_t>(cfg.num("dkim-max-header-fields"))) {}
 
   void on_mail(Session&) override {
     verifier_.reset();
     prefetched_.clear();
     signatures_ = 0;
-    body_fed_ = 0;
+    body_fed_ = header_bytes_ = header_fields_ = 0;
     truncated_ = false;
+    too_large_.clear();
   }
 
   void on_header(Session& s, std::string_view name, std::string_view value) override {
+    bool sig = iequals(name, "DKIM-Signature");
+    if (sig) ++signatures_;
+    if (!too_large_.empty() || (sig && signatures_ > max_sigs_)) return;
+    header_bytes_ += name.size() + value.size() + 3;  // "Name: value\r\n" less the folds
+    if (header_bytes_ > max_header_bytes_ || ++header_fields_ > max_header_fields_) {
+      too_large_ = header_bytes_ > max_header_bytes_
+                       ? "over " + std::to_string(max_header_bytes_) + " bytes of header"
+                       : "over " + std::to_string(max_header_fields_) + " header fields";
+      verifier_.reset();  // frees what libopendkim holds; nothing more goes to it
+      return;
+    }
     if (!verifier_) start(s);
-    if (iequals(name, "DKIM-Signature") && ++signatures_ <= max_sigs_) prefetch(s, value);
+    if (sig) prefetch(s, value);
     verifier_->header(name, value);
   }
 
   void on_eoh(Session& s) override {
+    if (!too_large_.empty()) return;
     if (!verifier_) start(s);
     verifier_->end_of_headers();
   }
 
   void on_body(Session&, std::string_view chunk) override {
-    if (!verifier_) return;
+    if (!verifier_ || !too_large_.empty()) return;
     if (max_body_ && body_fed_ + chunk.size() > max_body_) {
       truncated_ = true;
       chunk = chunk.substr(0, max_body_ - body_fed_);
@@ -127,6 +157,7 @@ class Dkim : public Check {
   }
 
   std::vector<Finding> finish(Session& s) override {
+    if (!too_large_.empty()) return {too_large(signatures_, too_large_)};
     if (!verifier_) start(s);
     auto sigs = verifier_->finish(truncated_);
     verifier_.reset();  // the key callback must not outlive this message
@@ -159,11 +190,12 @@ class Dkim : public Check {
     return it->second.get();
   }
 
-  std::size_t max_sigs_, max_body_;
+  std::size_t max_sigs_, max_body_, max_header_bytes_, max_header_fields_;
   std::unique_ptr<dkim::Verifier> verifier_;
   std::map<std::string, DnsLookup> prefetched_;
-  std::size_t signatures_ = 0, body_fed_ = 0;
+  std::size_t signatures_ = 0, body_fed_ = 0, header_bytes_ = 0, header_fields_ = 0;
   bool truncated_ = false;
+  std::string too_large_;  // why the header section went past the limits ("" = it did not)
 };
 
 // A whole number within [lo, hi].
@@ -198,6 +230,14 @@ CheckInfo dkim_check_info() {
           {"dkim-max-signatures", OptKind::number, "5",
            "DKIM signatures evaluated per message (key lookups are started for these only)", {},
            [](const std::string& v) { return check_count(v, 1, 50); }},
+          {"dkim-max-header-bytes", OptKind::number, "1048576",
+           "header bytes given to libopendkim per message; past it DKIM is neutral (header "
+           "section too large)", {},
+           [](const std::string& v) { return check_count(v, 1024, 1e9); }},
+          {"dkim-max-header-fields", OptKind::number, "1000",
+           "header fields given to libopendkim per message; past it DKIM is neutral (header "
+           "section too large)", {},
+           [](const std::string& v) { return check_count(v, 10, 1e6); }},
           {"dkim-max-body-bytes", OptKind::number, "10485760",
            "body bytes hashed per message; signatures needing more are neutral (0 = no limit)", {},
            [](const std::string& v) { return check_count(v, 0, 1e12); }},

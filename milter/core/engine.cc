@@ -96,8 +96,12 @@ void Dialogue::rcpt(std::string_view addr) {
 
 void Dialogue::header(std::string_view name, std::string_view value) {
   if (session_->conn.trusted) return;
-  int index = ++header_counts_[lower(name)];
-  if (is_forged(name, value, cfg_.authserv_id)) forged_.push_back({std::string(name), index});
+  // Occurrences are counted only for the names a forged header can carry, so
+  // a flood of distinct header names grows nothing here.
+  if (iequals(name, kScoreHeader) || iequals(name, kArHeader)) {
+    int index = ++header_counts_[lower(name)];
+    if (is_forged(name, value, cfg_.authserv_id)) forged_.push_back({std::string(name), index});
+  }
   auto& m = session_->msg;
   m.header_bytes += name.size() + value.size() + 3;
   if (m.headers.size() < Session::kMaxHeaders)

@@ -204,8 +204,25 @@ TEST_CASE("dkim: limits per message") {
     CHECK(got.result == "neutral");
     CHECK(got.detail.find("body too large to verify") != std::string::npos);
   }
+  SUBCASE("the header limits: past them nothing is verified (neutral), below them a pass") {
+    Headers h = signed_headers(kSigRelaxed);
+    for (int i = 0; i < 40; ++i) h.push_back({"X-Filler", "filler " + std::to_string(i)});
+    CHECK(run(dns, h, {{"dkim-max-header-fields", "44"}}).result == "pass");
+    Run got = run(dns, h, {{"dkim-max-header-fields", "43"}});
+    CHECK(got.result == "neutral");
+    CHECK(got.detail == "1 signature(s) not evaluated: header section too large to verify "
+                        "(over 43 header fields)");
+    CHECK(got.ar.find("dkim=neutral (header section too large to verify)") != std::string::npos);
+    got = run(dns, h, {{"dkim-max-header-bytes", "1024"}});
+    CHECK(got.result == "neutral");
+    CHECK(got.detail.find("over 1024 bytes of header") != std::string::npos);
+    h.erase(h.begin());  // unsigned: still "none"
+    CHECK(run(dns, h, {{"dkim-max-header-fields", "10"}}).result == "none");
+  }
   SUBCASE("bad option values are refused") {
     std::string err;
+    CHECK_FALSE(config_from({{"dkim-max-header-bytes", "1023"}}, &err));
+    CHECK_FALSE(config_from({{"dkim-max-header-fields", "9"}}, &err));
     CHECK_FALSE(config_from({{"dkim-max-signatures", "0"}}, &err));
     CHECK_FALSE(config_from({{"dkim-max-signatures", "2.5"}}, &err));
     CHECK_FALSE(config_from({{"dkim-max-body-bytes", "-1"}}, &err));

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# test_dkim_flood.sh — a header section built to exhaust the DKIM verifier
+# (issue 9 item 3): ~10 MB of DKIM-Signature fields used to cost quadratic
+# time and memory inside libopendkim's dkim_eoh (20,000 signatures: 79 s and
+# +140 MB in the milter). The limits dkim-max-signatures,
+# dkim-max-header-bytes and dkim-max-header-fields now apply as the headers
+# arrive: the cost must be linear and small.
+#   - `check --message` on 10 MB of DKIM-Signature fields (115,000): scored
+#     in < 0.5 s of CPU more than a one-line message (ASan build: 3 s; CPU
+#     time, since wall time on a loaded machine is a multiple of it), in no
+#     more memory than 10 MB of ordinary fields plus 20 MB (the check command
+#     itself holds the file and its parse); 5 signatures evaluated.
+#   - the same through the milter protocol: the milter's resident set grows
+#     < 20 MB, end-of-message answered < 0.5 s after the last header (ASan 3 s).
+#   - the limits' results: 6 signatures with a limit of 5, 1000 and 1001
+#     fields, more than dkim-max-header-bytes.
+# usage: test_dkim_flood.sh PATH/TO/legit-milter
+BIN=${1:?usage: $0 legit-milter}
+. "$(dirname "$0")/lib.sh"
+start_dns "$SRC/tests/dns/dkim.test.zone"
+ldd "$BIN" 2>/dev/null | grep -q libasan && ASAN=1 || ASAN=
+slack_ms=$([ -n "$ASAN" ] && echo 3000 || echo 500)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
+# gen KIND N FILE: a message with N fields of KIND after From/To/Subject.
+gen() {
+  $PY - "$@" <<'PYEOF'
+import sys
+kind, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(path, "wb") as f:
+    f.write(b"From: alice@flood.test\r\nTo: bob@example.net\r\nSubject: flood\r\n")
+    for i in range(n):
+        if kind == "sig":
+            f.write(b"DKIM-Signature: v=1; a=rsa-sha256; d=flood.test; s=s%d; h=from:to; bh=AAAA; b=AAAA\r\n" % i)
+        else:
+            f.write(b"X-Filler: filler %d padding padding padding padding padding padding padding\r\n" % i)
+    f.write(b"\r\nHello.\r\n")
+PYEOF
+}
+
+# measure FILE [options]: "<CPU ms> <peak kB> <wall ms>" of one `check --json`
+# run (its JSON in $WORK/out.json); 60 s at most.
+measure() {
+  local f=$1; shift
+  /usr/bin/time -f "%U %S %M %e" -o "$WORK/time" timeout 60 "$BIN" check --json \
+    --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 --log stderr --client-ip 203.0.113.200 \
+    --helo mail.flood.test --mail-from alice@flood.test --message "$f" "$@" \
+    >"$WORK/out.json" 2>>"$WORK/stderr"
+  tail -n1 "$WORK/time" | awk '{printf "%d %d %d\n", ($1 + $2) * 1000, $3, $4 * 1000}'
+}
+dkim_of() { json_get "$(cat "$WORK/out.json")" "[(c['result'], c['detail']) for c in j['checks'] if c['check']=='dkim'][0]"; }
+
+gen sig 0 "$WORK/small.eml"
+gen sig 115000 "$WORK/sigs.eml"
+gen filler 115000 "$WORK/filler.eml"
+echo "# message sizes: $(stat -c %s "$WORK/sigs.eml") bytes of DKIM-Signature fields, $(stat -c %s "$WORK/filler.eml") of X-Filler"
+
+read -r t0 m0 w0 <<<"$(measure "$WORK/small.eml")"
+read -r tf mf wf <<<"$(measure "$WORK/filler.eml")"
+read -r ts ms ws <<<"$(measure "$WORK/sigs.eml")"
+echo "# check (CPU, peak RSS, wall): one-line message ${t0} ms ${m0} kB ${w0} ms;" \
+  "10 MB of X-Filler ${tf} ms ${mf} kB ${wf} ms; 10 MB of DKIM-Signature ${ts} ms ${ms} kB ${ws} ms"
+expect_match "check flood: 5 signatures evaluated, the rest counted" "$(dkim_of)" \
+  "s=s4 .*; 114995 more signature\(s\) not evaluated'"
+if [ $((ts - t0)) -lt "$slack_ms" ]; then ok "check flood: scored in < ${slack_ms} ms of CPU more than a small message"
+else fail "check flood: time" "$ts ms vs $t0 ms of CPU"; fi
+if [ $((ms - mf)) -lt 20480 ]; then ok "check flood: memory within 20 MB of plain fields of the same size"
+else fail "check flood: memory" "$ms kB vs $mf kB"; fi
+
+# The limits, one by one.
+gen sig 6 "$WORK/six.eml"
+measure "$WORK/six.eml" >/dev/null
+expect_match "6 signatures, limit 5: 1 not evaluated" "$(dkim_of)" "1 more signature\(s\) not evaluated"
+expect_eq "6 signatures, limit 5: 5 A-R entries" \
+  "$(json_get "$(cat "$WORK/out.json")" "j['headers']['Authentication-Results'].count('dkim=')")" 5
+gen filler 997 "$WORK/fields.eml"
+measure "$WORK/fields.eml" >/dev/null
+expect_eq "1000 fields: within dkim-max-header-fields" "$(dkim_of)" "('none', 'message is not signed')"
+measure "$WORK/fields.eml" --dkim-max-header-fields 999 >/dev/null
+expect_eq "1000 fields, limit 999: not verified" "$(dkim_of)" "('none', 'message is not signed (over 999 header fields)')"
+{ echo "DKIM-Signature: v=1; a=rsa-sha256; d=flood.test; s=s1; h=from; bh=AAAA; b=AAAA"; cat "$WORK/fields.eml"; } >"$WORK/bytes.eml"
+measure "$WORK/bytes.eml" --dkim-max-header-bytes 2048 >/dev/null
+expect_match "over dkim-max-header-bytes: neutral" "$(dkim_of)" "'neutral'.*1 signature\(s\) not evaluated.*over 2048 bytes of header"
+
+# The same through the milter protocol, against the running milter.
+port=$(free_port)
+"$BIN" --socket "inet:$port@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
+  --dns-timeout 2 2>"$WORK/milter.log" &
+mpid=$!
+PIDS+=("$mpid")
+for _ in $(seq 1 100); do $PY -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break; sleep 0.1; done
+for kind in X-Filler DKIM-Signature; do
+  line=$(timeout 120 $PY "$SRC/tests/integration/milter/hdrflood.py" "$port" "$mpid" 115000 "$kind" 2>&1)
+  echo "# milter: $line"
+  expect_match "milter $kind flood: answered" "$line" "reply [acyrt]"
+  eom_ms=$(sed -n 's/.*eom \([0-9.]*\) s.*/\1/p' <<<"$line" | awk '{printf "%d", $1 * 1000}')
+  rss=$(sed -n 's/.*rss +\([0-9-]*\) kB.*/\1/p' <<<"$line")
+  if [ -n "$eom_ms" ] && [ "$eom_ms" -lt "$slack_ms" ]; then ok "milter $kind flood: end-of-message < ${slack_ms} ms"
+  else fail "milter $kind flood: end-of-message time" "$line"; fi
+  if [ -n "$rss" ] && [ "$rss" -lt 20480 ]; then ok "milter $kind flood: resident set grew < 20 MB"
+  else fail "milter $kind flood: memory" "$line"; fi
+done
+kill -0 "$mpid" 2>/dev/null && ok "milter still running" || fail "milter still running" "it died"
+finish
