@@ -60,6 +60,18 @@ def spf():
         put("spf_record", r)
 
 
+def spf_eval():
+    rows = [("v=spf1 include:other.fuzz -all", "user", "mail.helo.fuzz", "v=spf1 ip4:192.0.2.1 -all"),
+            ("v=spf1 exists:%{l}.%{d}.other.fuzz ~all", "a.b-c+d", "helo", "v=spf1 -all"),
+            ("v=spf1 mx a/24 ptr:spf.fuzz -all", "x", "mx.spf.fuzz", ""),
+            ("v=spf1 redirect=other.fuzz", "postmaster", "h", "v=spf1 a:%{h} ?all"),
+            ("v=spf1 -all exp=other.fuzz", "u" * 60, "h.fuzz", "%{i} %{s} %{l} %{o} %{d} %{h} %{v} %{ir}"),
+            ("v=spf1 a:%{l1r-}.%{d2}.%{i}.other.fuzz ip6:2001:db8::/32 -all", "a-b-c", "h", "v=spf1 +all"),
+            ("v=spf1 " + " ".join("ip4:10.0.%d.0/24" % i for i in range(70)) + " -all", "u", "h", "")]
+    for i, r in enumerate(rows):
+        put("spf_eval", "\0".join(r) + "\0" + chr(i & 1))
+
+
 def dmarc():
     froms = ["Alice <alice@example.org>", "bob@Example.COM", '"x@y" <a@b.example>',
              "a@b.example, c@d.example", "Group: a@b.example, c@d.example;", "<@route:a@b.example>",
@@ -80,6 +92,7 @@ def dns_answers():
            "SPF": '"v=spf1 -all"'}
     for i, t in enumerate(types):
         q = dnslib.DNSRecord.question("x.example", t)
+        q.header.id = 0x4c00 + i  # fixed ids: the same seeds every run
         a = q.reply()
         if t == "SPF":  # dnslib's zone reader does not know type 99
             a.add_answer(dnslib.RR("x.example", 99, rdata=dnslib.TXT("v=spf1 -all"), ttl=300))
@@ -90,7 +103,9 @@ def dns_answers():
         nx = q.reply()
         nx.header.rcode = dnslib.RCODE.NXDOMAIN
         put("dns_answer", bytes([i]) + nx.pack())
-    sf = dnslib.DNSRecord.question("x.example", "TXT").reply()
+    sfq = dnslib.DNSRecord.question("x.example", "TXT")
+    sfq.header.id = 0x4cff
+    sf = sfq.reply()
     sf.header.rcode = dnslib.RCODE.SERVFAIL
     put("dns_answer", bytes([5]) + sf.pack())
     put("dns_answer", b"\x05" + b"\x00" * 12)
@@ -132,6 +147,6 @@ def config():
 
 
 if __name__ == "__main__":
-    spf(); dmarc(); dns_answers(); headers(); quote(); messages(); config()
+    spf(); spf_eval(); dmarc(); dns_answers(); headers(); quote(); messages(); config()
     for d in sorted(os.listdir(OUT)):
         print(d, len(os.listdir(os.path.join(OUT, d))))
