@@ -11,7 +11,8 @@
 #     more memory than 10 MB of ordinary fields plus 20 MB (the check command
 #     itself holds the file and its parse); 5 signatures evaluated.
 #   - the same through the milter protocol: the milter's resident set grows
-#     < 20 MB, end-of-message answered < 0.5 s after the last header (ASan 3 s).
+#     < 20 MB (ASan 100 MB), end-of-message answered < 0.5 s after the last
+#     header (ASan 3 s).
 #   - the limits' results: 6 signatures with a limit of 5, 1000 and 1001
 #     fields, more than dkim-max-header-bytes.
 # usage: test_dkim_flood.sh PATH/TO/legit-milter
@@ -20,6 +21,9 @@ BIN=${1:?usage: $0 legit-milter}
 start_dns "$SRC/tests/dns/dkim.test.zone"
 ldd "$BIN" 2>/dev/null | grep -q libasan && ASAN=1 || ASAN=
 slack_ms=$([ -n "$ASAN" ] && echo 3000 || echo 500)
+# ASan keeps freed memory in quarantine (and adds shadow memory): there the
+# milter's growth is only shown to stay bounded.
+rss_kb=$([ -n "$ASAN" ] && echo 102400 || echo 20480)
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # gen KIND N FILE: a message with N fields of KIND after From/To/Subject.
@@ -97,7 +101,7 @@ for kind in X-Filler DKIM-Signature; do
   rss=$(sed -n 's/.*rss +\([0-9-]*\) kB.*/\1/p' <<<"$line")
   if [ -n "$eom_ms" ] && [ "$eom_ms" -lt "$slack_ms" ]; then ok "milter $kind flood: end-of-message < ${slack_ms} ms"
   else fail "milter $kind flood: end-of-message time" "$line"; fi
-  if [ -n "$rss" ] && [ "$rss" -lt 20480 ]; then ok "milter $kind flood: resident set grew < 20 MB"
+  if [ -n "$rss" ] && [ "$rss" -lt "$rss_kb" ]; then ok "milter $kind flood: resident set grew < $((rss_kb / 1024)) MB"
   else fail "milter $kind flood: memory" "$line"; fi
 done
 kill -0 "$mpid" 2>/dev/null && ok "milter still running" || fail "milter still running" "it died"

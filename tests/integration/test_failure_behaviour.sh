@@ -16,7 +16,8 @@
 # Message-ID) / lost (accepted but never delivered) / duplicates / scored
 # (delivered with X-Legit-Score) / median seconds per message; printed as
 # the README's table rows. Postfix runs with milter_default_action =
-# tempfail, the milter with its defaults (on-error accept).
+# tempfail, the milter with its defaults (on-error accept); the zones are
+# served with TTL 0, so no message is scored from a cached answer.
 # Asserts: nothing lost or duplicated anywhere; DNS faults never reject nor
 # tempfail (every message delivered, scored); kill-9 and restart: every
 # message either delivered or tempfailed to the sender, and the messages
@@ -31,7 +32,13 @@ pf_require
 trap 'pf_stop; cleanup' EXIT
 N=${LEGIT_FAILURE_N:-12}
 T0=$(date +%s)
-start_dns "$SRC/tests/dns/e2e.test.zone" "$SRC/tests/dns/e2e-reverse.zone" "$SRC/tests/dns/e2e-reverse6.zone"
+# The e2e zones with TTL 0 (negative answers too), so that every message
+# really asks the (faulty) DNS instead of reading a cached answer.
+mkdir -p "$WORK/zones"
+for z in e2e.test e2e-reverse e2e-reverse6; do
+  sed -e 's/^\$TTL .*/$TTL 0/' -e 's/\(IN SOA .*\) [0-9][0-9]*$/\1 0/' "$SRC/tests/dns/$z.zone" >"$WORK/zones/$z.zone"
+done
+start_dns "$WORK/zones/e2e.test.zone" "$WORK/zones/e2e-reverse.zone" "$WORK/zones/e2e-reverse6.zone"
 ZONE_PORT=$DNS_PORT
 start_blackhole
 fault_dns() {  # fault_dns MODE [options]: prints the port of a faultdns.py
