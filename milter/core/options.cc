@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "legit/config.h"
+#include "legit/dns.h"
 #include "legit/ip.h"
 #include "names.h"
 
@@ -122,6 +123,24 @@ std::string check_reply(const std::string& v) {
   return placeholders <= 1 ? "" : "contains more than one '%s'";
 }
 
+std::string check_cache_size(const std::string& v) {
+  double d = std::strtod(v.c_str(), nullptr);
+  return d >= 0 && d <= 10000000 && d == static_cast<double>(static_cast<long long>(d))
+             ? ""
+             : "is not a whole number from 0 to 10000000";
+}
+
+std::string check_canary(const std::string& v) {
+  if (v == "auto" || v == "none") return "";
+  std::string why;
+  return parse_canary(v, &why) ? "" : why;
+}
+
+std::string check_probe_interval(const std::string& v) {
+  double d = std::strtod(v.c_str(), nullptr);
+  return d >= 1 && d <= 3600 ? "" : "is not from 1 to 3600 seconds";
+}
+
 std::string check_network(const std::string& v) {
   return Network::parse(v) ? "" : "is not a network";
 }
@@ -152,6 +171,16 @@ const std::vector<OptionSpec>& core_options() {
       {"dns-timeout", K::number, "5",
        "Seconds to wait for one DNS answer (more than 0, at most 60); a lookup that takes longer "
        "is a temperror, never evidence.", {}, check_timeout},
+      {"dns-cache-size", K::number, "50000",
+       "DNS answers kept in the answer cache (held for their TTL, least recently used dropped "
+       "first); 0 = no cache.", {}, check_cache_size},
+      {"dns-canary", K::list, "auto",
+       "Canary queries of the resolver health probe, NAME (type NS) or NAME/TYPE; auto = the "
+       "root's NS and the authserv-id's domain; none = no probe. While no canary answers, "
+       "lookups answer temperror at once.", {}, check_canary},
+      {"dns-probe-interval", K::number, "60",
+       "Seconds between two health probes of the resolver (every 10 s at most while unhealthy).",
+       {}, check_probe_interval},
       {"mode", K::choice, "enforce",
        "enforce = quarantine and reject as scored; dry-run = add the headers and only log what "
        "would have been done.", {"enforce", "dry-run"}},

@@ -6,6 +6,7 @@
 // string or the option libunbound refused.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,10 @@ struct UbCtxDelete {
 using UbCtxPtr = std::unique_ptr<ub_ctx, UbCtxDelete>;
 
 UbCtxPtr make_ub_ctx(const ResolverOptions& opts);
+
+// unbound's infra-cache-min-rtt for a dns-timeout: 60 % of it (at least
+// unbound's default of 50 ms), so a slow answer is heard on the first try.
+long long min_rtt_ms(std::chrono::milliseconds timeout);
 
 // "IP" or "IP@port" (IPv4 or IPv6, port 1..65535) in the form
 // ub_ctx_set_fwd takes; nullopt if the string is not one.

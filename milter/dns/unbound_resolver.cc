@@ -1,19 +1,18 @@
-// unbound_resolver.cc — the production Resolver: libunbound in async mode,
-// replies parsed with ldns (answer_parse.cc).
+// unbound_resolver.cc — the upstream behind the answer cache: libunbound in
+// async mode, replies parsed with ldns (answer_parse.cc).
 //
 // One background thread owns the ub_ctx after construction: it starts every
 // query (ub_resolve_async), runs ub_process() when ub_fd() is readable (the
 // only place libunbound calls result callbacks in async mode), and cancels
-// queries whose deadline (ResolverOptions::timeout from lookup()) has passed,
-// answering them temperror "timeout". Callers only queue a request and wake
-// the thread through an eventfd, so callbacks, cancels and the bookkeeping of
-// pending queries never race. The cache is unbound's own TTL message cache
-// (no cache of ours): a cached answer costs ~85 us for one lookup-and-wait,
-// ~45 us each with thousands in flight (measured; sync ub_resolve: ~470 us).
+// queries whose deadline has passed, answering them temperror "timeout".
+// Callers only queue a request and wake the thread through an eventfd, so
+// callbacks, cancels and the bookkeeping of pending queries never race.
+// Every answer is handed to the request's `done` callback on this thread
+// (upstream.h); the answer cache (answer_cache.cc) in front of it serves
+// repeated lookups without coming here at all.
 //
-// Bad input: a bad server string makes make_unbound_resolver() throw
-// std::runtime_error naming it; an invalid query name gives a ready
-// `malformed` answer; nothing else throws.
+// Bad input: a bad server string makes make_unbound_upstream() throw
+// std::runtime_error naming it; nothing else throws.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unbound.h>
@@ -29,38 +28,37 @@
 
 #include "answer_parse.h"
 #include "unbound_options.h"
+#include "upstream.h"
 
-namespace legit {
+namespace legit::dns_detail {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-class UnboundResolver final : public Resolver {
+class UnboundUpstream final : public Upstream {
  public:
-  explicit UnboundResolver(const ResolverOptions& opts);
-  ~UnboundResolver() override;
-  UnboundResolver(const UnboundResolver&) = delete;
-  UnboundResolver& operator=(const UnboundResolver&) = delete;
+  explicit UnboundUpstream(const ResolverOptions& opts);
+  ~UnboundUpstream() override;
+  UnboundUpstream(const UnboundUpstream&) = delete;
+  UnboundUpstream& operator=(const UnboundUpstream&) = delete;
 
-  DnsLookup lookup(std::string_view name, DnsType type) override;
+  void start(std::string qname, DnsType type, Clock::time_point deadline, Done done) override;
 
  private:
   struct Request {
     std::string name;  // presentation form, from dns_detail::query_name
     DnsType type;
     Clock::time_point deadline;
-    std::promise<DnsAnswer> promise;
+    Done done;
   };
   struct Job {
-    UnboundResolver* owner;
+    UnboundUpstream* owner;
     int id = 0;
     DnsType type;
-    std::promise<DnsAnswer> promise;
+    Done done;
     std::multimap<Clock::time_point, int>::iterator due;
   };
 
   void run();
-  void start(Request& r);
+  void begin(Request& r);
   void finish(int id, DnsAnswer a);
   void expire(Clock::time_point now);
   void abandon_all();
@@ -68,9 +66,8 @@ class UnboundResolver final : public Resolver {
   void wake();
   static void on_result(void* data, int err, ub_result* result);
 
-  dns_detail::UbCtxPtr ctx_;
+  UbCtxPtr ctx_;
   int wake_fd_ = -1;
-  std::chrono::milliseconds timeout_;
 
   std::mutex mu_;                  // guards queue_ and stopping_
   std::vector<Request> queue_;
@@ -83,15 +80,14 @@ class UnboundResolver final : public Resolver {
   std::thread thread_;
 };
 
-UnboundResolver::UnboundResolver(const ResolverOptions& opts)
-    : ctx_(dns_detail::make_ub_ctx(opts)), timeout_(opts.timeout) {
+UnboundUpstream::UnboundUpstream(const ResolverOptions& opts) : ctx_(make_ub_ctx(opts)) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error("dns: eventfd failed");
   // Every ub_ctx_set_option call is done: only now may another thread run.
   thread_ = std::thread([this] { run(); });
 }
 
-UnboundResolver::~UnboundResolver() {
+UnboundUpstream::~UnboundUpstream() {
   {
     std::lock_guard<std::mutex> g(mu_);
     stopping_ = true;
@@ -102,32 +98,30 @@ UnboundResolver::~UnboundResolver() {
   ::close(wake_fd_);
 }
 
-DnsLookup UnboundResolver::lookup(std::string_view name, DnsType type) {
-  Request r;
-  r.deadline = Clock::now() + timeout_;
-  r.type = type;
-  std::string why;
-  auto qname = dns_detail::query_name(name, &why);
-  if (!qname) return DnsLookup::ready(DnsAnswer::of(DnsStatus::malformed, why));
-  r.name = std::move(*qname);
-  DnsLookup handle(r.promise.get_future().share());
+void UnboundUpstream::start(std::string qname, DnsType type, Clock::time_point deadline,
+                            Done done) {
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (stopping_) return DnsLookup::ready(DnsAnswer::of(DnsStatus::temperror, "shutdown"));
-    queue_.push_back(std::move(r));
+    if (!stopping_) {
+      queue_.push_back(Request{std::move(qname), type, deadline, std::move(done)});
+      done = nullptr;
+    }
+  }
+  if (done) {
+    done(DnsAnswer::of(DnsStatus::temperror, "shutdown"));
+    return;
   }
   wake();
-  return handle;
 }
 
-void UnboundResolver::wake() {
+void UnboundUpstream::wake() {
   std::uint64_t one = 1;
   // A full counter (EAGAIN) still leaves the fd readable: nothing is lost.
   while (::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
   }
 }
 
-void UnboundResolver::run() {
+void UnboundUpstream::run() {
   pollfd fds[2] = {{ub_fd(ctx_.get()), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   for (;;) {
     std::vector<Request> batch;
@@ -138,8 +132,8 @@ void UnboundResolver::run() {
       stop = stopping_;
     }
     for (auto& r : batch) {
-      if (stop) r.promise.set_value(DnsAnswer::of(DnsStatus::temperror, "shutdown"));
-      else start(r);
+      if (stop) r.done(DnsAnswer::of(DnsStatus::temperror, "shutdown"));
+      else begin(r);
     }
     if (stop) break;
     int n = ::poll(fds, 2, poll_timeout_ms(Clock::now()));
@@ -153,21 +147,21 @@ void UnboundResolver::run() {
   abandon_all();
 }
 
-void UnboundResolver::start(Request& r) {
+void UnboundUpstream::begin(Request& r) {
   auto now = Clock::now();
   if (r.deadline <= now) {
-    r.promise.set_value(DnsAnswer::of(DnsStatus::temperror, "timeout"));
+    r.done(DnsAnswer::of(DnsStatus::temperror, "timeout"));
     return;
   }
   auto job = std::make_unique<Job>();
   job->owner = this;
   job->type = r.type;
-  job->promise = std::move(r.promise);
+  job->done = std::move(r.done);
   int id = 0;
   int err = ub_resolve_async(ctx_.get(), r.name.c_str(), static_cast<int>(r.type), 1 /* IN */,
-                             job.get(), &UnboundResolver::on_result, &id);
+                             job.get(), &UnboundUpstream::on_result, &id);
   if (err != 0) {
-    job->promise.set_value(DnsAnswer::of(DnsStatus::temperror, ub_strerror(err)));
+    job->done(DnsAnswer::of(DnsStatus::temperror, ub_strerror(err)));
     return;
   }
   job->id = id;
@@ -176,9 +170,9 @@ void UnboundResolver::start(Request& r) {
 }
 
 // Called by libunbound inside ub_process(), i.e. on the loop thread.
-void UnboundResolver::on_result(void* data, int err, ub_result* result) {
+void UnboundUpstream::on_result(void* data, int err, ub_result* result) {
   auto* job = static_cast<Job*>(data);
-  dns_detail::ResultView v;
+  ResultView v;
   v.err = err;
   v.err_text = ub_strerror(err);
   if (result != nullptr) {
@@ -191,20 +185,21 @@ void UnboundResolver::on_result(void* data, int err, ub_result* result) {
     v.ttl = result->ttl;
   }
   DnsAnswer a = err == UB_SYNTAX ? DnsAnswer::of(DnsStatus::malformed, "bad query name")
-                                 : dns_detail::map_result(v, job->type);
+                                 : map_result(v, job->type);
   if (result != nullptr) ub_resolve_free(result);
   job->owner->finish(job->id, std::move(a));
 }
 
-void UnboundResolver::finish(int id, DnsAnswer a) {
+void UnboundUpstream::finish(int id, DnsAnswer a) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
-  it->second->promise.set_value(std::move(a));
-  due_.erase(it->second->due);
+  std::unique_ptr<Job> job = std::move(it->second);
+  due_.erase(job->due);
   jobs_.erase(it);
+  job->done(std::move(a));
 }
 
-void UnboundResolver::expire(Clock::time_point now) {
+void UnboundUpstream::expire(Clock::time_point now) {
   while (!due_.empty() && due_.begin()->first <= now) {
     int id = due_.begin()->second;
     ub_cancel(ctx_.get(), id);  // its callback will not be called
@@ -212,16 +207,16 @@ void UnboundResolver::expire(Clock::time_point now) {
   }
 }
 
-void UnboundResolver::abandon_all() {
+void UnboundUpstream::abandon_all() {
   for (auto& [id, job] : jobs_) {
     ub_cancel(ctx_.get(), id);
-    job->promise.set_value(DnsAnswer::of(DnsStatus::temperror, "shutdown"));
+    job->done(DnsAnswer::of(DnsStatus::temperror, "shutdown"));
   }
   jobs_.clear();
   due_.clear();
 }
 
-int UnboundResolver::poll_timeout_ms(Clock::time_point now) const {
+int UnboundUpstream::poll_timeout_ms(Clock::time_point now) const {
   if (due_.empty()) return -1;
   auto left = std::chrono::ceil<std::chrono::milliseconds>(due_.begin()->first - now);
   return static_cast<int>(std::max<std::int64_t>(0, left.count()));
@@ -229,8 +224,8 @@ int UnboundResolver::poll_timeout_ms(Clock::time_point now) const {
 
 }  // namespace
 
-std::unique_ptr<Resolver> make_unbound_resolver(const ResolverOptions& opts) {
-  return std::make_unique<UnboundResolver>(opts);
+std::unique_ptr<Upstream> make_unbound_upstream(const ResolverOptions& opts) {
+  return std::make_unique<UnboundUpstream>(opts);
 }
 
-}  // namespace legit
+}  // namespace legit::dns_detail

@@ -144,7 +144,11 @@ int run_check(int argc, char** argv) {
   const Config& cfg = *pr.config;
   std::unique_ptr<Resolver> resolver;
   try {
-    resolver = make_unbound_resolver({cfg.dns_servers, std::chrono::milliseconds(long(cfg.dns_timeout * 1000))});
+    // One session offline: no health probe (each lookup reports its own
+    // failure; the milter is where a lying resolver must not cause rejects).
+    ResolverOptions ropts = resolver_options(cfg);
+    ropts.canaries.clear();
+    resolver = make_unbound_resolver(ropts);
   } catch (const std::exception& e) {
     std::cerr << "legit-milter check: option 'dns-server': " << e.what() << "\n";
     return 2;

@@ -197,16 +197,18 @@ int run_milter(int argc, char** argv) {
   sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  legit::ResolverOptions ropts;
-  ropts.servers = cfg->dns_servers;
-  ropts.timeout = std::chrono::milliseconds(static_cast<long long>(cfg->dns_timeout * 1000));
   try {
-    g_resolver = legit::make_unbound_resolver(ropts).release();
+    // Runs the first health probe (at most dns-timeout) before it returns.
+    g_resolver = legit::make_unbound_resolver(legit::resolver_options(*cfg)).release();
   } catch (const std::exception& e) {
     return fail(kExitConfig, std::string("option 'dns-server': ") + e.what());
   }
+  legit::ResolverStats dns = g_resolver->stats();
 
   if (parsed.check_only) {
+    if (!dns.healthy)
+      std::cout << "warning: DNS resolver unhealthy: " << dns.health_why
+                << " (lookups will answer temperror until a dns-canary answers)\n";
     std::cout << "configuration OK\n";
     return 0;
   }
@@ -241,7 +243,8 @@ int run_milter(int argc, char** argv) {
                      " mode=" + (cfg->mode == legit::Mode::dry_run ? "dry-run" : "enforce") +
                      " on-error=" + (cfg->on_error == legit::OnError::tempfail ? "tempfail" : "accept") +
                      " tcp-nodelay=" + nodelay +
-                     (cfg->user.empty() ? "" : " user=" + cfg->user));
+                     (cfg->user.empty() ? "" : " user=" + cfg->user) +
+                     " dns-health=" + (dns.healthy ? "healthy" : "UNHEALTHY"));
   int rc = smfi_main();
   legit::log_msg(legit::LogLevel::info, rc == MI_SUCCESS ? "stopped" : "stopped: libmilter error");
   return rc == MI_SUCCESS ? 0 : kExitRuntime;

@@ -3,7 +3,7 @@
 
 usage: zoneserver.py --port PORT [--addr 127.0.0.1] [--pidfile F] [--log F]
                      [--timeout NAME]... [--servfail NAME]... [--json FILE]...
-                     [--ttl N] [ZONEFILE...]
+                     [--ttl N] [--delay SEC] [--nxdomain-all] [ZONEFILE...]
 
 * ZONEFILE: BIND-style zone files as python3-dnslib's RR.fromZone reads them
   ($ORIGIN, $TTL, @, relative names); each needs an SOA, whose owner is the
@@ -22,12 +22,16 @@ usage: zoneserver.py --port PORT [--addr 127.0.0.1] [--pidfile F] [--log F]
   whole DNS); NODATA (NOERROR + SOA) when the name exists with other types or
   is an empty non-terminal; "*" owners act as wildcards; CNAMEs are returned
   and chased inside the served data; never recurses.
+* The root's NS (". NS") is answered (ns.zoneserver.test) unless the data
+  has a root zone of its own: the milter's resolver health probe asks it.
+* --delay SEC: every answer is sent SEC seconds late (a slow resolver).
+  --nxdomain-all: every query is answered NXDOMAIN (a lying resolver).
 * UDP and TCP. Prints "ready" on stdout once listening. A malformed query is
   answered FORMERR when it has a header, else dropped; the server keeps going.
 Run with Debian's /usr/bin/python3 (needs python3-dnslib).
 """
-import argparse, json, os, signal, socket, socketserver, struct, sys, threading
-from dnslib import (AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, SOA, TXT, A,
+import argparse, json, os, signal, socket, socketserver, struct, sys, threading, time
+from dnslib import (AAAA, CNAME, MX, NS, PTR, QTYPE, RCODE, RR, SOA, TXT, A,
                     DNSHeader, DNSLabel, DNSRecord)
 
 ROOT = ()
@@ -58,6 +62,8 @@ class Data:
         self.ttl = ttl
         self.zones = {}      # apex key -> {"soa": RR, "names": {key: [RR]}}
         self.special = {}    # name key -> "timeout" | "servfail" | rcode int
+        self.nxdomain_all = False
+        self.delay = 0.0
 
     def add_zonefile(self, path):
         text = open(path, encoding="utf-8").read()
@@ -137,6 +143,12 @@ def resolve(data, request):
     reply.header.aa = 1
     reply.header.ra = request.header.rd
     qtype, name = request.q.qtype, request.q.qname
+    if data.nxdomain_all:
+        reply.header.rcode = RCODE.NXDOMAIN
+        return reply
+    if key(name) == ROOT and qtype == QTYPE.NS and ROOT not in data.zones:
+        reply.add_answer(RR(".", QTYPE.NS, ttl=data.ttl, rdata=NS("ns.zoneserver.test.")))
+        return reply
     for hop in range(10):                       # CNAME chain limit
         k = key(name)
         special = data.special.get(k)
@@ -191,6 +203,8 @@ def serve(args, data, log):
     class Udp(socketserver.BaseRequestHandler):
         def handle(self):
             out = answer(data, self.request[0], log)
+            if out is not None and data.delay:
+                time.sleep(data.delay)
             if out is not None:
                 if len(out) > 512:              # truncate: client retries on TCP
                     out = DNSRecord.parse(out).truncate().pack()
@@ -205,6 +219,8 @@ def serve(args, data, log):
                     return
                 wire = f.read(struct.unpack("!H", head)[0])
                 out = answer(data, wire, log)
+                if out is not None and data.delay:
+                    time.sleep(data.delay)
                 if out is not None:
                     self.request.sendall(struct.pack("!H", len(out)) + out)
 
@@ -230,9 +246,13 @@ def main():
     ap.add_argument("--servfail", action="append", default=[], metavar="NAME")
     ap.add_argument("--json", action="append", default=[], metavar="FILE")
     ap.add_argument("--ttl", type=int, default=300, help="TTL of --json records")
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    ap.add_argument("--nxdomain-all", action="store_true", help="answer NXDOMAIN to everything")
     ap.add_argument("zonefiles", nargs="*")
     args = ap.parse_args()
     data = Data(args.ttl)
+    data.delay = args.delay
+    data.nxdomain_all = args.nxdomain_all
     for path in args.zonefiles:
         data.add_zonefile(path)
     for path in args.json:
