@@ -32,6 +32,9 @@ expect_match "nxdomain answered from the cache" "$OUT" 'nope.resolver.test A nxd
 nope.resolver.test A nxdomain ttl=60'
 
 echo "# a hit costs no syscall and <= 2 us"
+ASAN=no; ldd "$BIN" 2>/dev/null | grep -q libasan && ASAN=yes
+MAXSYS=20    # ASan's allocator maps memory as the 20,000 answer copies churn: 59 measured
+[ $ASAN = yes ] && MAXSYS=200
 if command -v strace >/dev/null; then
   count() {  # total syscalls of a dig run with --repeat $1
     strace -f -c -o "$WORK/strace.$1" "${DIG[@]}" --repeat "$1" single.resolver.test TXT >/dev/null 2>&1
@@ -39,8 +42,8 @@ if command -v strace >/dev/null; then
   }
   C1=$(count 1); C2=$(count 20001)
   echo "# syscalls: $C1 with 1 repeated lookup, $C2 with 20001"
-  if [ -n "$C1" ] && [ -n "$C2" ] && [ $((C2 - C1)) -lt 20 ]; then
-    ok "20,000 more cached lookups cost $((C2 - C1)) more syscalls (< 20)"
+  if [ -n "$C1" ] && [ -n "$C2" ] && [ $((C2 - C1)) -lt $MAXSYS ]; then
+    ok "20,000 more cached lookups cost $((C2 - C1)) more syscalls (< $MAXSYS)"
   else fail "syscalls per cached lookup" "1 lookup: $C1, 20001 lookups: $C2"; fi
 else
   echo "# strace not installed: syscall count skipped"
@@ -49,7 +52,7 @@ fi
 MED=$(awk '/# repeat:/ {print $(NF-1)}' "$WORK/timing")
 echo "# $(grep '# repeat' "$WORK/timing")"
 BOUND=2000   # the target; a sanitizer build (ASan + Debug, ~3.4 us measured) gets 10x
-ldd "$BIN" 2>/dev/null | grep -q libasan && BOUND=20000
+[ $ASAN = yes ] && BOUND=20000
 if [ -n "$MED" ] && [ "$MED" -le "$BOUND" ]; then ok "cached lookup median ${MED} ns <= $BOUND ns"
 else fail "cached lookup median" "${MED:-?} ns (want <= $BOUND)"; fi
 
