@@ -9,7 +9,8 @@
 //              or an RSA key under 1024 bits (RFC 8301 §3.2)
 //   temperror  the key lookup failed temporarily (libopendkim itself only
 //              sees DKIM_CBSTAT_TRYAGAIN and reports a plain bad signature)
-//   permerror  malformed signature, no key, revoked or unusable key
+//   permerror  malformed signature, no key, revoked or unusable key, more
+//              than one key record for the selector (RFC 6376 §3.6.2.2)
 #include "dkim_verifier.h"
 
 #include <sys/types.h>
@@ -66,6 +67,7 @@ struct Verifier::Handle {
   std::size_t max_sigs;
   std::unique_ptr<DKIM, MsgDeleter> dkim;
   std::map<std::string, DnsStatus> key_status;  // "<s>._domainkey.<d>" -> outcome
+  std::map<std::string, std::string> key_why;    // why a key record was unusable, when known
   bool eoh_done = false;
   bool unusable = false;  // libopendkim refused the message (e.g. no From)
   std::string unusable_why;
@@ -75,12 +77,46 @@ namespace {
 
 Verifier::Handle* handle_of(DKIM* d) { return static_cast<Verifier::Handle*>(dkim_get_user_context(d)); }
 
-// The DKIM key record among the TXT records of one name (RFC 6376 §3.6.2.2:
-// several records are a misconfiguration; take the first that looks like one).
-const std::string* pick_key(const std::vector<std::string>& records) {
-  for (const auto& r : records)
-    if (r.find("p=") != std::string::npos) return &r;
-  return records.empty() ? nullptr : &records.front();
+// True when a TXT record is a tag list (RFC 6376 §3.2) with a "p" tag: a
+// DKIM key record, usable or not.
+bool has_p_tag(const std::string& rec) {
+  std::size_t pos = 0;
+  while (pos <= rec.size()) {
+    std::size_t semi = rec.find(';', pos);
+    std::string_view t(rec.data() + pos, (semi == std::string::npos ? rec.size() : semi) - pos);
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t' || t.front() == '\r' || t.front() == '\n'))
+      t.remove_prefix(1);
+    if (!t.empty() && t[0] == 'p') {
+      t.remove_prefix(1);
+      while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+      if (!t.empty() && t.front() == '=') return true;
+    }
+    if (semi == std::string::npos) break;
+    pos = semi + 1;
+  }
+  return false;
+}
+
+// The DKIM key record among the TXT records of one name. RFC 6376 §3.6.2.2:
+// the records of a selector MUST be unique, several give "undefined"
+// results; we decide deterministically, whatever order the DNS returns:
+// records without a "p=" tag are not key records and are ignored; exactly
+// one key record is used; none (only other records) is taken as the key
+// (libopendkim then refuses it: permerror); two or more different key
+// records are ambiguous: nullptr with *ambiguous set (permerror).
+const std::string* pick_key(const std::vector<std::string>& records, bool* ambiguous) {
+  const std::string* key = nullptr;
+  *ambiguous = false;
+  for (const auto& r : records) {
+    if (!has_p_tag(r)) continue;
+    if (key != nullptr && *key != r) {
+      *ambiguous = true;
+      return nullptr;
+    }
+    key = &r;
+  }
+  if (key == nullptr && !records.empty()) return &records.front();
+  return key;
 }
 
 DKIM_CBSTAT key_lookup(DKIM* d, DKIM_SIGINFO* sig, u_char* buf, size_t buflen) {
@@ -90,7 +126,14 @@ DKIM_CBSTAT key_lookup(DKIM* d, DKIM_SIGINFO* sig, u_char* buf, size_t buflen) {
   DnsAnswer a = h->fetch(sel, dom);
   h->key_status[lower(sel + "._domainkey." + dom)] = a.status;
   if (a.status == DnsStatus::temperror) return DKIM_CBSTAT_TRYAGAIN;
-  const std::string* key = a.ok() ? pick_key(a.records) : nullptr;
+  bool ambiguous = false;
+  const std::string* key = a.ok() ? pick_key(a.records, &ambiguous) : nullptr;
+  if (ambiguous) {
+    h->key_status[lower(sel + "._domainkey." + dom)] = DnsStatus::malformed;
+    h->key_why[lower(sel + "._domainkey." + dom)] =
+        "multiple key records for the selector (RFC 6376 3.6.2.2)";
+    return DKIM_CBSTAT_ERROR;
+  }
   if (!key) return DKIM_CBSTAT_NOTFOUND;
   if (key->size() >= buflen || key->find('\0') != std::string::npos) {
     h->key_status[lower(sel + "._domainkey." + dom)] = DnsStatus::malformed;
@@ -143,7 +186,8 @@ void classify(DKIM* d, DKIM_SIGINFO* sig, const Verifier::Handle& h, bool trunca
     r.why = "key lookup failed temporarily";
   } else if (ks != h.key_status.end() && ks->second == DnsStatus::malformed) {
     r.result = "permerror";
-    r.why = "key record unusable";
+    auto why = h.key_why.find(ks->first);
+    r.why = why != h.key_why.end() ? why->second : "key record unusable";
   } else if ((flags & DKIM_SIGFLAG_PASSED) && dkim_sig_getbh(sig) == DKIM_SIGBH_MATCH) {
     dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
     dkim_sig_getsignalg(sig, &alg);

@@ -77,6 +77,15 @@ TEST_CASE("dkim: results per key-lookup situation") {
       {"pass", [](FakeResolver& f) { f.add(kKeyName, DnsType::TXT, {kKey}); }, signed_headers(kSigRelaxed), "pass"},
       {"pass, key among other TXT records", [](FakeResolver& f) { f.add(kKeyName, DnsType::TXT, {"junk", kKey}); },
        signed_headers(kSigRelaxed), "pass"},
+      {"pass, key after a record without p=", [](FakeResolver& f) { f.add(kKeyName, DnsType::TXT, {"v=DKIM1; k=ed25519; ip=x", kKey}); },
+       signed_headers(kSigRelaxed), "pass"},
+      // RFC 6376 §3.6.2.2: two key records are ambiguous, in either order.
+      {"two key records (good first)", [](FakeResolver& f) { f.add(kKeyName, DnsType::TXT, {kKey, kOtherKey}); },
+       signed_headers(kSigRelaxed), "permerror"},
+      {"two key records (good last)", [](FakeResolver& f) { f.add(kKeyName, DnsType::TXT, {kOtherKey, kKey}); },
+       signed_headers(kSigRelaxed), "permerror"},
+      {"two key records, one revoked", [](FakeResolver& f) { f.add(kKeyName, DnsType::TXT, {kKey, "v=DKIM1; p="}); },
+       signed_headers(kSigRelaxed), "permerror"},
       {"wrong key", [](FakeResolver& f) { f.add(kKeyName, DnsType::TXT, {kOtherKey}); }, signed_headers(kSigRelaxed), "fail"},
       {"header tampered", [](FakeResolver& f) { f.add(kKeyName, DnsType::TXT, {kKey}); },
        signed_headers(kSigRelaxed, "Unit tost"), "fail"},
@@ -102,6 +111,8 @@ TEST_CASE("dkim: results per key-lookup situation") {
       CHECK(got.result == r.result);
       CHECK(got.outcome.verdict.items.front().points == make_config().points("dkim", r.result));
       CHECK(got.ar.find(std::string("dkim=") + r.result) != std::string::npos);
+      if (std::string(r.name).rfind("two key records", 0) == 0)
+        CHECK(got.detail.find("multiple key records") != std::string::npos);
     }
   }
 }
