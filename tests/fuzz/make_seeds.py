@@ -123,6 +123,16 @@ def headers():
                                    "dkim", "fail", "\x00\x7f\xff", "\"@x", "(;)"]))
 
 
+def host_names():
+    for name, ip in [("s72-38-252-2.static.datacom.cgocable.net", "72.38.252.2"),
+                     ("cpe-192-181-15-33.kya.res.rr.com", "192.181.15.33"),
+                     ("dhcp-7781.pool.isp.example.co.uk.", ""), ("mail.example.org", "2001:db8::1"),
+                     ("2001-db8--1.dyn.example.net", "2001:db8::1"), ("c0a80101.example", "192.168.1.1"),
+                     ("xn--bcher-kva.example", "::ffff:192.0.2.1"), ("a..b", "300.1.1.1"),
+                     ("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", "fe80::1%eth0")]:
+        put("host_name", name + "\0" + ip)
+
+
 def quote():
     for s in [b"\x64plain text", b"\x05longer than five", b"\x20back\\slash \x00\x1b[31m\xff\r\n",
               b"\x00", b"\xffutf-8 \xc3\xa9"]:
@@ -138,6 +148,26 @@ def messages():
         put("message_file", m)
 
 
+def dkim_messages():
+    """Signed messages with their key records, from the DKIM fixtures of the
+    integration test (fresh keys each time: only written when the directory
+    is still empty, so re-running stays idempotent)."""
+    import subprocess, tempfile
+    if os.path.isdir(os.path.join(OUT, "dkim")) and os.listdir(os.path.join(OUT, "dkim")):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests", "integration", "make_dkim_fixtures.py"),
+                        ROOT, tmp], check=True, stdout=subprocess.DEVNULL)
+        zone = "".join(open(z).read() for z in glob.glob(os.path.join(tmp, "*.zone")))
+        keys = {m.group(1): "".join(re.findall(r'"([^"]*)"', m.group(2)))
+                for m in re.finditer(r'^(\S+)\._domainkey\s+IN\s+TXT\s+((?:"[^"]*"\s*)+)', zone, re.M)}
+        for p in sorted(glob.glob(os.path.join(tmp, "*.eml"))):
+            msg = open(p, "rb").read()
+            m = re.search(rb"\bs=([A-Za-z0-9_-]+)", msg)
+            key = keys.get(m.group(1).decode(), "") if m else ""
+            put("dkim", key.encode() + b"\0" + msg)
+
+
 def config():
     put("config", open(os.path.join(ROOT, "etc", "legit-milter.conf"), "rb").read())
     for c in ["dns-server = 127.0.0.1@5353\nreject-below = -5\n[points]\niprev.fail = -2\n",
@@ -147,6 +177,6 @@ def config():
 
 
 if __name__ == "__main__":
-    spf(); spf_eval(); dmarc(); dns_answers(); headers(); quote(); messages(); config()
+    spf(); spf_eval(); dmarc(); dns_answers(); headers(); host_names(); quote(); messages(); dkim_messages(); config()
     for d in sorted(os.listdir(OUT)):
         print(d, len(os.listdir(os.path.join(OUT, d))))

@@ -2,8 +2,9 @@
 // file named (directories: every regular file inside, sorted), without
 // libFuzzer, so gcc builds replay the seed corpus and every saved crash as a
 // regression test. A missing directory is skipped (a target may have no
-// regress inputs yet). Exit 0 when all ran; a bug shows as a sanitizer
-// report, an abort or a crash.
+// regress inputs yet), but no input at all is a failure: every target needs
+// a seed corpus. Exit 0 when all ran; a bug shows as a sanitizer report, an
+// abort or a crash.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -40,5 +41,7 @@ int main(int argc, char** argv) {
     delete[] data;
   }
   std::printf("%zu inputs replayed\n", files.size());
+  if (files.empty())
+    std::fprintf(stderr, "no inputs: every target needs a seed corpus in tests/fuzz/corpus/<name>/\n");
   return files.empty() ? 1 : 0;
 }
