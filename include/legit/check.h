@@ -32,6 +32,9 @@ class Check {
   virtual void on_header(Session&, std::string_view /*name*/, std::string_view /*value*/) {}
   virtual void on_eoh(Session&) {}
   virtual void on_body(Session&, std::string_view /*chunk*/) {}
+  // After a body chunk: does finish() still depend on body bytes not yet
+  // seen? false lets the milter tell the MTA to skip the rest (SMFIS_SKIP).
+  virtual bool wants_body(const Session&) const { return false; }
   virtual std::vector<Finding> finish(Session&) = 0;
 };
 

@@ -77,6 +77,10 @@ class Dialogue {
   void header(std::string_view name, std::string_view value);
   void end_of_headers();
   void body(std::string_view chunk);
+  // Whether any check still needs body bytes not yet fed (false for a
+  // message that is not scored): when false, the rest of the body may be
+  // skipped with no change to any result.
+  bool wants_body() const;
   Outcome end_of_message(std::string_view queue_id);
   void abort_message();
   // A command the MTA did not recognise (milter "unknown" step, protocol 6).

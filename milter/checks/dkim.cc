@@ -156,6 +156,12 @@ class Dkim : public Check {
     verifier_->body(chunk);
   }
 
+  // Past dkim-max-body-bytes nothing more is hashed; before it, only what
+  // libopendkim's signatures still cover (an l= tag may end them early).
+  bool wants_body(const Session&) const override {
+    return verifier_ && signatures_ > 0 && !truncated_ && verifier_->body_needed();
+  }
+
   std::vector<Finding> finish(Session& s) override {
     if (!too_large_.empty()) return {too_large(signatures_, too_large_)};
     if (!verifier_) start(s);

@@ -275,6 +275,12 @@ void Verifier::body(std::string_view chunk) {
   dkim_body(h_->dkim.get(), p, chunk.size());
 }
 
+bool Verifier::body_needed() const {
+  if (!h_->eoh_done) return true;
+  if (h_->unusable || !h_->dkim) return false;
+  return dkim_minbody(h_->dkim.get()) > 0;  // bytes still wanted by the neediest signature
+}
+
 std::vector<SigResult> Verifier::finish(bool body_truncated) {
   if (!h_->eoh_done) end_of_headers();
   std::vector<SigResult> out;

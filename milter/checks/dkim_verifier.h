@@ -59,6 +59,10 @@ class Verifier {
   void header(std::string_view name, std::string_view value);
   void end_of_headers();
   void body(std::string_view chunk);
+  // False once every signature has all the body it covers (l=, or no
+  // signature at all, or verification impossible); true before
+  // end_of_headers and while a signature still hashes the body.
+  bool body_needed() const;
   // Runs the verification. `body_truncated`: the caller stopped feeding the
   // body early; a signature whose body hash then mismatches (and whose l=
   // does not cover what was fed) is "neutral", not "fail".

@@ -118,6 +118,18 @@ void Dialogue::body(std::string_view chunk) {
   forward([&](Check& k) { k.on_body(*session_, chunk); });
 }
 
+bool Dialogue::wants_body() const {
+  if (!scored()) return false;
+  for (const auto& [info, check] : checks_) {
+    try {
+      if (check->wants_body(*session_)) return true;
+    } catch (...) {
+      return true;  // when in doubt, keep the body coming
+    }
+  }
+  return false;
+}
+
 void Dialogue::abort_message() {
   forged_.clear();
   header_counts_.clear();

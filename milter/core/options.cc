@@ -1,7 +1,8 @@
 // options.cc — the one table of core options (core_options()): name, kind,
 // default, one line of help, and the value check of options whose form is
 // narrower than their kind (socket, dns-server, dns-timeout, authserv-id,
-// hostname, user, reject-reply, trusted-networks).
+// hostname, user, reject-reply, trusted-networks, socket-mode, socket-group,
+// max-sessions, idle-timeout).
 //
 // Nothing here throws for bad input: each check returns "" for a good value
 // and otherwise the reason, phrased to follow the quoted value
@@ -106,6 +107,10 @@ std::string check_user(const std::string& v) {
   return "";
 }
 
+std::string check_group(const std::string& v) {
+  return check_user(v).empty() ? "" : "is not a group name";
+}
+
 // The engine replaces one "%s" with the score; libmilter drops a reply with
 // any other '%', and with CR/LF.
 std::string check_reply(const std::string& v) {
@@ -141,6 +146,21 @@ std::string check_probe_interval(const std::string& v) {
   return d >= 1 && d <= 3600 ? "" : "is not from 1 to 3600 seconds";
 }
 
+// "0660": 3 or 4 octal digits, at most 0777 (no setuid/setgid/sticky bits).
+std::string check_mode(const std::string& v) {
+  if (v.size() < 3 || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos ||
+      (v.size() == 4 && v[0] != '0'))
+    return "is not a file mode (octal, e.g. 0660)";
+  return "";
+}
+
+// A whole number within [lo, hi].
+std::string check_whole(const std::string& v, double lo, double hi, const char* what) {
+  double d = std::strtod(v.c_str(), nullptr);  // the number kind is checked first
+  if (d != static_cast<double>(static_cast<long long>(d)) || d < lo || d > hi) return what;
+  return "";
+}
+
 std::string check_network(const std::string& v) {
   return Network::parse(v) ? "" : "is not a network";
 }
@@ -156,6 +176,21 @@ const std::vector<OptionSpec>& core_options() {
       {"user", K::string, "",
        "Drop privileges to this user after the socket is bound; empty = keep running as started.",
        {}, check_user},
+      {"socket-mode", K::string, "0660",
+       "Permissions of a unix socket, set explicitly once it is created (octal; the umask does "
+       "not count): 0660 = its owner and group only.", {}, check_mode},
+      {"socket-group", K::string, "",
+       "Group of a unix socket, e.g. postfix: with socket-mode 0660 only Postfix can connect. "
+       "Empty = the group it is created with.", {}, check_group},
+      {"max-sessions", K::number, "500",
+       "Milter connections served at once (1..100000); beyond, a new connection is answered at "
+       "once with the on-error action (logged once a minute). The open-file limit is raised to "
+       "match at start.", {},
+       [](const std::string& v) { return check_whole(v, 1, 100000, "is not a whole number from 1 to 100000"); }},
+      {"idle-timeout", K::number, "600",
+       "Seconds a milter connection may stay silent (and the limit on one read or write) before "
+       "libmilter closes it (1..86400); above Postfix's smtpd_timeout (300 s).", {},
+       [](const std::string& v) { return check_whole(v, 1, 86400, "is not a whole number of seconds from 1 to 86400"); }},
       {"log", K::choice, "auto",
        "Where log lines go: syslog (facility mail), stderr, or auto = syslog when /dev/log exists.",
        {"auto", "syslog", "stderr"}},

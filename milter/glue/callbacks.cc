@@ -1,10 +1,13 @@
 // callbacks.cc — libmilter callbacks: translate milter events into Dialogue
 // calls and an Outcome into milter actions. No check logic lives here.
 //
-// Per connection, smfi_setpriv holds a Conn (the Dialogue plus glue state).
-// Every callback catches everything the engine throws and returns the
-// `on-error` policy (SMFIS_ACCEPT or SMFIS_TEMPFAIL); a callback that finds
-// no Conn (connect failed) returns the same policy. Macros are requested per
+// Per connection, smfi_setpriv holds a Conn (conn.h: the Dialogue plus glue
+// state) from negotiate to close. Every callback catches everything the
+// engine throws and returns the `on-error` policy (SMFIS_ACCEPT or
+// SMFIS_TEMPFAIL); a callback that finds no Dialogue (connect failed, or
+// refused by the session cap) returns the same policy. Steps negotiated as
+// no-reply (every one before end-of-data that the MTA allows) return
+// SMFIS_NOREPLY; a failure there is answered at the next answered step. Macros are requested per
 // stage in negotiate with smfi_setsymlist, so Postfix needs no
 // milter_*_macros settings; without SETSYMLIST support the connect hostname
 // and address arguments are the fallback.
@@ -23,78 +26,76 @@
 
 #include <libmilter/mfapi.h>
 
+#include "conn.h"
 #include "legit/log.h"
+#include "macros.h"
 #include "sessions.h"
+#include "throttle.h"
 
 namespace legit::glue {
 namespace {
 
 const Engine* g_engine = nullptr;
 
-// Counted in sessions::open for its whole life, and in sessions::in_flight
-// while a message is open (begin_message .. end_message).
-struct Conn {
-  std::unique_ptr<Dialogue> dialogue;
-  bool in_message = false;
-
-  Conn() { sessions::open.fetch_add(1, std::memory_order_relaxed); }
-  ~Conn() {
-    end_message();
-    sessions::open.fetch_sub(1, std::memory_order_relaxed);
-  }
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
-
-  void begin_message() {
-    if (!in_message) sessions::in_flight.fetch_add(1, std::memory_order_relaxed);
-    in_message = true;
-  }
-  void end_message() {
-    if (in_message) sessions::in_flight.fetch_sub(1, std::memory_order_relaxed);
-    in_message = false;
-  }
-};
-
 Conn* conn_of(SMFICTX* ctx) { return static_cast<Conn*>(smfi_getpriv(ctx)); }
 
-std::string macro(SMFICTX* ctx, const char* name) {
-  const char* v = smfi_getsymval(ctx, const_cast<char*>(name));
-  return v ? v : "";
-}
+// Macros are read by macros.cc, never with smfi_getsymval (see macros.h).
+std::string macro(SMFICTX* ctx, const char* name) { return macro_value(ctx, name); }
 
 sfsistat policy() {
   return g_engine && g_engine->config().on_error == OnError::tempfail ? SMFIS_TEMPFAIL
                                                                       : SMFIS_ACCEPT;
 }
 
+const char* policy_word() { return policy() == SMFIS_TEMPFAIL ? "tempfail" : "accept"; }
+
 // Logs why a callback gives up and returns the on-error policy. noexcept.
 sfsistat on_error(const char* stage, const char* why) noexcept {
   try {
-    log_msg(LogLevel::error, std::string("milter ") + stage + ": " + why + "; on-error=" +
-                                 (policy() == SMFIS_TEMPFAIL ? "tempfail" : "accept"));
+    log_msg(LogLevel::error, std::string("milter ") + stage + ": " + why + "; on-error=" + policy_word());
   } catch (...) {
   }
   return policy();
 }
 
+// The answer of a step whose no-reply bit is `nr`: SMFIS_NOREPLY when that
+// step was negotiated as no-reply; a failure there (anything but CONTINUE)
+// is kept and becomes the answer of the next step that is answered.
+sfsistat answer(Conn& c, unsigned long nr, sfsistat r) {
+  if (!(c.no_reply & nr)) return r;
+  if (r != SMFIS_CONTINUE) c.failed = true;
+  return SMFIS_NOREPLY;
+}
+
 // Runs fn(Conn&) with the connection's state, exceptions stopped here; a
-// void fn means SMFIS_CONTINUE.
+// void fn means SMFIS_CONTINUE. `nr`: the step's SMFIP_NR_* bit (0 = always
+// answered). A refused connection, or one whose earlier no-reply step
+// failed, gets the on-error policy without calling the engine.
 template <typename F>
-sfsistat guarded(SMFICTX* ctx, const char* stage, F&& fn) noexcept {
+sfsistat guarded(SMFICTX* ctx, const char* stage, unsigned long nr, F&& fn) noexcept {
   Conn* c = conn_of(ctx);
-  if (!c || !c->dialogue) return on_error(stage, "no session for this connection");
+  if (!c) return on_error(stage, "no session for this connection");
+  c->last_seen = std::chrono::steady_clock::now();
+  if (c->refused) return answer(*c, nr, policy());  // logged at admission
+  if (c->failed) {  // logged when it failed; answered now, then forgotten
+    if (!(c->no_reply & nr)) c->failed = false;
+    return answer(*c, nr, policy());
+  }
+  if (!c->dialogue) return answer(*c, nr, on_error(stage, "no session for this connection"));
+  sfsistat r;
   try {
     if constexpr (std::is_void_v<decltype(fn(*c))>) {
       fn(*c);
-      return SMFIS_CONTINUE;
+      r = SMFIS_CONTINUE;
     } else {
-      return fn(*c);
+      r = fn(*c);
     }
   } catch (const std::exception& e) {
-    return on_error(stage, e.what());
+    r = on_error(stage, e.what());
   } catch (...) {
-    return on_error(stage, "unknown exception");
+    r = on_error(stage, "unknown exception");
   }
+  return answer(*c, nr, r);
 }
 
 std::string sockaddr_text(const _SOCK_ADDR* sa) {
@@ -157,13 +158,42 @@ sfsistat set_reply(SMFICTX* ctx, const Outcome& o, bool temp) {
   return temp ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
-sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long /*f1*/, unsigned long,
+// Steps legit-milter never needs to answer: it decides at end-of-data.
+constexpr unsigned long kNoReplySteps = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
+                                        SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_UNKN |
+                                        SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+
+int session_cap() { return static_cast<int>(g_engine->config().num("max-sessions")); }
+
+// Also decides admission (the session cap): a connection over the cap keeps
+// its connect step answered, so the refusal goes out at once.
+// No-reply steps: libmilter offers every SMFIP_NR_* bit in f1 (it fakes a
+// CONTINUE for those the MTA lacks), so asking for them is always safe.
+// SMFIP_SKIP is real: only when the MTA offers it. Then body chunks stay
+// answered (a no-reply chunk cannot say SKIP): the first one of a message
+// that needs no body answers SKIP and the MTA sends no more of it.
+sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long,
                       unsigned long, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
                       unsigned long* pf3) {
   const unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
   *pf0 = (want | SMFIF_SETSYMLIST) & f0;
-  *pf1 = 0;  // every step, each answered (DATA too: see xxfi_data)
+  *pf1 = 0;  // until we know better: every step sent and answered
   *pf2 = *pf3 = 0;
+  try {
+    delete conn_of(ctx);
+    smfi_setpriv(ctx, nullptr);
+    auto c = std::make_unique<Conn>();
+    bool admitted = c->admit(session_cap(), policy_word());
+    c->skip = (f1 & SMFIP_SKIP) != 0;
+    unsigned long nr = f1 & kNoReplySteps;
+    if (c->skip) nr &= ~SMFIP_NR_BODY;
+    if (!admitted) nr &= ~SMFIP_NR_CONN;
+    c->no_reply = nr;
+    *pf1 = nr | (c->skip ? SMFIP_SKIP : 0);
+    smfi_setpriv(ctx, c.release());
+  } catch (...) {
+    *pf1 = 0;  // no Conn: every later step answers the on-error policy
+  }
   if ((f0 & want) != want)
     log_msg(LogLevel::warning, "milter negotiate: MTA lacks add/change header or quarantine");
   if (f0 & SMFIF_SETSYMLIST) {
@@ -184,64 +214,81 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long /*f1*/, unsi
 }
 
 sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
+  Conn* c = conn_of(ctx);
   try {
-    delete conn_of(ctx);  // never set here in practice; keeps a reused ctx clean
-    smfi_setpriv(ctx, nullptr);
+    if (!c) {  // after SMFIC_QUIT_NC (same socket, no new negotiation): no_reply unknown
+      auto fresh = std::make_unique<Conn>();
+      fresh->admit(session_cap(), policy_word());
+      c = fresh.get();
+      smfi_setpriv(ctx, fresh.release());
+    }
+    c->last_seen = std::chrono::steady_clock::now();
+    if (c->refused) return answer(*c, SMFIP_NR_CONN, policy());
+    c->failed = false;
+    c->end_message();
     std::string addr = macro(ctx, "{client_addr}");
     if (addr.empty()) addr = sockaddr_text(hostaddr);
     std::string name = macro(ctx, "{client_name}");
     if (name.empty() && hostname && hostname[0] != '[') name = hostname;  // "[ip]" = no name
     if (name.empty()) name = "unknown";
-    auto c = std::make_unique<Conn>();
     c->dialogue = g_engine->open();
     c->dialogue->connect(name, addr);
-    smfi_setpriv(ctx, c.release());
-    return SMFIS_CONTINUE;
+    return answer(*c, SMFIP_NR_CONN, SMFIS_CONTINUE);
   } catch (const std::exception& e) {
-    return on_error("connect", e.what());
+    if (c) c->dialogue.reset();
+    sfsistat r = on_error("connect", e.what());
+    return c ? answer(*c, SMFIP_NR_CONN, r) : r;
   } catch (...) {
-    return on_error("connect", "unknown exception");
+    if (c) c->dialogue.reset();
+    sfsistat r = on_error("connect", "unknown exception");
+    return c ? answer(*c, SMFIP_NR_CONN, r) : r;
   }
 }
 
 sfsistat cb_helo(SMFICTX* ctx, char* name) {
-  return guarded(ctx, "helo", [&](Conn& c) { c.dialogue->helo(name ? name : ""); });
+  return guarded(ctx, "helo", SMFIP_NR_HELO, [&](Conn& c) { c.dialogue->helo(name ? name : ""); });
 }
 
 sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
-  return guarded(ctx, "mail", [&](Conn& c) {
+  return guarded(ctx, "mail", SMFIP_NR_MAIL, [&](Conn& c) {
     c.begin_message();
     c.dialogue->mail_from(argv && argv[0] ? argv[0] : "", macro(ctx, "{auth_authen}"));
   });
 }
 
 sfsistat cb_envrcpt(SMFICTX* ctx, char** argv) {
-  return guarded(ctx, "rcpt", [&](Conn& c) { c.dialogue->rcpt(argv && argv[0] ? argv[0] : ""); });
+  return guarded(ctx, "rcpt", SMFIP_NR_RCPT,
+                 [&](Conn& c) { c.dialogue->rcpt(argv && argv[0] ? argv[0] : ""); });
 }
 
-// Answered (not negotiated away): Postfix sends the DATA macros anyway and
-// stalls ~40 ms on a packet nobody answers.
+// Never negotiated away (SMFIP_NODATA): Postfix sends the DATA macros anyway
+// and stalls ~40 ms on a packet nobody answers. A no-reply DATA step is fine.
 sfsistat cb_data(SMFICTX* ctx) {
-  return guarded(ctx, "data", [](Conn&) {});
+  return guarded(ctx, "data", SMFIP_NR_DATA, [](Conn&) {});
 }
 
 sfsistat cb_header(SMFICTX* ctx, char* name, char* value) {
-  return guarded(ctx, "header",
+  return guarded(ctx, "header", SMFIP_NR_HDR,
                  [&](Conn& c) { c.dialogue->header(name ? name : "", value ? value : ""); });
 }
 
 sfsistat cb_eoh(SMFICTX* ctx) {
-  return guarded(ctx, "eoh", [](Conn& c) { c.dialogue->end_of_headers(); });
+  return guarded(ctx, "eoh", SMFIP_NR_EOH, [](Conn& c) { c.dialogue->end_of_headers(); });
 }
 
+// SKIP once no check needs more body (unsigned message, DKIM l= reached,
+// dkim-max-body-bytes passed): results are the same, the MTA sends less.
 sfsistat cb_body(SMFICTX* ctx, unsigned char* chunk, size_t len) {
   std::string_view data(reinterpret_cast<const char*>(chunk), chunk ? len : 0);
-  return guarded(ctx, "body", [&](Conn& c) { c.dialogue->body(data); });
+  return guarded(ctx, "body", SMFIP_NR_BODY, [&](Conn& c) {
+    c.dialogue->body(data);
+    return c.skip && !c.dialogue->wants_body() ? SMFIS_SKIP : SMFIS_CONTINUE;
+  });
 }
 
 sfsistat cb_eom(SMFICTX* ctx) {
-  return guarded(ctx, "eom", [&](Conn& c) {
-    c.end_message();
+  if (Conn* c = conn_of(ctx)) c->end_message();
+  return guarded(ctx, "eom", 0, [&](Conn& c) {
     Outcome o = c.dialogue->end_of_message(macro(ctx, "i"));
     if (!o.log_line.empty()) log_msg(LogLevel::info, o.log_line);
     switch (o.action) {
@@ -262,29 +309,50 @@ sfsistat cb_eom(SMFICTX* ctx) {
   });
 }
 
+// Never answered (libmilter sends nothing after an abort).
 sfsistat cb_abort(SMFICTX* ctx) {
-  return guarded(ctx, "abort", [](Conn& c) {
-    c.end_message();
-    c.dialogue->abort_message();
-  });
+  Conn* c = conn_of(ctx);
+  if (!c) return SMFIS_CONTINUE;
+  c->end_message();
+  c->failed = false;  // a failure of the aborted message dies with it
+  if (c->dialogue) guarded(ctx, "abort", 0, [](Conn& k) { k.dialogue->abort_message(); });
+  return SMFIS_CONTINUE;
 }
 
-// Logs the probe line of a connection that completed no message (engine).
-// libmilter also closes connections that never got a Conn: nothing to log.
+Throttle g_idle_log;
+
+// Logs the probe line of a connection that completed no message (engine),
+// and a line when libmilter closes a connection for being idle longer than
+// idle-timeout. Connections without a Dialogue (refused) log nothing.
 sfsistat cb_close(SMFICTX* ctx) {
-  if (conn_of(ctx)) guarded(ctx, "close", [](Conn& c) {
-      if (auto line = c.dialogue->close()) log_msg(LogLevel::info, *line);
-    });
-  delete conn_of(ctx);  // Dialogue destructors do not throw
+  Conn* c = conn_of(ctx);
+  if (!c) return SMFIS_CONTINUE;
+  try {
+    double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() - c->last_seen).count();
+    double limit = g_engine->config().num("idle-timeout");
+    if (idle >= limit && g_idle_log.due())
+      log_msg(LogLevel::warning, "idle-timeout: closed " + std::to_string(g_idle_log.take()) +
+                                     " milter connection(s) idle for " + std::to_string(static_cast<long>(limit)) +
+                                     " s or more (one line a minute)");
+    if (c->dialogue)
+      if (auto line = c->dialogue->close()) log_msg(LogLevel::info, *line);
+  } catch (const std::exception& e) {
+    on_error("close", e.what());
+  } catch (...) {
+    on_error("close", "unknown exception");
+  }
+  delete c;  // Dialogue destructors do not throw
   smfi_setpriv(ctx, nullptr);
   return SMFIS_CONTINUE;  // nothing is answered at close
 }
 
 // Counted for the probe line. CONTINUE: Postfix answers the command itself
 // ("502 5.5.2 Error: command not recognized"); a 4xx/5xx from here would
-// replace that reply.
+// replace that reply. The text is read within libmilter's buffer only: the
+// payload has no NUL when the client left it out (macros.h).
 sfsistat cb_unknown(SMFICTX* ctx, const char* cmd) {
-  return guarded(ctx, "unknown", [&](Conn& c) { c.dialogue->unknown_command(cmd ? cmd : ""); });
+  return guarded(ctx, "unknown", SMFIP_NR_UNKN,
+                 [&](Conn& c) { c.dialogue->unknown_command(unknown_command_text(cmd)); });
 }
 
 }  // namespace

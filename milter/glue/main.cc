@@ -49,6 +49,8 @@
 
 #include "check_cli.h"
 #include "dig_cli.h"
+#include "macros.h"
+#include "process_limits.h"
 
 // Built once at start-up and never destroyed: libmilter threads may still
 // run when smfi_main() returns. External linkage so the stores are kept and
@@ -186,6 +188,9 @@ int run_milter(int argc, char** argv) {
                                  "' is not inet:PORT@HOST, inet6:PORT@HOST or unix:/path");
   if (!cfg->user.empty() && !getpwnam(cfg->user.c_str()))
     return fail(kExitConfig, "option 'user': no such user '" + cfg->user + "'");
+  const std::string sock_group = cfg->str("socket-group");
+  if (!sock_group.empty() && !getgrnam(sock_group.c_str()))
+    return fail(kExitConfig, "option 'socket-group': no such group '" + sock_group + "'");
 
   // Block the stop signals before any thread exists (the resolver starts
   // some): every thread inherits the mask and libmilter's signal thread
@@ -215,13 +220,33 @@ int run_milter(int argc, char** argv) {
   if (!legit::log_open(cfg->log))
     return fail(kExitConfig, "option 'log': unknown log destination '" + cfg->log + "'");
 
+  // Limits (issue: no limits on connections): open files for max-sessions,
+  // libmilter's read/write and idle timeout (its default is 7210 s).
+  const long max_sessions = static_cast<long>(cfg->num("max-sessions"));
+  long nofile = 0;
+  if (std::string err = legit::glue::raise_nofile(max_sessions, &nofile); !err.empty())
+    return fail(kExitRuntime, "option 'max-sessions': " + err);
+  const int idle = static_cast<int>(cfg->num("idle-timeout"));
+  smfi_settimeout(idle);
+  legit::glue::macros_expect_timeout(idle);
+
   g_engine = new legit::Engine(*cfg, *g_resolver);
   if (!legit::glue::register_milter(*g_engine)) return fail(kExitRuntime, "smfi_register failed");
   std::string conn = cfg->socket;
   if (smfi_setconn(conn.data()) != MI_SUCCESS)
     return fail(kExitConfig, "option 'socket': libmilter rejects '" + cfg->socket + "'");
-  if (smfi_opensocket(true) != MI_SUCCESS)
+  // A unix socket is created owner-only (umask 0177) and then given
+  // socket-mode/socket-group explicitly: never the umask's permissions, and
+  // no moment where others could connect.
+  mode_t old_umask = umask(0177);
+  bool opened = smfi_opensocket(true) == MI_SUCCESS;
+  umask(old_umask);
+  if (!opened)
     return fail(kExitRuntime, "cannot open socket " + cfg->socket + " (in use, or no permission?)");
+  if (sock.kind == SocketSpec::Kind::unix_path) {
+    std::string err = legit::glue::secure_unix_socket(sock.path, cfg->str("socket-mode"), sock_group);
+    if (!err.empty()) return fail(kExitRuntime, "unix socket: " + err);
+  }
 
   std::string nodelay = "n/a (unix socket)";
   if (sock.kind == SocketSpec::Kind::inet) {
@@ -242,9 +267,14 @@ int run_milter(int argc, char** argv) {
                      " dns-servers=" + join(cfg->dns_servers) +
                      " mode=" + (cfg->mode == legit::Mode::dry_run ? "dry-run" : "enforce") +
                      " on-error=" + (cfg->on_error == legit::OnError::tempfail ? "tempfail" : "accept") +
-                     " tcp-nodelay=" + nodelay +
+                     " tcp-nodelay=" + nodelay + " max-sessions=" + std::to_string(max_sessions) +
+                     " idle-timeout=" + std::to_string(idle) + " open-files=" + std::to_string(nofile) +
                      (cfg->user.empty() ? "" : " user=" + cfg->user) +
                      " dns-health=" + (dns.healthy ? "healthy" : "UNHEALTHY"));
+  if (cfg->user.empty() && geteuid() == 0)
+    legit::log_msg(legit::LogLevel::warning,
+                   "running as root: set 'user' (e.g. legit-milter) so that a flaw in the milter "
+                   "or in a library it parses mail with does not run with root rights");
   int rc = smfi_main();
   legit::log_msg(legit::LogLevel::info, rc == MI_SUCCESS ? "stopped" : "stopped: libmilter error");
   return rc == MI_SUCCESS ? 0 : kExitRuntime;
