@@ -88,7 +88,7 @@ expect_match "start line: version, socket, dns, mode, TCP_NODELAY" "$(head -1 "$
   "starting legit-milter [0-9.]+ socket=inet:$PORT_main@127.0.0.1 dns-servers=127.0.0.1@$DNS_PORT mode=enforce .*tcp-nodelay=on"
 
 run_helper miltertest miltertest -D port="$PORT_main" -s "$HERE/scenarios.lua"
-for t in negotiate forged timing probe; do run_helper "client-$t" $PY "$HERE/milterclient.py" "$t" "$PORT_main"; done
+for t in negotiate forged timing probe fallback hostile; do run_helper "client-$t" $PY "$HERE/milterclient.py" "$t" "$PORT_main"; done
 
 # One log line per message: queue id, client, helo, from, score, action.
 for qid in QGOOD1 QFORGED1 QAUTH2 QTWO1 QTWO2 QABORT1 QTEMP1; do

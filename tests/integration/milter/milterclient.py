@@ -7,7 +7,7 @@ latency of each end-of-message round trip; probe sessions (EHLO then QUIT,
 an unknown command ".", no HELO, a PTR that times out) answered with
 continue and nothing else.
 
-usage: milterclient.py negotiate|forged|timing|reject|quarantine|probe PORT
+usage: milterclient.py negotiate|forged|timing|reject|quarantine|probe|fallback|hostile PORT
 Prints "ok - NAME" or "FAIL - NAME: WHY" per assertion; exit 0 unless the
 client itself broke (protocol error, timeout): that prints a FAIL line too.
 """
@@ -22,7 +22,12 @@ ADDHDRS, CHGHDRS, QUARANTINE, SETSYMLIST = 0x01, 0x10, 0x20, 0x100
 ALL_ACTIONS = 0x1FF
 ALL_STEPS = 0x1FFFFF          # every NO*/NR*/SKIP/RCPT_REJ/HDR_LEADSPC bit up to 0x100000
 NODATA = 0x200
-FINAL = b"aclrtyd"            # accept continue ... reject tempfail replycode discard
+SKIP = 0x400
+# per command: the SMFIP_NR_* bit that makes it a no-reply step (mfdef.h)
+NR_BITS = {b"C": 0x1000, b"H": 0x2000, b"M": 0x4000, b"R": 0x8000, b"T": 0x10000,
+           b"U": 0x20000, b"N": 0x40000, b"B": 0x80000, b"L": 0x80}
+NR_ALL = sum(NR_BITS.values())
+FINAL = b"aclrtyds"           # accept continue ... reject tempfail replycode discard skip
 STAGES = {0: "connect", 1: "helo", 2: "envfrom", 3: "envrcpt", 4: "data", 5: "eom", 6: "eoh"}
 
 
@@ -35,10 +40,12 @@ def z(*parts):
 
 
 class Milter:
-    def __init__(self, port):
+    def __init__(self, port, offer=ALL_STEPS):
         self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
+        self.offer = offer  # the protocol steps/flags this "MTA" offers
+        self.steps = 0      # what the milter chose
 
     def packet(self, cmd, data=b""):
         return struct.pack("!I", len(data) + 1) + cmd + data
@@ -57,8 +64,16 @@ class Milter:
         return pkt[:1], pkt[1:]
 
     def step(self, *packets):
-        """Sends one step; returns (final reply, [modification requests])."""
-        self.send(*packets)
+        """Sends one step; returns (final reply, data, [modification requests]).
+        A step the milter negotiated as no-reply returns (b"", b"", []) at once."""
+        data = b"".join(packets)
+        self.send(data)
+        pos, last = 0, b""
+        while pos + 5 <= len(data):  # the step is the last packet's command
+            last = data[pos + 4:pos + 5]
+            pos += 4 + struct.unpack("!I", data[pos:pos + 4])[0]
+        if self.steps & NR_BITS.get(last, 0):
+            return b"", b"", []
         mods = []
         while True:
             cmd, data = self.read()
@@ -69,10 +84,11 @@ class Milter:
             mods.append((cmd, data))
 
     def negotiate(self):
-        self.send(self.packet(b"O", struct.pack("!III", 6, ALL_ACTIONS, ALL_STEPS)))
+        self.send(self.packet(b"O", struct.pack("!III", 6, ALL_ACTIONS, self.offer)))
         cmd, data = self.read()
         assert cmd == b"O", cmd
         version, actions, steps = struct.unpack("!III", data[:12])
+        self.steps = steps
         symlists, rest = {}, data[12:]
         while len(rest) >= 4:
             stage = struct.unpack("!I", rest[:4])[0]
@@ -132,7 +148,9 @@ def t_negotiate(port):
     out("negotiate: actions add/change headers, quarantine, setsymlist",
         actions == want, hex(actions))
     out("negotiate: DATA step kept (no SMFIP_NODATA)", not steps & NODATA, hex(steps))
-    out("negotiate: no step skipped, every step answered", steps == 0, hex(steps))
+    want_steps = (NR_ALL & ~NR_BITS[b"B"]) | SKIP
+    out("negotiate: every step before end-of-data no-reply, body answered so it can SKIP",
+        steps == want_steps, "%s, want %s" % (hex(steps), hex(want_steps)))
     need = {"connect": ["{client_addr}", "{client_name}", "{client_ptr}"],
             "envfrom": ["i", "{auth_authen}"], "envrcpt": ["{rcpt_addr}"],
             "data": ["i"], "eom": ["i"]}
@@ -142,7 +160,7 @@ def t_negotiate(port):
     m2 = Milter(port)
     m2.connect("203.0.113.10", "mail.milter.test")
     cmd, _, _ = m2.envelope("QDATA1")
-    out("DATA step answered with continue", cmd == b"c", cmd)
+    out("DATA step sent, as a no-reply step", cmd == b"" and m2.steps & NR_BITS[b"T"], (cmd, hex(m2.steps)))
 
 
 def t_forged(port):
@@ -246,8 +264,8 @@ def t_probe(port):
         for pkt in steps(m):
             cmd, data, mods = m.step(pkt)
             replies.append((cmd, mods))
-        out("probe %s: every step answered continue, nothing else" % kind,
-            all(c == b"c" and not md for c, md in replies), replies)
+        out("probe %s: every step answered continue or not at all (no-reply), nothing else" % kind,
+            all(c in (b"c", b"") and not md for c, md in replies), replies)
         rest = m.quit()
         out("probe %s: nothing sent after QUIT" % kind, rest == b"", rest)
 
@@ -267,11 +285,101 @@ def t_probe(port):
     print("probe slowptr: QUIT answered (closed) after %.2f s" % (time.perf_counter() - t0), flush=True)
 
 
+def full_session(m, qid, ip="203.0.113.10"):
+    """connect .. end-of-message on a fresh Milter; returns (eom reply, mods, [step replies])."""
+    replies = [m.connect(ip, "mail.milter.test")[0]]
+    replies.append(m.step(m.packet(b"H", z("mail.milter.test")))[0])
+    replies.append(m.step(m.macros(b"M", i=qid), m.packet(b"M", z("<sender@milter.test>")))[0])
+    replies.append(m.step(m.packet(b"R", z("<rcpt@example.net>")))[0])
+    replies.append(m.step(m.macros(b"T", i=qid), m.packet(b"T"))[0])
+    replies.append(m.step(m.packet(b"L", z("From", "sender@milter.test")))[0])
+    replies.append(m.step(m.packet(b"N"))[0])
+    replies.append(m.step(m.packet(b"B", b"Hello.\r\n" * 5000))[0])
+    cmd, _, mods = m.step(m.macros(b"E", i=qid), m.packet(b"E"))
+    return cmd, [parse_mod(c, d) for c, d in mods], replies
+
+
+def t_fallback(port):
+    """MTAs that offer less than Postfix: no no-reply steps, no SKIP, nothing
+    at all (protocol flags 0 = version 2 defaults). Every session still gets
+    its verdict, and every step the milter did not negotiate away is answered."""
+    offers = {"postfix-like": ALL_STEPS, "no-nr": ALL_STEPS & ~NR_ALL,
+              "no-skip": ALL_STEPS & ~SKIP, "none": 0}
+    for k, (name, offer) in enumerate(offers.items()):
+        m = Milter(port, offer)
+        cmd, mods, replies = full_session(m, "QFALL%d" % k)
+        m.quit()
+        nr = m.steps & NR_ALL
+        out("fallback %s: negotiated only what was offered (%s)" % (name, hex(m.steps)),
+            (m.steps & ~offer) == 0 or offer == 0 and (m.steps & ~(ALL_STEPS & ~NR_ALL & ~SKIP)) == 0,
+            hex(m.steps))
+        answered = [r for r in replies if r]
+        out("fallback %s: answered steps say continue or skip (%d answered)" % (name, len(answered)),
+            all(r in (b"c", b"s") for r in answered), replies)
+        out("fallback %s: X-Legit-Score added at end-of-message" % name,
+            cmd in (b"a", b"c") and any(c == "h" and n == "X-Legit-Score" for c, i, n, v in mods),
+            (cmd, mods))
+        if name == "postfix-like":
+            out("postfix-like: only the body chunk is answered, with SKIP (unsigned message)",
+                answered == [b"s"], replies)
+        if name in ("no-nr", "none"):
+            out("%s: every step answered" % name, len(answered) == len(replies), replies)
+        if name == "no-skip":
+            out("no-skip: body chunk not answered either (no-reply)", answered == [], replies)
+
+
+def t_hostile(port):
+    """Packets Postfix never sends: a macro packet with an odd number of
+    strings at each stage, an unknown command without its NUL. The milter
+    must answer the rest of the session and keep serving."""
+    variants = {"odd1": z("i"), "odd3": z("i", "QODD", "j"), "nuls5": b"\0" * 5}
+    for name, body in variants.items():
+        for stage in (b"C", b"M", b"E"):
+            m = Milter(port)
+            m.negotiate()
+            qid = "QHOST%s%s" % (name.upper(), stage.decode())
+            bad = m.packet(b"D", stage + body)
+            cmd = b"?"
+            try:
+                if stage == b"C":
+                    m.send(bad)
+                m.step(m.macros(b"C", **{"{client_addr}": "203.0.113.10"}) if stage != b"C" else b"",
+                       m.packet(b"C", z("mail.milter.test") + b"4" + struct.pack("!H", 25) + z("203.0.113.10")))
+                m.step(m.packet(b"H", z("mail.milter.test")))
+                if stage == b"M":
+                    m.send(bad)
+                m.step(m.packet(b"M", z("<sender@milter.test>")))
+                m.step(m.packet(b"R", z("<rcpt@example.net>")))
+                m.step(m.packet(b"T"))
+                m.step(m.packet(b"L", z("From", "sender@milter.test")))
+                m.step(m.packet(b"N"))
+                m.step(m.packet(b"B", b"Hello.\r\n"))
+                if stage == b"E":
+                    m.send(bad)
+                cmd, _, _ = m.step(m.packet(b"E"))
+                m.quit()
+            except (OSError, EOFError) as e:
+                cmd = repr(e).encode()
+            out("hostile macro %s at stage %s: end-of-message answered" % (name, stage.decode()),
+                cmd in (b"a", b"c"), cmd)
+    for n in (1, 7, 24, 4000):
+        m = Milter(port)
+        m.connect("203.0.113.22", "probe-nonul%d.milter.test" % n)
+        m.send(m.packet(b"U", b"A" * n))
+        rest = m.quit()
+        out("hostile unknown without NUL (%d bytes): nothing answered, closed cleanly" % n, rest == b"", rest)
+    m = Milter(port)
+    cmd, mods, _ = full_session(m, "QHOSTILEOK")
+    m.quit()
+    out("after the hostile packets: a normal session is scored",
+        cmd in (b"a", b"c") and any(c == "h" and n == "X-Legit-Score" for c, i, n, v in mods), (cmd, mods))
+
+
 if __name__ == "__main__":
     test, port = sys.argv[1], int(sys.argv[2])
     try:
         {"negotiate": t_negotiate, "forged": t_forged, "timing": t_timing,
          "reject": t_reject, "quarantine": t_quarantine,
-         "probe": t_probe}[test](port)
+         "probe": t_probe, "fallback": t_fallback, "hostile": t_hostile}[test](port)
     except Exception as e:  # the client broke: one FAIL line says why
         out("%s: client" % test, False, "%s: %s" % (type(e).__name__, e))

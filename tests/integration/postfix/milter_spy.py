@@ -9,7 +9,8 @@ MILTER_PORT. The milter protocol (4-byte length, command byte, data) is
 decoded on the side and one JSON line per interesting packet goes to LOGFILE:
   {"conn": N, "from": "mta", "cmd": "D", "stage": "C", "macros": {...}}
   {"conn": N, "from": "mta", "cmd": "C"|"M"|..., }
-  {"conn": N, "from": "milter", "cmd": "O", "symlists": {"0": "..."}}
+  {"conn": N, "from": "milter", "cmd": "O", "symlists": {"0": "..."}, "steps": N, ...}
+  {"conn": N, "from": "mta", "cmd": "O", "version": 6, "actions": N, "steps": N}
 A packet that cannot be decoded is logged as {"error": ...}; the bytes are
 forwarded anyway. Prints "ready" on stdout once listening.
 """
@@ -31,13 +32,18 @@ def decode(conn, side, cmd, data):
         names, values = parts[0:-1:2], parts[1::2]
         macros = {n.decode("latin-1"): v.decode("latin-1") for n, v in zip(names, values)}
         log(conn=conn, side=side, cmd=cmd, stage=chr(data[0]), macros=macros)
+    elif cmd == "O" and side == "mta":
+        version, actions, steps = struct.unpack("!III", data[:12])
+        log(conn=conn, side=side, cmd=cmd, version=version, actions=actions, steps=steps)
     elif side == "milter" and cmd == "O":
+        version, actions, steps = struct.unpack("!III", data[:12])
         rest, lists = data[12:], {}
         while len(rest) >= 4:
             stage = struct.unpack("!I", rest[:4])[0]
             names, _, rest = rest[4:].partition(b"\0")
             lists[str(stage)] = names.decode("latin-1")
-        log(conn=conn, side=side, cmd=cmd, symlists=lists)
+        log(conn=conn, side=side, cmd=cmd, symlists=lists, version=version, actions=actions,
+            steps=steps)
     else:
         log(conn=conn, side=side, cmd=cmd)
 
