@@ -19,7 +19,8 @@
 # tempfail, the milter with its defaults (on-error accept); the zones are
 # served with TTL 0, so no message is scored from a cached answer.
 # Asserts: nothing lost or duplicated anywhere; DNS faults never reject nor
-# tempfail (every message delivered, scored); kill-9 and restart: every
+# tempfail (every message delivered, scored); the slow resolver gives the
+# same verdicts as no fault; kill-9 and restart: every
 # message either delivered or tempfailed to the sender, and the messages
 # after the restart scored again.
 # LEGIT_FAILURE_N=N messages per fault (default 12; kill-9/restart send 3N);
@@ -157,7 +158,11 @@ for fault in good timeout servfail garbage slow; do
   tally "$fault" "$name"
   expect_eq "$name: every message delivered" "$DELIV" "$N"
   expect_eq "$name: every message scored" "$SCORED" "$N"
-  echo "#   checks: $(verdicts "$fault")"
+  v=$(verdicts "$fault")
+  echo "#   checks: $v"
+  [ "$fault" = good ] && v_good=$v
+  # A slow resolver that answers within dns-timeout must be waited for.
+  [ "$fault" = slow ] && expect_eq "dns-slow: the same verdicts as without the fault" "$v" "$v_good"
 done
 
 # ---------------------------------------------------------------- kill -9
