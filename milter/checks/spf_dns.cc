@@ -22,11 +22,14 @@ extern "C" {
 namespace legit::spf {
 namespace {
 
-SpfDns* self(SPF_dns_server_t* s) { return static_cast<SpfDns*>(s->hook); }
+// The evaluation running on this thread (CurrentEvaluation); the shared
+// servers' layer carries no state of its own.
+thread_local SpfDns* t_current = nullptr;
 
 SPF_dns_rr_t* lookup_cb(SPF_dns_server_t* s, const char* domain, ns_type type, int) {
   try {
-    return self(s)->lookup(s, domain, type);
+    if (t_current == nullptr) return SPF_dns_rr_new_init(s, domain, type, 0, TRY_AGAIN);
+    return t_current->lookup(s, domain, type);
   } catch (...) {
     return SPF_dns_rr_new_init(s, domain, type, 0, TRY_AGAIN);
   }
@@ -35,7 +38,12 @@ SPF_dns_rr_t* lookup_cb(SPF_dns_server_t* s, const char* domain, ns_type type, i
 SPF_errcode_t get_spf_cb(SPF_server_t* server, SPF_request_t* req, SPF_response_t* resp,
                          SPF_record_t** record) {
   try {
-    return self(server->resolver)->get_spf(server, req, resp, record);
+    if (t_current == nullptr) {
+      *record = nullptr;
+      resp->result = SPF_RESULT_TEMPERROR;
+      return SPF_E_DNS_ERROR;
+    }
+    return t_current->get_spf(server, req, resp, record);
   } catch (...) {
     resp->result = SPF_RESULT_TEMPERROR;
     return SPF_E_DNS_ERROR;
@@ -142,20 +150,37 @@ SPF_dns_rr_t* to_spf_rr(SPF_dns_server_t* srv, const char* domain, ns_type type,
   return rr;
 }
 
-ServerPtr SpfDns::make_server(const std::string& receiver) {
-  // Owned here, not by libspf2: a layer without a destroy function is
-  // "shared" and SPF_server_free leaves it alone (libspf2 1.2.10 does not
-  // free a custom layer reliably).
-  if (!layer_) layer_.reset(static_cast<SPF_dns_server_t*>(std::calloc(1, sizeof(SPF_dns_server_t))));
-  if (!layer_) return nullptr;
-  SPF_dns_server_t* d = layer_.get();
-  d->destroy = nullptr;
-  d->lookup = lookup_cb;
-  d->get_spf = get_spf_cb;
-  d->name = "legit";
-  d->hook = this;
-  ServerPtr srv(SPF_server_new_dns(d, 0));
-  if (srv && !receiver.empty()) (void)SPF_server_set_rec_dom(srv.get(), receiver.c_str());
+CurrentEvaluation::CurrentEvaluation(SpfDns& dns) { t_current = &dns; }
+CurrentEvaluation::~CurrentEvaluation() { t_current = nullptr; }
+
+SPF_server_t* shared_server(const std::string& receiver) {
+  // Made once per receiver and kept until exit (reachable, never freed: an
+  // evaluation may still run on a pool thread while the process exits). The
+  // layer has no destroy function, so libspf2 would leave it alone anyway.
+  static std::mutex mu;
+  static auto* servers = new std::map<std::string, SPF_server_t*>();
+  static SPF_dns_server_t* layer = [] {
+    auto* d = static_cast<SPF_dns_server_t*>(std::calloc(1, sizeof(SPF_dns_server_t)));
+    if (d != nullptr) {
+      d->destroy = nullptr;
+      d->lookup = lookup_cb;
+      d->get_spf = get_spf_cb;
+      d->name = "legit";
+      d->hook = nullptr;
+    }
+    return d;
+  }();
+  std::lock_guard<std::mutex> g(mu);
+  auto it = servers->find(receiver);
+  if (it != servers->end()) return it->second;
+  if (layer == nullptr) return nullptr;
+  SPF_server_t* srv = SPF_server_new_dns(layer, 0);
+  if (srv == nullptr) return nullptr;
+  if (!receiver.empty()) (void)SPF_server_set_rec_dom(srv, receiver.c_str());
+  SPF_response_t* none = nullptr;
+  (void)SPF_server_set_explanation(srv, "", &none);  // no openspf.org default text
+  ResponsePtr discard(none);
+  servers->emplace(receiver, srv);
   return srv;
 }
 

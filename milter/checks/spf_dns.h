@@ -2,8 +2,12 @@
 // SPF_dns_server_t that answers from the shared legit::Resolver (no
 // res_query, no second cache), plus RAII owners for every libspf2 handle.
 //
-// One SpfDns (shared_ptr-owned) serves exactly one evaluation; the
-// SPF_dns_server_t's `hook` points at it. Mapping of resolver outcomes to
+// One SpfDns (shared_ptr-owned) serves exactly one evaluation. libspf2 gets
+// one long-lived SPF_server_t per receiver name (shared_server(): a shared
+// SPF_server_t is thread-safe, libspf2's README) whose DNS layer has no
+// per-evaluation state: its callbacks answer for the SpfDns made current on
+// the calling thread by a CurrentEvaluation, which lives exactly as long as
+// one synchronous SPF_request_query_mailfrom() call on that thread. Mapping of resolver outcomes to
 // what libspf2 expects (h_errno style): ok → NETDB_SUCCESS with the records
 // (A/AAAA text parsed back to in_addr/in6_addr, MX/PTR names, TXT strings),
 // nxdomain → HOST_NOT_FOUND, nodata → NO_DATA, temperror → TRY_AGAIN (and
@@ -43,14 +47,10 @@ extern "C" {
 
 namespace legit::spf {
 
-struct ServerFree { void operator()(SPF_server_t* p) const { SPF_server_free(p); } };
 struct RequestFree { void operator()(SPF_request_t* p) const { SPF_request_free(p); } };
 struct ResponseFree { void operator()(SPF_response_t* p) const { SPF_response_free(p); } };
-struct CFree { void operator()(void* p) const { std::free(p); } };
-using ServerPtr = std::unique_ptr<SPF_server_t, ServerFree>;
 using RequestPtr = std::unique_ptr<SPF_request_t, RequestFree>;
 using ResponsePtr = std::unique_ptr<SPF_response_t, ResponseFree>;
-using LayerPtr = std::unique_ptr<SPF_dns_server_t, CFree>;
 
 // RFC 7208 §4.6.4 limits.
 constexpr int kMaxTerms = 10;       // DNS-querying mechanisms and modifiers
@@ -73,10 +73,6 @@ class SpfDns {
   SpfDns(Resolver& r, std::chrono::steady_clock::time_point deadline)
       : resolver_(r), deadline_(deadline) {}
 
-  // An SPF_server_t whose DNS layer is this object (which must outlive it;
-  // one server at a time).
-  ServerPtr make_server(const std::string& receiver);
-
   // Stops all later lookups (they answer TRY_AGAIN, the Resolver is not used).
   void cancel();
   DnsStats stats() const;
@@ -95,7 +91,6 @@ class SpfDns {
   void note_temperror(const std::string& name, DnsType type, const DnsAnswer& a);
 
   Resolver& resolver_;
-  LayerPtr layer_;  // the SPF_dns_server_t handed to libspf2
   const std::chrono::steady_clock::time_point deadline_;
   mutable std::mutex mu_;
   bool cancelled_ = false;
@@ -104,6 +99,22 @@ class SpfDns {
   // part of that term, not terms of their own.
   std::map<std::string, bool> targets_;
   bool counted_term_ = false;       // the current lookup was a term (for void counting)
+};
+
+// The process-wide SPF_server_t for `receiver` (this host's name, for
+// %{r}), made on first use and kept until exit, explanation default off;
+// nullptr when out of memory. Its lookups answer TRY_AGAIN on a thread
+// without a CurrentEvaluation.
+SPF_server_t* shared_server(const std::string& receiver);
+
+// Makes `dns` the evaluation the shared servers' DNS layer answers for, on
+// this thread, until destroyed. Not nestable.
+class CurrentEvaluation {
+ public:
+  explicit CurrentEvaluation(SpfDns& dns);
+  ~CurrentEvaluation();
+  CurrentEvaluation(const CurrentEvaluation&) = delete;
+  CurrentEvaluation& operator=(const CurrentEvaluation&) = delete;
 };
 
 // Converts one resolver answer to libspf2's RR set (exposed for unit tests).

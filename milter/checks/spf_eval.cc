@@ -14,13 +14,13 @@ extern "C" {
 
 #include <cstring>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 #include "legit/headers.h"
 #include "legit/ip.h"
 #include "legit/log.h"
 #include "spf_dns.h"
+#include "spf_pool.h"
 
 namespace legit::spf {
 namespace {
@@ -111,12 +111,10 @@ bool set_ip(SPF_request_t* req, const std::string& ip) {
 
 SpfOutcome run(SpfDns& dns, const SpfQuery& q) {
   init_library();
-  ServerPtr srv = dns.make_server(q.receiver);
-  if (!srv) return {"temperror", "out of memory"};
-  SPF_response_t* none = nullptr;
-  (void)SPF_server_set_explanation(srv.get(), "", &none);  // no openspf.org default text
-  ResponsePtr discard(none);
-  RequestPtr req(SPF_request_new(srv.get()));
+  SPF_server_t* srv = shared_server(q.receiver);
+  if (srv == nullptr) return {"temperror", "out of memory"};
+  CurrentEvaluation current(dns);
+  RequestPtr req(SPF_request_new(srv));
   if (!req) return {"temperror", "out of memory"};
   if (!set_ip(req.get(), q.ip)) return {"permerror", "client IP " + quote_untrusted(q.ip, 60) + " is not an address"};
   const std::string& helo = q.helo.empty() ? q.domain : q.helo;
@@ -190,8 +188,9 @@ SpfJob SpfJob::start(Resolver& r, SpfQuery q, std::chrono::milliseconds budget) 
   j.dns_ = std::make_shared<SpfDns>(r, j.deadline_);
   auto promise = std::make_shared<std::promise<SpfOutcome>>();
   j.fut_ = promise->get_future().share();
+  bool queued = false;
   try {
-    std::thread([dns = j.dns_, q = std::move(q), promise] {
+    queued = submit([dns = j.dns_, q = std::move(q), promise] {
       SpfOutcome o;
       try {
         o = run(*dns, q);
@@ -199,10 +198,11 @@ SpfJob SpfJob::start(Resolver& r, SpfQuery q, std::chrono::milliseconds budget) 
         o = {"temperror", "internal error during SPF evaluation"};
       }
       promise->set_value(std::move(o));
-    }).detach();
-  } catch (...) {  // no thread to be had: say so, never block the mail
-    promise->set_value({"temperror", "could not start the SPF evaluation"});
+    });
+  } catch (...) {  // out of memory queueing it
   }
+  if (!queued)  // no thread to be had: say so, never block the mail
+    promise->set_value({"temperror", "could not start the SPF evaluation"});
   return j;
 }
 

@@ -8,24 +8,23 @@
 // run "in parallel threads on the same server" — read-only sharing of an
 // SPF_server_t is allowed (SPF_server_get_record / SPF_record_interpret only
 // read the server; all per-query state lives in SPF_request_t and
-// SPF_response_t). We still build one SPF_server_t per evaluation, owned by
-// the worker thread that runs it: the DNS layer's `hook` carries
-// per-evaluation state (the deadline, cancellation, the timeout seen, the
-// RFC 7208 lookup counters), which a shared server could not carry without
-// thread_local tricks, and building a server costs two small record
-// compilations (microseconds) next to the DNS round trips. Nothing of
-// libspf2 is shared between threads except its global log handlers, set
+// SPF_response_t). We share one long-lived SPF_server_t per receiver name
+// (spf_dns.h shared_server(): no SPF_server_new, no uname per message); the
+// per-evaluation state (deadline, cancellation, the timeout seen, the RFC
+// 7208 lookup counters) lives in an SpfDns that the server's DNS layer finds
+// through a thread-local pointer set for exactly one synchronous evaluation
+// on that thread (CurrentEvaluation). libspf2's global log handlers are set
 // once (std::call_once) before the first evaluation.
 //
 // libspf2 is synchronous: its lookups block in our DNS layer on
-// DnsLookup::get(). SpfJob therefore runs the evaluation on a detached
-// worker thread started at MAIL FROM, so it is done (or nearly) by
-// end-of-data. The worker owns everything it touches (a copy of the query, a
-// shared_ptr to the DNS layer; the Resolver outlives all sessions); the job's
-// destructor cancels it, after which it never calls the Resolver again, so a
-// still-running worker can never touch a destroyed Session. The whole
-// evaluation is bounded (RFC 7208 §4.6.4: at least 20 s): wait() reports
-// temperror once the budget is spent.
+// DnsLookup::get(). SpfJob therefore runs the evaluation on a thread of a
+// small bounded pool (spf_pool.h) from MAIL FROM, so it is done (or nearly)
+// by end-of-data. The job owns everything it touches (a copy of the query,
+// a shared_ptr to the DNS layer; the Resolver outlives all sessions); the
+// SpfJob's destructor cancels it, after which it never calls the Resolver
+// again, so a still-running evaluation can never touch a destroyed Session.
+// The whole evaluation is bounded (RFC 7208 §4.6.4: at least 20 s): wait()
+// reports temperror once the budget is spent.
 //
 // Bad input never throws: an unusable IP or sender gives permerror/none with
 // a reason; every text from DNS or the client in a detail is quoted.
@@ -69,7 +68,7 @@ bool valid_helo_domain(std::string_view helo);
 // Runs check_host() now, on this thread (blocking), within `budget`.
 SpfOutcome evaluate_spf(Resolver& r, const SpfQuery& q, std::chrono::milliseconds budget);
 
-// The same on a worker thread. Move-only; destroying it cancels the worker.
+// The same on a pool thread. Move-only; destroying it cancels the evaluation.
 class SpfJob {
  public:
   SpfJob() = default;
@@ -81,7 +80,7 @@ class SpfJob {
 
   static SpfJob start(Resolver& r, SpfQuery q, std::chrono::milliseconds budget);
   bool started() const { return fut_.valid(); }
-  // Blocks until the worker is done or the budget is spent (then temperror).
+  // Blocks until the evaluation is done or the budget is spent (then temperror).
   SpfOutcome wait();
 
  private:
