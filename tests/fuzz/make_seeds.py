@@ -176,7 +176,42 @@ def config():
         put("config", c)
 
 
+def milter_protocol():
+    """fuzz_milter_protocol: 4 bytes of offered protocol flags, then records
+    [command index][len:2 LE][payload] (the command table of the target)."""
+    cmds = "DCHMRTLNBEAUQK"
+
+    def rec(cmd, payload=b""):
+        return bytes([cmds.index(cmd)]) + struct.pack("<H", len(payload)) + payload
+
+    def z(*p):
+        return b"".join(x.encode() + b"\0" for x in p)
+
+    def session(offer, extra_mail=b"", extra_end=b"", unknown=None, qid="QFUZZ1"):
+        s = struct.pack("<I", offer)
+        s += rec("D", b"C" + z("{client_addr}", "192.0.2.10", "{client_name}", "mail.fuzz.test"))
+        s += rec("C", z("mail.fuzz.test") + b"4" + struct.pack("!H", 25) + z("192.0.2.10"))
+        s += rec("H", z("mail.fuzz.test"))
+        if unknown is not None:
+            s += rec("U", unknown)
+        s += extra_mail + rec("D", b"M" + z("i", qid)) + rec("M", z("<a@fuzz.test>"))
+        s += rec("R", z("<b@example.net>")) + rec("D", b"T" + z("i", qid)) + rec("T")
+        s += rec("L", z("From", "a@fuzz.test"))
+        s += rec("L", z("DKIM-Signature", "v=1; a=rsa-sha256; d=fuzz.test; s=s; l=3; h=from; bh=x; b=y"))
+        s += rec("N") + rec("B", b"Hello.\r\n" * 20) + extra_end
+        return s + rec("D", b"E" + z("i", qid)) + rec("E") + rec("Q")
+
+    put("milter_protocol", session(0x1FFFFF))                     # Postfix 3.7's offer
+    put("milter_protocol", session(0x1FFFFF & ~0xFF080))          # no no-reply steps
+    put("milter_protocol", session(0))                            # nothing offered
+    put("milter_protocol", session(0x1FFFFF, extra_mail=rec("D", b"M" + z("i"))))      # odd macros
+    put("milter_protocol", session(0x1FFFFF, extra_end=rec("D", b"E" + b"\0" * 5)))   # five NULs
+    put("milter_protocol", session(0x1FFFFF, unknown=b"A" * 24))  # unknown command, no NUL
+    put("milter_protocol", session(0x1FFFFF)[:-3] + rec("K") + session(0x1FFFFF)[4:])  # QUIT_NC
+
+
 if __name__ == "__main__":
     spf(); spf_eval(); dmarc(); dns_answers(); headers(); host_names(); quote(); messages(); dkim_messages(); config()
+    milter_protocol()
     for d in sorted(os.listdir(OUT)):
         print(d, len(os.listdir(os.path.join(OUT, d))))
