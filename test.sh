@@ -2,7 +2,7 @@
 # test.sh — installs what is missing, builds twice (plain with -Werror, and
 # ASan+UBSan), and runs every test (doctest units + integration tests against
 # the real binary) in both builds, then every libFuzzer target for a bounded
-# time (tests/fuzz/ci.sh, clang, ASan+UBSan, ~4 min). Ends with ctest's
+# time (tests/fuzz/ci.sh, clang, ASan+UBSan, under 5 min). Ends with ctest's
 # summary per build and the fuzz count.
 set -euo pipefail
 cd "$(dirname "$0")"

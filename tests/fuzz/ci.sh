@@ -2,13 +2,13 @@
 # tests/fuzz/ci.sh [TOTAL_SECONDS] — the CI fuzz run (test.sh calls it):
 # builds every tests/fuzz/fuzz_*.cc with libFuzzer + ASan + UBSan in
 # build-test-fuzz/ and runs each for an equal share of TOTAL_SECONDS
-# (default 240, at most 30 s per target), starting from the seed corpus and
+# (default 280, at most 30 s per target), starting from the seed corpus and
 # the saved crashes. Fails on the first crash, leak, UB report or timeout,
 # naming the input libFuzzer saved. Longer runs: tests/fuzz/run.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-total=${1:-${LEGIT_FUZZ_SECONDS:-240}}
+total=${1:-${LEGIT_FUZZ_SECONDS:-280}}
 dir=${LEGIT_FUZZ_BUILD:-$root/build-test-fuzz}
 if ! command -v "${LEGIT_FUZZ_CXX:-clang++-14}" >/dev/null; then
   echo "fuzz: clang++-14 missing (scripts/deps.sh test installs it)" >&2
