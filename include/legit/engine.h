@@ -52,11 +52,15 @@ class Engine {
 
   std::unique_ptr<Dialogue> open() const;
   const Config& config() const { return cfg_; }
+  // The process-wide sender memory (memory.h) every Dialogue reads and
+  // records into; nullptr (the default) = none. Set before sharing the Engine.
+  void set_memory(Memory* m) { memory_ = m; }
 
  private:
   const Config& cfg_;
   Resolver& resolver_;
   std::vector<const CheckInfo*> checks_;
+  Memory* memory_ = nullptr;
 };
 
 // One SMTP connection. Methods in SMTP order; several messages may follow one
@@ -65,7 +69,8 @@ class Engine {
 // line for the log (milter/core/probe.cc).
 class Dialogue {
  public:
-  Dialogue(const Config& cfg, Resolver& resolver, const std::vector<const CheckInfo*>& checks);
+  Dialogue(const Config& cfg, Resolver& resolver, const std::vector<const CheckInfo*>& checks,
+           Memory* memory = nullptr);
   ~Dialogue();
 
   // client_addr: textual IP ("" or unparsable = no IP: not trusted, no rDNS).

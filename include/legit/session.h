@@ -15,6 +15,8 @@
 
 namespace legit {
 
+class Memory;
+
 struct Connection {
   std::optional<IpAddress> ip;   // nullopt when the MTA gave no IP (local/unix)
   std::string addr_text;         // client address as the MTA gave it
@@ -67,6 +69,7 @@ class Session {
   Message msg;
   ReverseDns rdns;  // started at connect when the client has an IP
   int messages = 0; // MAIL FROMs seen on this connection
+  Memory* memory = nullptr;  // sender memory (memory.h); nullptr = none
 
   // Domain part of the envelope sender, lower-case; "" for <> or no '@'.
   std::string mail_from_domain() const;

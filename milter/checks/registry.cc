@@ -14,6 +14,9 @@ CheckInfo sender_domain_check_info();
 CheckInfo dnsbl_check_info();
 CheckInfo dkim_check_info();
 CheckInfo dmarc_check_info();
+CheckInfo correspondent_check_info();
+CheckInfo history_check_info();
+CheckInfo greylist_check_info();
 
 const std::vector<CheckInfo>& check_registry() {
   static const std::vector<CheckInfo> checks = {
@@ -26,6 +29,9 @@ const std::vector<CheckInfo>& check_registry() {
       dkim_check_info(),
       dnsbl_check_info(),
       dmarc_check_info(),
+      correspondent_check_info(),  // memory checks: after SPF/DKIM (AuthFacts)
+      history_check_info(),
+      greylist_check_info(),
   };
   return checks;
 }

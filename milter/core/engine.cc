@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "../checks/greylist.h"
+#include "../memory/recorder.h"
 #include "legit/headers.h"
 #include "names.h"
 
@@ -23,11 +25,13 @@ Engine::Engine(const Config& cfg, Resolver& resolver, std::vector<const CheckInf
     : cfg_(cfg), resolver_(resolver), checks_(std::move(checks)) {}
 
 std::unique_ptr<Dialogue> Engine::open() const {
-  return std::make_unique<Dialogue>(cfg_, resolver_, checks_);
+  return std::make_unique<Dialogue>(cfg_, resolver_, checks_, memory_);
 }
 
-Dialogue::Dialogue(const Config& cfg, Resolver& resolver, const std::vector<const CheckInfo*>& checks)
+Dialogue::Dialogue(const Config& cfg, Resolver& resolver, const std::vector<const CheckInfo*>& checks,
+                   Memory* memory)
     : cfg_(cfg), session_(std::make_unique<Session>(cfg, resolver)) {
+  session_->memory = memory;
   for (const auto* info : checks) checks_.emplace_back(info, info->make(cfg));
 }
 
@@ -163,6 +167,7 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
     ArEntry auth{"auth", "pass", "", {{"smtp.auth", c.auth_user}}};
     o.adds.emplace_back(kArHeader, format_ar_header(cfg_.authserv_id, {auth}));
     o.log_line = format_log_line(*session_, o);
+    record_outcome(*session_, o);  // correspondents of our users (memory/recorder.cc)
     return o;
   }
   std::vector<Finding> findings;
@@ -177,6 +182,7 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
     }
   }
   o.verdict = score_findings(findings, cfg_);
+  std::string greylisted = apply_greylist(*session_, o.verdict);  // checks/greylist.cc
   bool dry = cfg_.mode == Mode::dry_run;
   o.action = dry ? Action::accept : o.verdict.action;
   std::vector<ArEntry> ar;
@@ -190,12 +196,14 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
   } else if (o.action == Action::tempfail) {
     o.reply_code = "451";
     o.reply_xcode = "4.7.1";
-    o.reply_text = "Temporary failure while checking the sender, try again later";
+    o.reply_text = greylisted.empty() ? "Temporary failure while checking the sender, try again later"
+                                      : greylisted;
   } else if (o.action == Action::quarantine) {
     o.quarantine_reason = "legit-milter score " + format_points(o.verdict.score) +
                           " below quarantine-below " + format_points(cfg_.quarantine_below);
   }
   o.log_line = format_log_line(*session_, o);
+  record_outcome(*session_, o);  // history, fire-and-forget (memory/recorder.cc)
   return o;
 }
 
@@ -231,11 +239,17 @@ std::string format_log_line(const Session& s, const Outcome& o) {
   if (o.action != o.verdict.action) line += std::string(" dry-run=") + to_string(o.verdict.action);
   line += forged + " checks=";
   const char* sep = "";
+  std::string greylist;  // its own field: greylist=new-triplet(retry-after-300s)
   for (const auto& item : o.verdict.items) {
+    if (item.finding.check == "greylist") {
+      greylist = " greylist=" + log_word(item.finding.result) + "(" + log_word(item.finding.detail) + ")";
+      continue;
+    }
     line += sep + log_word(item.finding.check) + ":" + log_word(item.finding.result) + "(" +
             format_points(item.points) + ")";
     sep = ",";
   }
+  line += greylist;
   return line;
 }
 

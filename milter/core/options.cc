@@ -18,6 +18,7 @@
 #include "legit/config.h"
 #include "legit/dns.h"
 #include "legit/ip.h"
+#include "legit/memory.h"
 #include "names.h"
 
 namespace legit {
@@ -161,6 +162,16 @@ std::string check_whole(const std::string& v, double lo, double hi, const char* 
   return "";
 }
 
+std::string check_memory_size(const std::string& v) {
+  double d = std::strtod(v.c_str(), nullptr);
+  return d >= 1 && d <= 1048576 ? "" : "is out of range (1 to 1048576 MiB)";
+}
+
+std::string check_memory_timeout(const std::string& v) {
+  double d = std::strtod(v.c_str(), nullptr);
+  return d > 0 && d <= 5 ? "" : "is out of range (more than 0, at most 5 seconds)";
+}
+
 std::string check_network(const std::string& v) {
   return Network::parse(v) ? "" : "is not a network";
 }
@@ -236,6 +247,21 @@ const std::vector<OptionSpec>& core_options() {
        {}, check_network},
       {"skip-authenticated", K::boolean, "yes",
        "Do not score messages from SMTP AUTH (SASL) authenticated clients."},
+      {"memory", K::string, "lmdb:/var/lib/legit-milter/memory.lmdb",
+       "Sender memory (history, correspondents, greylisting): lmdb:/path (embedded), "
+       "redis://host[:port][/db] or unix:/path[?db=N] (shared by a fleet), or none. A store that "
+       "cannot be opened or answers late is logged and mail flows.", {}, check_memory_spec},
+      {"memory-size", K::number, "128",
+       "Largest size of the LMDB file in MiB (about 150 bytes per remembered record).", {},
+       check_memory_size},
+      {"memory-timeout", K::number, "0.02",
+       "Seconds one Redis call may take during the SMTP dialogue; later = temperror, mail flows.",
+       {}, check_memory_timeout},
+      {"memory-password-file", K::string, "",
+       "File whose first line is the Redis password (or 'user password' for a Redis ACL user)."},
+      {"memory-secret-file", K::string, "",
+       "File whose first line (16+ characters) keys the hashes of addresses; the same on every MX "
+       "host. Empty = a random secret kept in the store itself."},
   };
   return table;
 }

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "legit/engine.h"
+#include "../memory/recorder.h"
 #include "legit/headers.h"
 
 namespace legit {
@@ -94,6 +95,7 @@ std::optional<std::string> Dialogue::close() {
   closed_ = true;
   const auto& c = session_->conn;
   if (c.trusted || !c.auth_user.empty() || completed_ > 0) return std::nullopt;
+  record_probe(*session_);  // history of the network (memory/recorder.cc)
   std::string line = "NOQUEUE: " + format_client(*session_) + " probe: " + probe_what();
   if (session_->messages > 0) line += " mail=" + std::to_string(session_->messages);
   return line + probe_dns_facts();

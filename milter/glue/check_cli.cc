@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "json.h"
+#include "memory_cli.h"
 #include "legit/config.h"
 #include "legit/engine.h"
 #include "legit/headers.h"
@@ -30,6 +31,7 @@ struct CheckArgs {
   std::map<std::string, std::string> one;  // client-ip, client-name, helo, mail-from, auth, message, queue-id
   std::vector<std::string> rcpts;
   bool json = false;
+  bool record = false;  // --record: update the memory like a real session
   std::vector<std::string> rest;           // for parse_config (rest[0] = "check")
 };
 
@@ -42,6 +44,7 @@ std::string split_args(int argc, char** argv, CheckArgs& a) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--json") { a.json = true; continue; }
+    if (arg == "--record") { a.record = true; continue; }
     std::string name, value;
     bool matched = false;
     for (const char* k : kValued) {
@@ -121,7 +124,8 @@ int run_check(int argc, char** argv) {
   if (pr.show_help) {
     std::cout << "usage: legit-milter check --client-ip IP [--client-name NAME] [--helo NAME]\n"
                  "         [--mail-from ADDR] [--rcpt ADDR]... [--auth USER] [--message FILE]\n"
-                 "         [--queue-id ID] [--json] [-c FILE] [milter options]\n\n"
+                 "         [--queue-id ID] [--json] [--record] [-c FILE] [milter options]\n"
+                 "  --record  update the memory (history, greylisting) as the milter would\n\n"
               << pr.help_text;
     return 0;
   }
@@ -154,6 +158,8 @@ int run_check(int argc, char** argv) {
     return 2;
   }
   Engine engine(cfg, *resolver);
+  auto memory = open_check_memory(cfg, a.record);  // memory_cli.cc
+  engine.set_memory(memory.get());
   auto d = engine.open();
   d->connect(a.one.count("client-name") ? a.one["client-name"] : "unknown", a.one["client-ip"]);
   if (a.one.count("helo")) d->helo(a.one["helo"]);
@@ -164,6 +170,7 @@ int run_check(int argc, char** argv) {
   for (std::size_t off = 0; off < msg.body.size(); off += 65536)
     d->body(std::string_view(msg.body).substr(off, 65536));
   Outcome o = d->end_of_message(a.one.count("queue-id") ? a.one["queue-id"] : "");
+  if (memory && !memory->flush(5)) std::cerr << "legit-milter check: memory: updates not written in 5 s\n";
   if (a.json) print_json(o);
   else print_human(o);
   return 0;

@@ -51,6 +51,7 @@
 #include "dig_cli.h"
 #include "macros.h"
 #include "process_limits.h"
+#include "memory_cli.h"
 
 // Built once at start-up and never destroyed: libmilter threads may still
 // run when smfi_main() returns. External linkage so the stores are kept and
@@ -59,6 +60,8 @@ namespace legit::glue {
 const Config* g_config = nullptr;
 Resolver* g_resolver = nullptr;
 const Engine* g_engine = nullptr;
+// Process-wide sender memory (memory.h): opened once, kept across reloads.
+Memory* g_memory = nullptr;
 }  // namespace legit::glue
 
 namespace {
@@ -230,7 +233,8 @@ int run_milter(int argc, char** argv) {
   smfi_settimeout(idle);
   legit::glue::macros_expect_timeout(idle);
 
-  g_engine = new legit::Engine(*cfg, *g_resolver);
+  auto* engine = new legit::Engine(*cfg, *g_resolver);
+  g_engine = engine;
   if (!legit::glue::register_milter(*g_engine)) return fail(kExitRuntime, "smfi_register failed");
   std::string conn = cfg->socket;
   if (smfi_setconn(conn.data()) != MI_SUCCESS)
@@ -261,6 +265,8 @@ int run_milter(int argc, char** argv) {
     std::string err = drop_privileges(cfg->user, sock);
     if (!err.empty()) return fail(kExitRuntime, "cannot drop privileges to " + err);
   }
+  // After dropping privileges, so the LMDB file belongs to the milter's user.
+  engine->set_memory(legit::glue::g_memory = legit::glue::open_process_memory(*cfg));
 
   legit::log_msg(legit::LogLevel::info,
                  std::string("starting legit-milter ") + LEGIT_VERSION + " socket=" + cfg->socket +
@@ -276,6 +282,7 @@ int run_milter(int argc, char** argv) {
                    "running as root: set 'user' (e.g. legit-milter) so that a flaw in the milter "
                    "or in a library it parses mail with does not run with root rights");
   int rc = smfi_main();
+  if (legit::glue::g_memory) legit::glue::g_memory->flush(2);  // queued history updates
   legit::log_msg(legit::LogLevel::info, rc == MI_SUCCESS ? "stopped" : "stopped: libmilter error");
   return rc == MI_SUCCESS ? 0 : kExitRuntime;
 }
@@ -286,6 +293,7 @@ int main(int argc, char** argv) {
   try {
     if (argc > 1 && std::string_view(argv[1]) == "check") return legit::run_check(argc - 1, argv + 1);
     if (argc > 1 && std::string_view(argv[1]) == "dig") return legit::run_dig(argc - 1, argv + 1);
+    if (argc > 1 && std::string_view(argv[1]) == "memory") return legit::run_memory(argc - 1, argv + 1);
     return run_milter(argc, argv);
   } catch (const std::exception& e) {
     return fail(kExitRuntime, std::string("fatal: ") + e.what());

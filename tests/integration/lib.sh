@@ -13,6 +13,9 @@
 #   finish                 prints "N passed, N failed" and exits 0/1
 # Everything started through lib.sh is killed on exit.
 set -u
+# The milter's built-in `memory` default (an LMDB file under /var/lib) is
+# replaced by "none" in every test; memory tests pass --memory explicitly.
+export LEGIT_MEMORY_DEFAULT=none
 SRC=${LEGIT_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 PY=/usr/bin/python3
 PASSED=0

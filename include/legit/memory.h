@@ -1,0 +1,143 @@
+// memory.h — the milter's only shared state: sender history, correspondents
+// and greylisting triplets, behind one store interface.
+//
+// A record is a decaying counter with first/last-seen times and an expiry;
+// a set member is a record with count 1 and a TTL. Two stores implement
+// Store: LMDB (embedded, default) and Redis (a fleet of MX hosts). Memory
+// wraps one store for the milter: batched reads in the caller's thread with
+// the store's deadline, fire-and-forget writes applied by one writer thread
+// (kept and retried while the store is down, bounded), keyed hashes of
+// addresses with the site secret, and one log line per minute per problem.
+//
+// Errors never throw out of Store or Memory: a read that fails or misses its
+// deadline returns false and the caller reports `temperror`; mail flows.
+// Memory is process-wide (created once at start-up, outlives config reloads;
+// changing `memory` needs a restart) and thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace legit {
+
+class Config;
+
+struct Record {
+  double count = 0;     // decayed to the time of the read
+  std::int64_t first = 0;  // unix seconds of the first update
+  std::int64_t last = 0;   // unix seconds of the last update
+};
+
+struct Update {
+  std::string key;
+  double add = 1;            // added after decaying the old count
+  double half_life = 0;      // seconds; 0 = no decay
+  std::int64_t ttl = 0;      // record expires ttl seconds after this update
+  std::int64_t at = 0;       // unix seconds of the event (set by Memory::write)
+};
+
+// Decays `count`, last updated at `last`, to `now` with `half_life` seconds.
+double decay(double count, std::int64_t last, std::int64_t now, double half_life);
+
+enum class WriteResult { ok, retry /* store unreachable: keep */, dropped /* full, broken */ };
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // One entry per key (nullopt = no such record or expired). False = the
+  // store failed or missed its deadline; `out` is then unspecified.
+  virtual bool read(const std::vector<std::string>& keys, std::int64_t now,
+                    std::vector<std::optional<Record>>& out) = 0;
+  // Applies the updates atomically per key (decay, add, set ttl).
+  virtual WriteResult write(const std::vector<Update>& updates) = 0;
+  // Deletes every record whose key starts with `prefix`; count in *n.
+  virtual bool erase_prefix(std::string_view prefix, std::size_t* n) = 0;
+  // Live records whose key starts with `prefix`, at most `limit`.
+  virtual bool scan(std::string_view prefix, std::int64_t now, std::size_t limit,
+                    std::vector<std::pair<std::string, Record>>& out) = 0;
+  // The site secret kept in the store, created once (atomically) when missing
+  // and `create` is set. "" = not available (read-only and absent, or failed).
+  virtual std::string secret(bool create) = 0;
+  // Deletes expired records (LMDB; Redis expires by itself). Count removed.
+  virtual std::size_t sweep(std::int64_t /*now*/) { return 0; }
+  virtual std::string describe() const = 0;  // "lmdb:/path", "redis://host:port/0"
+};
+
+struct LmdbOptions {
+  std::string path;
+  std::size_t max_bytes = 128u << 20;
+  bool read_only = false;
+};
+// Throws std::runtime_error with the reason when the file cannot be opened.
+std::unique_ptr<Store> make_lmdb_store(const LmdbOptions& o);
+
+struct RedisOptions {
+  std::string host;          // TCP host, or "" with unix_path
+  int port = 6379;
+  std::string unix_path;
+  int db = 0;
+  std::string password;      // "" = no AUTH; "user password" = ACL user
+  double deadline = 0.02;    // seconds per call (reads); writes get 10x, capped 1 s
+  std::string prefix = "legit:";
+};
+// Never connects here (lazy): an unreachable Redis at start-up is temperror.
+std::unique_ptr<Store> make_redis_store(const RedisOptions& o);
+
+// "redis://host[:port][/db]" or "unix:/path[?db=N]" (check_memory_spec first).
+RedisOptions parse_redis_spec(const std::string& spec);
+
+// Parses `memory` (lmdb:/path, redis://host[:port][/db], unix:/path[?db=N],
+// none). Returns "" when fine, else why not (phrased to follow the value).
+std::string check_memory_spec(const std::string& spec);
+
+class Memory {
+ public:
+  // `secret` "" = take (or create) the one kept in the store.
+  Memory(std::unique_ptr<Store> store, bool writable, std::string secret = "");
+  ~Memory();  // applies what is queued (bounded wait), stops the writer
+  Memory(const Memory&) = delete;
+  Memory& operator=(const Memory&) = delete;
+
+  // Batched read, decayed to now(). False = temperror.
+  bool read(const std::vector<std::string>& keys, std::vector<std::optional<Record>>& out);
+  // Queues updates (stamped now()); returns at once. No-op when read-only.
+  void write(std::vector<Update> updates);
+  // Waits until the queue is applied or `seconds` passed; true when empty.
+  bool flush(double seconds = 5);
+  // Keyed hash (SipHash-2-4 with the site secret) of lower-cased text, 16
+  // hex digits; "" when the secret is not available yet (then: temperror).
+  std::string hash(std::string_view text);
+  std::int64_t now() const;
+  bool writable() const { return writable_; }
+  Store& store() { return *store_; }
+  std::string describe() const { return store_->describe(); }
+
+  // Tests: a fixed clock.
+  void set_clock(std::function<std::int64_t()> clock) { clock_ = std::move(clock); }
+
+ private:
+  struct Writer;
+  std::unique_ptr<Store> store_;
+  bool writable_;
+  std::function<std::int64_t()> clock_;
+  std::mutex secret_mu_;
+  std::string secret_;  // "" until known
+  std::chrono::steady_clock::time_point secret_retry_{};
+  std::unique_ptr<Writer> writer_;
+};
+
+// Opens the store named by cfg's `memory` option: nullptr for `none`, and
+// nullptr with *why set when it cannot be opened (missing or unwritable
+// directory, bad secret file): the caller logs and runs without memory.
+// `writable` = false opens LMDB read-only and never creates anything.
+std::unique_ptr<Memory> open_memory(const Config& cfg, bool writable, std::string* why);
+
+}  // namespace legit

@@ -1,0 +1,81 @@
+// keys.cc — networks, domains and Message-IDs as the memory keys them
+// (keys.h). Untrusted header text: ids are taken between '<' and '>', at
+// most 250 bytes each; anything else is ignored.
+#include "keys.h"
+
+#include <algorithm>
+
+#include "../checks/dmarc_record.h"
+#include "../core/names.h"
+#include "legit/domain.h"
+
+namespace legit::mkeys {
+
+std::string network_of(const IpAddress& ip) {
+  std::uint8_t b[16] = {};
+  std::copy(ip.bytes(), ip.bytes() + ip.size(), b);
+  std::size_t keep = ip.is_v4() ? 3 : 8;
+  std::fill(b + keep, b + ip.size(), 0);
+  return IpAddress::from_bytes(ip.family(), b).to_string() + (ip.is_v4() ? "/24" : "/64");
+}
+
+static std::string from_field_domain(const Session& s) {
+  std::vector<std::string> from;
+  for (const auto& h : s.msg.headers)
+    if (iequals(h.name, "From")) from.push_back(h.value);
+  return dmarc::from_domain(from).domain;
+}
+
+std::vector<std::string> candidate_domains(const Session& s) {
+  std::vector<std::string> out;
+  for (const std::string& d : {registrable_domain(s.mail_from_domain()), registrable_domain(from_field_domain(s))})
+    if (!d.empty() && std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+  return out;
+}
+
+std::vector<std::string> authenticated_domains(const Session& s) {
+  std::vector<std::string> out;
+  const auto& a = s.msg.auth;
+  if (a.spf_mailfrom == "pass") {
+    std::string d = registrable_domain(a.spf_mailfrom_domain);
+    if (!d.empty()) out.push_back(d);
+  }
+  std::string from = registrable_domain(from_field_domain(s));
+  for (const auto& sig : a.dkim)
+    if (sig.result == "pass" && !from.empty() && registrable_domain(sig.domain) == from &&
+        std::find(out.begin(), out.end(), from) == out.end())
+      out.push_back(from);
+  return out;
+}
+
+static void add_ids(std::string_view v, std::vector<std::string>& out) {
+  while (out.size() < 20) {
+    auto open = v.find('<');
+    if (open == std::string_view::npos) return;
+    auto close = v.find('>', open);
+    if (close == std::string_view::npos) return;
+    if (close - open > 2 && close - open <= 250) out.emplace_back(v.substr(open, close - open + 1));
+    v.remove_prefix(close + 1);
+  }
+}
+
+std::vector<std::string> referenced_ids(const Session& s) {
+  std::vector<std::string> out;
+  for (const auto& h : s.msg.headers)
+    if (iequals(h.name, "In-Reply-To") || iequals(h.name, "References")) add_ids(h.value, out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string message_id(const Session& s) {
+  for (const auto& h : s.msg.headers)
+    if (iequals(h.name, "Message-ID")) {
+      std::vector<std::string> ids;
+      add_ids(h.value, ids);
+      return ids.empty() ? "" : ids.front();
+    }
+  return "";
+}
+
+}  // namespace legit::mkeys

@@ -1,0 +1,64 @@
+// keys.h — what the memory checks and the recorder store, under which key,
+// for how long. One place, so the readers (milter/checks/history.cc,
+// correspondent.cc, greylist.cc), the writer (recorder.cc) and
+// `legit-milter memory show|forget` agree.
+//
+//   h:n:NET:{ok,q,rej}    messages accepted/quarantined/rejected from the
+//                         client network (IPv4 /24, IPv6 /64), decaying with
+//                         history-half-life, gone after 6 half-lives
+//   h:n:NET:probe         probe sessions (EHLO-QUIT, "." bots), half-life
+//                         1 day, gone after 7 days
+//   h:d:DOMAIN:{ok,q,rej} the same per authenticated sender domain
+//                         (registrable domain of an SPF pass or aligned DKIM pass)
+//   c:a:HASH              an address our authenticated users wrote to (400 days)
+//   c:m:HASH              a Message-ID our users sent (60 days)
+//   c:s:HASH              an envelope sender of our users (bounce test; 7 days)
+//   g:t:HASH              greylisting triplet (network, sender, recipient):
+//                         first seen, kept greylist-window
+//   g:ok:HASH             a triplet that retried and passed (35 days)
+//   g:n:NET, g:d:DOMAIN   greylisting passes of a network / SPF-pass domain (35 days)
+// HASH = Memory::hash (keyed SipHash of the lower-cased text): addresses and
+// Message-IDs are never stored in clear. Networks and domains are.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "legit/ip.h"
+#include "legit/session.h"
+
+namespace legit::mkeys {
+
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kAddressTtl = 400 * kDay;
+constexpr std::int64_t kMessageIdTtl = 60 * kDay;
+constexpr std::int64_t kOurSenderTtl = 7 * kDay;
+constexpr std::int64_t kGreyPassedTtl = 35 * kDay;
+constexpr double kProbeHalfLife = 1.0 * kDay;
+constexpr std::int64_t kProbeTtl = 7 * kDay;
+
+// "192.0.2.0/24", "2001:db8:1:2::/64".
+std::string network_of(const IpAddress& ip);
+
+inline std::string net(std::string_view network, std::string_view what) {
+  return "h:n:" + std::string(network) + ":" + std::string(what);
+}
+inline std::string domain(std::string_view d, std::string_view what) {
+  return "h:d:" + std::string(d) + ":" + std::string(what);
+}
+
+// Registrable domains of the envelope sender and of the From field (as
+// candidates, before SPF/DKIM are known), without duplicates.
+std::vector<std::string> candidate_domains(const Session& s);
+// Those of the candidates authenticated by an SPF pass of the envelope
+// sender or a DKIM pass with the same registrable domain as From.
+std::vector<std::string> authenticated_domains(const Session& s);
+
+// Message-IDs in In-Reply-To and References (at most 20), "<...>" kept.
+std::vector<std::string> referenced_ids(const Session& s);
+// The Message-ID field's id, "" if none.
+std::string message_id(const Session& s);
+
+}  // namespace legit::mkeys

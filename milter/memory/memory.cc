@@ -1,0 +1,227 @@
+// memory.cc — Memory (memory.h): reads in the caller's thread, writes queued
+// for one writer thread, the keyed hash, and open_memory() for the `memory`
+// option.
+//
+// The writer applies queued updates in batches of up to 512. A batch the
+// store could not reach (Redis down) stays queued and is retried every
+// second, so a Redis restart loses nothing; the queue holds at most 200,000
+// updates (about 20 MB), beyond which the oldest are dropped and counted in
+// the log. A batch the store refuses (LMDB map full, disk error) is dropped
+// with a log line (at most one a minute). Every 5 minutes it sweeps expired
+// records (LMDB).
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "legit/config.h"
+#include "legit/memory.h"
+#include "memory_detail.h"
+#include "../core/names.h"
+
+namespace legit {
+
+using memory_detail::LogEvery;
+
+double decay(double count, std::int64_t last, std::int64_t now, double half_life) {
+  if (half_life <= 0 || now <= last) return count;
+  return count * std::exp2(-static_cast<double>(now - last) / half_life);
+}
+
+struct Memory::Writer {
+  static constexpr std::size_t kMaxQueue = 200000;
+  static constexpr std::size_t kBatch = 512;
+
+  std::mutex mu;
+  std::condition_variable cv, idle;
+  std::deque<Update> queue;
+  std::size_t in_flight = 0;
+  std::size_t dropped = 0;
+  bool stop = false;
+  LogEvery log;
+  std::thread thread;
+};
+
+Memory::Memory(std::unique_ptr<Store> store, bool writable, std::string secret)
+    : store_(std::move(store)), writable_(writable), clock_([] { return static_cast<std::int64_t>(std::time(nullptr)); }),
+      writer_(std::make_unique<Writer>()) {
+  secret_ = std::move(secret);
+  if (!writable_) return;
+  Writer& w = *writer_;
+  w.thread = std::thread([this, &w] {
+    auto last_sweep = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(w.mu);
+    for (;;) {
+      w.cv.wait_for(lock, std::chrono::seconds(1), [&] { return w.stop || !w.queue.empty(); });
+      if (std::chrono::steady_clock::now() - last_sweep > std::chrono::minutes(5)) {
+        last_sweep = std::chrono::steady_clock::now();
+        lock.unlock();
+        store_->sweep(now());
+        lock.lock();
+      }
+      if (w.queue.empty()) {
+        if (w.stop) return;
+        continue;
+      }
+      std::size_t n = std::min(w.queue.size(), Writer::kBatch);
+      std::vector<Update> batch(w.queue.begin(), w.queue.begin() + static_cast<std::ptrdiff_t>(n));
+      w.in_flight = n;
+      lock.unlock();
+      WriteResult r = store_->write(batch);
+      lock.lock();
+      w.in_flight = 0;
+      if (r == WriteResult::retry) {
+        w.idle.notify_all();
+        if (w.stop) return;  // shutting down with the store unreachable: give up
+        w.cv.wait_for(lock, std::chrono::seconds(1), [&] { return w.stop; });
+        continue;
+      }
+      w.queue.erase(w.queue.begin(), w.queue.begin() + static_cast<std::ptrdiff_t>(n));
+      if (r == WriteResult::dropped)
+        w.log.log(LogLevel::error, "memory: " + store_->describe() + " refused " + std::to_string(n) +
+                                       " updates (full or not writable; raise memory-size or check the "
+                                       "disk); mail flows, those updates are lost");
+      if (w.queue.empty()) w.idle.notify_all();
+    }
+  });
+}
+
+Memory::~Memory() {
+  if (writer_->thread.joinable()) {
+    flush(2);
+    {
+      std::lock_guard<std::mutex> lock(writer_->mu);
+      writer_->stop = true;
+    }
+    writer_->cv.notify_all();
+    writer_->thread.join();
+  }
+}
+
+std::int64_t Memory::now() const { return clock_(); }
+
+bool Memory::read(const std::vector<std::string>& keys, std::vector<std::optional<Record>>& out) {
+  return store_->read(keys, now(), out);
+}
+
+void Memory::write(std::vector<Update> updates) {
+  if (!writable_ || updates.empty()) return;
+  std::int64_t t = now();
+  Writer& w = *writer_;
+  {
+    std::lock_guard<std::mutex> lock(w.mu);
+    for (auto& u : updates) {
+      u.at = t;
+      w.queue.push_back(std::move(u));
+    }
+    std::size_t over = w.queue.size() > Writer::kMaxQueue ? w.queue.size() - Writer::kMaxQueue : 0;
+    // Never drop what the writer is applying right now (the front in_flight).
+    over = std::min(over, w.queue.size() - w.in_flight);
+    if (over) {
+      w.queue.erase(w.queue.begin() + static_cast<std::ptrdiff_t>(w.in_flight),
+                    w.queue.begin() + static_cast<std::ptrdiff_t>(w.in_flight + over));
+      w.dropped += over;
+      w.log.log(LogLevel::error, "memory: write queue full (" + std::to_string(w.dropped) +
+                                     " updates dropped so far): " + store_->describe() + " is down or too slow");
+    }
+  }
+  w.cv.notify_one();
+}
+
+bool Memory::flush(double seconds) {
+  if (!writer_->thread.joinable()) return true;
+  Writer& w = *writer_;
+  std::unique_lock<std::mutex> lock(w.mu);
+  w.cv.notify_one();
+  return w.idle.wait_for(lock, std::chrono::duration<double>(seconds),
+                         [&] { return w.queue.empty() && w.in_flight == 0; });
+}
+
+std::string Memory::hash(std::string_view text) {
+  std::string secret;
+  {
+    std::lock_guard<std::mutex> lock(secret_mu_);
+    if (secret_.empty()) {
+      auto t = std::chrono::steady_clock::now();
+      if (t < secret_retry_) return "";
+      secret_ = store_->secret(writable_);
+      if (secret_.empty()) {
+        secret_retry_ = t + std::chrono::seconds(1);
+        return "";
+      }
+    }
+    secret = secret_;
+  }
+  std::uint8_t key[16] = {};
+  for (std::size_t i = 0; i < secret.size(); ++i) key[i % 16] ^= static_cast<std::uint8_t>(secret[i] + i / 16);
+  std::uint64_t h = memory_detail::siphash24(key, lower(text));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// The built-in default of `memory`, replaced by $LEGIT_MEMORY_DEFAULT when
+// that is set (the test suite sets "none": tests never touch /var/lib).
+static std::string effective_spec(const Config& cfg) {
+  const std::string& spec = cfg.str("memory");
+  const char* env = std::getenv("LEGIT_MEMORY_DEFAULT");
+  if (!env || !check_memory_spec(env).empty()) return spec;
+  for (const auto& o : core_options())
+    if (o.name == "memory" && o.def == spec) return env;
+  return spec;
+}
+
+std::unique_ptr<Memory> open_memory(const Config& cfg, bool writable, std::string* why) {
+  const std::string spec = effective_spec(cfg);
+  if (spec == "none" || spec.empty()) return nullptr;
+  std::string secret;
+  const std::string& secret_file = cfg.str("memory-secret-file");
+  if (!secret_file.empty()) {
+    std::ifstream in(secret_file);
+    if (!in || !std::getline(in, secret) || secret.size() < 16) {
+      *why = "memory-secret-file '" + secret_file + "' is unreadable or shorter than 16 characters";
+      return nullptr;
+    }
+  }
+  try {
+    std::unique_ptr<Store> store;
+    if (spec.rfind("lmdb:", 0) == 0) {
+      LmdbOptions o;
+      o.path = spec.substr(5);
+      o.max_bytes = static_cast<std::size_t>(cfg.num("memory-size") * 1048576.0);
+      o.read_only = !writable;
+      if (!writable && access(o.path.c_str(), R_OK) != 0) {
+        *why = spec + ": " + std::strerror(errno) + " (read-only use never creates it)";
+        return nullptr;
+      }
+      store = make_lmdb_store(o);
+    } else {
+      RedisOptions o = parse_redis_spec(spec);
+      o.deadline = cfg.num("memory-timeout");
+      const std::string& pw_file = cfg.str("memory-password-file");
+      if (!pw_file.empty()) {
+        std::ifstream in(pw_file);
+        if (!in || !std::getline(in, o.password)) {
+          *why = "memory-password-file '" + pw_file + "' is unreadable";
+          return nullptr;
+        }
+      }
+      store = make_redis_store(o);
+    }
+    return std::make_unique<Memory>(std::move(store), writable, secret);
+  } catch (const std::exception& e) {
+    *why = spec + ": " + e.what();
+    return nullptr;
+  }
+}
+
+}  // namespace legit
