@@ -1,0 +1,207 @@
+// test_memory_checks.cc — the memory checks through the engine with a real
+// LMDB file and a fixed clock (milter/checks/greylist.cc, history.cc,
+// correspondent.cc, milter/memory/recorder.cc): selective greylisting of a
+// new triplet, early and timely retries, good scores / rejects / bounces /
+// correspondents never greylisted, networks that passed; correspondents and
+// replies after our users' outbound mail; history known-good and probing;
+// a dead store = temperror and mail flows.
+#include <filesystem>
+
+#include "config_test_util.h"
+#include "legit/memory.h"
+#include "test_helpers.h"
+
+using namespace legit;
+using namespace legit::test;
+
+namespace {
+
+// Reports one result whose points the config holds (score.<word>).
+struct Score : Check {
+  static inline std::string word = "doubt";
+  std::vector<Finding> finish(Session&) override { return {{"score", word, "scripted", {}}}; }
+};
+const CheckInfo score_info{"score", "scripted", {}, {}, [](const Config&) { return std::make_unique<Score>(); }};
+
+const CheckInfo* registered(const std::string& name) {
+  for (const auto& c : check_registry())
+    if (c.name == name) return &c;
+  FAIL("no check " << name);
+  return nullptr;
+}
+
+struct Rig {
+  TempDir dir;
+  std::int64_t clock = 1'800'000'000;
+  std::unique_ptr<Memory> memory;
+  Config cfg;
+  FakeResolver dns;
+  std::unique_ptr<Engine> engine;
+
+  explicit Rig(std::unique_ptr<Store> store = nullptr) {
+    if (!store) store = make_lmdb_store({dir.path + "/m.lmdb", 8u << 20, false});
+    memory = std::make_unique<Memory>(std::move(store), true, "unit-test-secret-0123");
+    memory->set_clock([this] { return clock; });
+    cfg = make_config({{"quarantine-below", "-4"}, {"reject-below", "-8"}, {"greylist-below", "0"}});
+    cfg.point_table["score.good"] = 3;
+    cfg.point_table["score.doubt"] = -2;
+    cfg.point_table["score.bad"] = -9;
+    engine = std::make_unique<Engine>(cfg, dns, std::vector<const CheckInfo*>{
+        &score_info, registered("correspondent"), registered("history"), registered("greylist")});
+    engine->set_memory(memory.get());
+  }
+
+  Outcome send(const std::string& ip, const std::string& from, const std::string& rcpt,
+               std::vector<std::pair<std::string, std::string>> headers = {}, const std::string& auth = "") {
+    auto d = engine->open();
+    d->connect("unknown", ip);
+    d->helo("mail.example.com");
+    d->mail_from(from, auth);
+    d->rcpt(rcpt);
+    for (const auto& [n, v] : headers) d->header(n, v);
+    d->end_of_headers();
+    Outcome o = d->end_of_message("Q1");
+    d->close();
+    REQUIRE(memory->flush());
+    return o;
+  }
+
+  void probe(const std::string& ip) {
+    auto d = engine->open();
+    d->connect("unknown", ip);
+    d->helo("User");
+    d->close();
+    REQUIRE(memory->flush());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("greylist: a doubtful new triplet must retry after the delay") {
+  Rig r;
+  Score::word = "doubt";
+  Outcome o = r.send("192.0.2.10", "<a@sender.example>", "<bob@example.net>");
+  CHECK(o.action == Action::tempfail);
+  CHECK(o.reply_code == "451");
+  CHECK(o.reply_xcode == "4.7.1");
+  CHECK(o.reply_text == "Greylisted: please try again in 300 seconds");
+  CHECK(o.log_line.find("greylist=new-triplet(retry after 300s)") != std::string::npos);
+
+  r.clock += 100;
+  o = r.send("192.0.2.10", "<a@sender.example>", "<bob@example.net>");
+  CHECK(o.action == Action::tempfail);
+  CHECK(o.log_line.find("greylist=too-early(retry after 200s)") != std::string::npos);
+
+  r.clock += 250;  // 350 s after the first attempt, from another host of the /24
+  o = r.send("192.0.2.11", "<a@sender.example>", "<bob@example.net>");
+  CHECK(o.action == Action::accept);
+  CHECK(result_of(o, "greylist") == "passed");
+  CHECK(o.log_line.find("greylist=passed(retried after 350s)") != std::string::npos);
+
+  r.clock += 10;  // the same triplet later: known
+  o = r.send("192.0.2.10", "<a@sender.example>", "<bob@example.net>");
+  CHECK(o.action == Action::accept);
+  CHECK(result_of(o, "greylist") == "known");
+
+  // Outside the window the triplet starts over.
+  r.clock += 2 * 86400;
+  o = r.send("192.0.2.10", "<a@sender.example>", "<carol@example.net>");
+  CHECK(o.action == Action::tempfail);
+}
+
+TEST_CASE("greylist: never good scores, rejects, bounces to our users, correspondents") {
+  Rig r;
+  Score::word = "good";
+  Outcome o = r.send("192.0.2.20", "<a@sender.example>", "<bob@example.net>");
+  CHECK(o.action == Action::accept);
+  CHECK(result_of(o, "greylist") == "");
+  Score::word = "bad";
+  o = r.send("192.0.2.20", "<a@sender.example>", "<bob@example.net>");
+  CHECK(o.action == Action::reject);
+
+  // Our user alice writes to friend@far.example (authenticated: recorded).
+  o = r.send("198.51.100.5", "<alice@example.net>", "<friend@far.example>",
+             {{"Message-ID", "<m1@example.net>"}}, "alice");
+  CHECK(o.kind == Outcome::Kind::authenticated);
+
+  Score::word = "doubt";
+  o = r.send("203.0.113.9", "<>", "<alice@example.net>");  // a bounce of her mail
+  CHECK(o.action == Action::accept);
+  CHECK(result_of(o, "greylist") == "known");
+  o = r.send("203.0.113.9", "<>", "<zed@example.net>");  // a bounce to someone who sent nothing
+  CHECK(o.action == Action::tempfail);
+
+  o = r.send("203.0.113.9", "<friend@far.example>", "<alice@example.net>");
+  CHECK(result_of(o, "correspondent") == "correspondent");
+  CHECK(o.verdict.score == 2);
+  CHECK(o.action == Action::accept);
+
+  o = r.send("203.0.113.50", "<other@far.example>", "<alice@example.net>",
+             {{"In-Reply-To", "<m1@example.net>"}, {"References", "<x@y> <m1@example.net>"}});
+  CHECK(result_of(o, "correspondent") == "reply");
+  CHECK(o.verdict.score == 3);
+}
+
+TEST_CASE("greylist: a network that passed greylist-known-after times is not greylisted") {
+  Rig r;
+  Score::word = "doubt";
+  for (int i = 0; i < 3; ++i) {
+    std::string rcpt = "<u" + std::to_string(i) + "@example.net>";
+    CHECK(r.send("192.0.2.30", "<a@sender.example>", rcpt).action == Action::tempfail);
+    r.clock += 301;
+    CHECK(r.send("192.0.2.30", "<a@sender.example>", rcpt).action == Action::accept);
+  }
+  Outcome o = r.send("192.0.2.31", "<new@other.example>", "<v@example.net>");
+  CHECK(o.action == Action::accept);
+  CHECK(result_of(o, "greylist") == "known");
+}
+
+TEST_CASE("history: known-good after clean mail, probing after probe sessions") {
+  Rig r;
+  Score::word = "good";
+  Outcome o = r.send("192.0.2.40", "<a@sender.example>", "<bob@example.net>");
+  CHECK(result_of(o, "history") == "new");
+  for (int i = 0; i < 3; ++i) r.send("192.0.2.41", "<a@sender.example>", "<bob@example.net>");
+  o = r.send("192.0.2.42", "<a@sender.example>", "<bob@example.net>");
+  CHECK(result_of(o, "history") == "known-good");
+  CHECK(o.verdict.score == 5);
+
+  for (int i = 0; i < 4; ++i) r.probe("198.51.100.77");
+  o = r.send("198.51.100.78", "<a@sender.example>", "<bob@example.net>");
+  CHECK(result_of(o, "history") == "probing");
+  CHECK(o.verdict.score == 1);
+  r.clock += 5 * 86400;  // probes decay with a half-life of one day
+  o = r.send("198.51.100.78", "<a@sender.example>", "<bob@example.net>");
+  CHECK(result_of(o, "history") != "probing");
+}
+
+TEST_CASE("memory down: temperror, never greylisted, mail flows") {
+  TempDir gone;
+  RedisOptions ro;
+  ro.unix_path = gone.path + "/absent.sock";
+  Rig r(make_redis_store(ro));
+  Score::word = "doubt";
+  auto d = r.engine->open();
+  d->connect("unknown", "192.0.2.50");
+  d->mail_from("<a@sender.example>", "");
+  d->rcpt("<bob@example.net>");
+  d->header("In-Reply-To", "<m1@example.net>");
+  d->end_of_headers();
+  Outcome o = d->end_of_message("Q2");
+  CHECK(o.action == Action::accept);
+  CHECK(result_of(o, "history") == "temperror");
+  CHECK(result_of(o, "correspondent") == "temperror");
+  CHECK(result_of(o, "greylist") == "temperror");
+  CHECK(o.verdict.score == -2);
+}
+
+TEST_CASE("memory: without a memory the checks are silent") {
+  FakeResolver dns;
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {registered("correspondent"), registered("history"), registered("greylist")});
+  Msg m;
+  m.ip = "192.0.2.60";
+  Outcome o = run_message(engine, m);
+  CHECK(o.verdict.items.empty());
+  CHECK(o.action == Action::accept);
+}
