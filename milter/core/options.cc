@@ -164,7 +164,7 @@ std::string check_whole(const std::string& v, double lo, double hi, const char* 
 
 std::string check_memory_size(const std::string& v) {
   double d = std::strtod(v.c_str(), nullptr);
-  return d >= 1 && d <= 1048576 ? "" : "is out of range (1 to 1048576 MiB)";
+  return d >= 0.0625 && d <= 1048576 ? "" : "is out of range (0.0625 to 1048576 MiB)";
 }
 
 std::string check_memory_timeout(const std::string& v) {

@@ -84,12 +84,9 @@ int run_memory(int argc, char** argv) {
   if (verb != "show" && verb != "forget") return usage("unknown command '" + verb + "'");
   std::string target;
   std::vector<const char*> rest{argv[0]};
-  for (int i = 2; i < argc; ++i) {
-    if (target.empty() && argv[i][0] != '-' && (i == 2 || std::string(argv[i - 1]).rfind("--", 0) != 0))
-      target = argv[i];
-    else
-      rest.push_back(argv[i]);
-  }
+  int first = 2;
+  if (argc > 2 && argv[2][0] != '-') target = argv[first++];  // TARGET right after the verb
+  for (int i = first; i < argc; ++i) rest.push_back(argv[i]);
   if (verb == "forget" && target.empty()) return usage("forget what?");
   ParseResult pr = parse_config(static_cast<int>(rest.size()), rest.data());
   if (pr.show_help) {
