@@ -2,7 +2,9 @@
 # (sourced after ../lib.sh, whose $WORK, $PY, $PIDS, free_port, skip it uses).
 #
 #   pf_require              exit 77 unless root with postfix, smtp-sink, swaks
-#   pf_init                 $PF=$WORK/pf with etc/ spool/ sink/, smtp-sink port
+#   pf_init [DIR]           $PF=DIR (default $WORK/pf) with etc/ spool/ sink/,
+#                           smtp-sink port (call again with another DIR for a
+#                           second instance; save and restore PF/PF_MASTER)
 #   milter_start NAME ARG.. the real legit-milter ($BIN) on a free port, its
 #                           stderr = log in $PF/milter-NAME.log; sets MPORT_NAME
 #   milter_stop NAME        SIGTERM by recorded PID, waits for the exit
@@ -37,7 +39,7 @@ pf_require() {
 }
 
 pf_init() {
-  PF=$WORK/pf
+  PF=${1:-$WORK/pf}
   mkdir -p "$PF/etc" "$PF/spool" "$PF/sink"
   chmod 755 "$PF" "$PF/spool"
   chown nobody:nogroup "$PF/sink"  # smtp-sink -u nobody writes there
