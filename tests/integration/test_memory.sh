@@ -38,7 +38,7 @@ greylist_cycle() {  # greylist_cycle NAME MEMORY RCPT
   local name=$1 mem=$2 rcpt=$3 out
   out=$(mcheck "$mem" "${DOUBT[@]}" --rcpt "$rcpt" --record)
   expect_eq "$name: first --record: tempfail" "$(action_of "$out")" tempfail
-  expect_match "$name: greylist reason in the log" "$(log_of "$out")" 'greylist=new-triplet\(retry after 2s\)'
+  expect_match "$name: greylist reason in the log" "$(log_of "$out")" 'greylist=new-triplet\(retry-after-2s\)'
   expect_match "$name: 451 4.7.1 with the retry hint" "$(json_get "$out" 'j["reply"]')" \
     '^451 4.7.1 Greylisted: please try again in 2 seconds'
   out=$(mcheck "$mem" "${DOUBT[@]}" --rcpt "other-$rcpt")
@@ -50,7 +50,7 @@ greylist_cycle() {  # greylist_cycle NAME MEMORY RCPT
   sleep 2.2
   out=$(mcheck "$mem" "${DOUBT[@]}" --rcpt "$rcpt" --record)
   expect_eq "$name: retry after the delay: its normal action" "$(action_of "$out")" accept
-  expect_match "$name: greylist=passed" "$(log_of "$out")" 'greylist=passed\(retried after [0-9]+s\)'
+  expect_match "$name: greylist=passed" "$(log_of "$out")" 'greylist=passed\(retried-after-[0-9]+s\)'
   out=$(mcheck "$mem" "${DOUBT[@]}" --rcpt "$rcpt" --record)
   expect_match "$name: then known" "$(log_of "$out")" 'action=accept .*greylist=known'
 }

@@ -77,11 +77,11 @@ line_for() {  # line_for LOG IP [TEXT]: the last milter line of client IP (waits
 DOUBT=(--helo mail.far.example --from x@far.example --to bob@e2e.test)
 pf_swaks A $(xclient 198.18.0.11 '[UNAVAILABLE]') "${DOUBT[@]}"
 expect_match "F1 A: greylisted" "$SW_OUT" '<\*\* +451 4\.7\.1 Greylisted: please try again in 2 seconds'
-expect_match "F1 A: log says why" "$(line_for "$LOG_A" 198.18.0.11)" 'action=tempfail .*greylist=new-triplet\(retry after 2s\)'
+expect_match "F1 A: log says why" "$(line_for "$LOG_A" 198.18.0.11)" 'action=tempfail .*greylist=new-triplet\(retry-after-2s\)'
 sleep 2.5
 pf_swaks B $(xclient 198.18.0.11 '[UNAVAILABLE]') "${DOUBT[@]}"
 expect_match "F1 B: the retry through the other MX passes" "$SW_OUT" '<- +250 2\.0\.0 Ok: queued as'
-expect_match "F1 B: greylist=passed" "$(line_for "$LOG_B" 198.18.0.11)" 'action=accept .*greylist=passed\(retried after [0-9]+s\)'
+expect_match "F1 B: greylist=passed" "$(line_for "$LOG_B" 198.18.0.11)" 'action=accept .*greylist=passed\(retried-after-[0-9]+s\)'
 
 # ---------------------------------------------------------------- F2
 pf_swaks B $(xclient 198.18.0.23 '[UNAVAILABLE]') --helo mail.far.example --from y@far.example --to bob@e2e.test
@@ -93,8 +93,8 @@ for _ in $(seq 1 50); do [ "$(grep -c '\[198\.18\.0\.21\] .*probe: ehlo-quit' "$
 sleep 0.5  # the writer's queue
 pf_swaks B $(xclient 198.18.0.22 '[UNAVAILABLE]') --helo mail.far.example --from y@far.example --to bob@e2e.test
 after=$(line_for "$LOG_B" 198.18.0.22)
-expect_match "F2 B before the burst" "$before" 'score=-2 .*history=(new|mixed)\(0\)'
-expect_match "F2 B after the burst at A: probing, lower score" "$after" 'score=-4 .*history=probing\(-2\)'
+expect_match "F2 B before the burst" "$before" 'score=-2 .*history:(new|mixed)\(0\)'
+expect_match "F2 B after the burst at A: probing, lower score" "$after" 'score=-4 .*history:probing\(-2\)'
 
 # ---------------------------------------------------------------- F3
 printf 'From: alice@e2e.test\nTo: pen.pal@far.example\nSubject: lunch?\nMessage-ID: <fleet-1@e2e.test>\n\nLunch?\n' >"$WORK/out.eml"
@@ -106,7 +106,7 @@ printf 'From: pen.pal@far.example\nTo: alice@e2e.test\nSubject: Re: lunch?\nIn-R
 pf_swaks B $(xclient 198.18.0.31 '[UNAVAILABLE]') --helo mail.far.example --from other@far.example \
   --to alice@e2e.test --data "@$WORK/re.eml"
 expect_match "F3 B: the reply is delivered (not greylisted)" "$SW_OUT" '<- +250 2\.0\.0 Ok: queued as'
-expect_match "F3 B: correspondent=reply" "$(line_for "$LOG_B" 198.18.0.31)" 'action=accept .*correspondent=reply\(5\)'
+expect_match "F3 B: correspondent=reply" "$(line_for "$LOG_B" 198.18.0.31)" 'action=accept .*correspondent:reply\(5\)'
 
 # ---------------------------------------------------------------- F4
 GOOD=(--helo mail.e2e.test --from sender@e2e.test --to rcpt@example.net)
@@ -119,10 +119,10 @@ for i in $(seq 1 21); do
   [ "$i" = 15 ] && sleep 1.2  # past the 1 s back-off
 done
 expect_eq "F4: all 21 messages accepted while Redis died and came back" "$delivered" 21
-expect_match "F4: temperror while Redis was down" "$(grep -F '[2001:db8:e2e::10]' "$LOG_A")" 'history=temperror\(0\)'
+expect_match "F4: temperror while Redis was down" "$(grep -F '[2001:db8:e2e::10]' "$LOG_A")" 'history:temperror\(0\)'
 expect_eq "F4: one 'failed' line (at most once a minute)" "$(grep -c 'memory: redis://.* failed: ' "$LOG_A")" 1
 expect_match "F4: reconnected" "$(cat "$LOG_A")" "memory: redis://127\.0\.0\.1:$RPORT/0 reachable again"
-expect_match "F4: after the restart the history answers again" "$(grep -F '[2001:db8:e2e::10]' "$LOG_A" | tail -1)" 'history=(new|mixed|known-good)'
+expect_match "F4: after the restart the history answers again" "$(grep -F '[2001:db8:e2e::10]' "$LOG_A" | tail -1)" 'history:(new|mixed|known-good)'
 sleep 2.5  # the writer retries every second
 count=$("$BIN" memory show 2001:db8:e2e::10 -c "$WORK/fleet.conf" --memory "$R" | sed -n 's/.*h:n:2001:db8:e2e::\/64:ok *count=\([0-9]*\).*/\1/p')
 expect_eq "F4: nothing lost: 21 accepted messages in the shared history (got ${count:-none})" "$(( ${count:-0} >= 21 ))" 1
