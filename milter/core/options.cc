@@ -252,7 +252,7 @@ const std::vector<OptionSpec>& core_options() {
        "redis://host[:port][/db] or unix:/path[?db=N] (shared by a fleet), or none. A store that "
        "cannot be opened or answers late is logged and mail flows.", {}, check_memory_spec},
       {"memory-size", K::number, "128",
-       "Largest size of the LMDB file in MiB (about 150 bytes per remembered record).", {},
+       "Largest size of the LMDB file in MiB (about 170 bytes per remembered record).", {},
        check_memory_size},
       {"memory-timeout", K::number, "0.02",
        "Seconds one Redis call may take during the SMTP dialogue; later = temperror, mail flows.",

@@ -94,7 +94,7 @@ expect_match "lmdb: memory forget ADDRESS" "$out" 'our users wrote to pen.pal@fa
 
 # A full LMDB (64 KiB): the writes are refused with a clear line, the verdict stands.
 F="lmdb:$WORK/full.lmdb"
-rcpts=(); for i in $(seq 1 400); do rcpts+=(--rcpt "user$i@far.example"); done
+rcpts=(); for i in $(seq 1 1500); do rcpts+=(--rcpt "user$i@far.example"); done
 mcheck "$F" --memory-size 0.0625 --client-ip 198.51.100.10 --helo mail.iprev.test \
   --mail-from '<alice@iprev.test>' --auth alice "${rcpts[@]}" --record >/dev/null
 expect_match "lmdb full: clear log line" "$(cat "$WORK/stderr")" 'memory: lmdb:.*full\.lmdb refused [0-9]+ updates \(full or not writable; raise memory-size'
