@@ -23,21 +23,16 @@ cd "$HERE/.." || exit 1
 N=${N:-4000} C=${C:-50} M=${M:-1} RUNS=${RUNS:-5} LN=${LN:-50} PACE=${PACE:-20}
 export LEGIT_SOURCE_DIR=$PWD
 . tests/integration/lib.sh
+. bench/lib.sh
 GEN=$BUILD/bench/miltergen NULLF=$BUILD/bench/nullfilter LEGIT=$BUILD/legit-milter
 for b in "$GEN" "$NULLF" "$LEGIT"; do [ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }; done
-HZ=$(getconf CLK_TCK)
 die() { echo "loadgen: $*" >&2; exit 1; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-jget() { $PY -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
 $PY bench/make_corpus.py "$PWD" "$WORK" || die "make_corpus.py failed"
 CORPUS=("$WORK/plain-2k.eml" "$WORK/plain-100k.eml" "$WORK/rsa-2k.eml" "$WORK/ed25519-2k.eml")
 start_dns "$WORK/bench.zone" tests/dns/bench-reverse.zone tests/dns/bench-reverse198.zone
 CLIENT=(-i 198.18.255.10 -N mail.bench.test -h mail.bench.test -f sender@bench.test -r user@example.net)
 
-wait_listen() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 NPORT=$(free_port); LPORT=$(free_port)
 "$NULLF" "inet:$NPORT@127.0.0.1" >"$WORK/null.log" 2>&1 & NPID=$!; PIDS+=($NPID)
 "$LEGIT" --socket "inet:$LPORT@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \

@@ -18,16 +18,11 @@ cd "$HERE/.." || exit 1
 N=${N:-3000} C=${C:-20} RUNS=${RUNS:-5} LN=${LN:-50} PACE=${PACE:-20}
 export LEGIT_SOURCE_DIR=$PWD
 . tests/integration/lib.sh
+. bench/lib.sh
 GEN=$BUILD/bench/miltergen LEGIT=$BUILD/legit-milter
 for b in "$GEN" "$LEGIT"; do [ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }; done
 command -v redis-server >/dev/null || skip "redis-server is not installed"
-HZ=$(getconf CLK_TCK)
 die() { echo "bench/memory: $*" >&2; exit 1; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-jget() { $PY -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-wait_listen() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 $PY bench/make_corpus.py "$PWD" "$WORK" || die "make_corpus.py failed"
 start_dns "$WORK/bench.zone" tests/dns/bench-reverse.zone tests/dns/bench-reverse198.zone

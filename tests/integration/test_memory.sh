@@ -16,15 +16,7 @@ command -v redis-server >/dev/null || skip "redis-server is not installed"
 start_dns "$SRC/tests/dns/iprev.test.zone" "$SRC/tests/dns/iprev-reverse.zone"
 
 # Points: 0 everywhere but iprev (pass +1, fail -2) and the memory checks.
-"$BIN" --dump-config | awk '
-  /^\[points\]/ { on = 1; print; next }
-  on && /^#[a-z0-9-]+\.[a-z0-9-]+ = / {
-    split(substr($0, 2), kv, " = "); v = 0
-    if (kv[1] == "iprev.pass") v = 1
-    if (kv[1] == "iprev.fail") v = -2
-    if (kv[1] ~ /^(history|correspondent)\./) v = kv[2]
-    print kv[1] " = " v
-  }' >"$WORK/mem.conf"
+memory_points_conf "$WORK/mem.conf"
 
 mcheck() {  # mcheck MEMORY ARGS..: check --json with this memory and the test points
   local mem=$1; shift

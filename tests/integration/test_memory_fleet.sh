@@ -36,15 +36,7 @@ R="redis://127.0.0.1:$RPORT/0"
 
 # Points: 0 everywhere but iprev (pass +1, fail -2) and the memory checks;
 # greylist band [-8, 0), delay 2 s. memory-timeout 0.2: a loaded test box.
-"$BIN" --dump-config | awk '
-  /^\[points\]/ { on = 1; print; next }
-  on && /^#[a-z0-9-]+\.[a-z0-9-]+ = / {
-    split(substr($0, 2), kv, " = "); v = 0
-    if (kv[1] == "iprev.pass") v = 1
-    if (kv[1] == "iprev.fail") v = -2
-    if (kv[1] ~ /^(history|correspondent)\./) v = kv[2]
-    print kv[1] " = " v
-  }' >"$WORK/fleet.conf"
+memory_points_conf "$WORK/fleet.conf"
 MOPTS=(-c "$WORK/fleet.conf" --greylist-delay 2 --memory-timeout 0.2)
 
 pf_init "$WORK/pfa"

@@ -1,0 +1,12 @@
+# bench/lib.sh — helpers shared by bench/loadgen.sh and bench/memory.sh
+# (sourced after tests/integration/lib.sh, whose $PY they use).
+#   calc FMT EXPR   awk printf of an expression      median   of stdin, one number a line
+#   jiffies PID     utime+stime of a process (all threads), in clock ticks
+#   jget EXPR       a python expression on the JSON on stdin (j)
+#   wait_listen PORT  until 127.0.0.1:PORT accepts (10 s)
+HZ=$(getconf CLK_TCK)
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+jget() { $PY -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+wait_listen() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
