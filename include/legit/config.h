@@ -88,8 +88,19 @@ struct ParseResult {
   bool show_version = false;     // --version given
   bool check_only = false;       // -t given
   bool dump_config = false;      // hidden --dump-config given: print
-                                 // render_default_config() and exit 0
+                                 // dump_text and exit 0
+  std::string man_page;          // hidden --man-page SECTION given ("8" or "5"):
+                                 // print render_man_page(SECTION) and exit 0
   std::string help_text;         // filled when show_help
+  // The config file read ("" = none) and a sentence saying so, for -t, the
+  // start of the milter and check: "read /etc/legit-milter.conf" or
+  // "no /etc/legit-milter.conf: built-in defaults apply".
+  std::string config_file;
+  std::string config_source;
+  // With --dump-config and a good configuration: the effective config as a
+  // config file (render_config); equal to render_default_config() when no
+  // file and no option set anything.
+  std::string dump_text;
   // Values of ExtraOptions::options, by name: what was given on the command
   // line, else the default split like a list (so empty for an empty default).
   // Lists: every item; other kinds: one element; booleans as "yes"/"no"
@@ -108,14 +119,22 @@ struct ExtraOptions {
   std::vector<OptionSpec> options;  // names must not clash with all_options()
 };
 
+// The config file read when -c is not given: $LEGIT_MILTER_CONF when that
+// variable is set (empty = no file; the tests set it), else
+// LEGIT_SYSCONFDIR "/legit-milter.conf" (a compile-time path, /etc by
+// default). A missing default file is not an error: built-in defaults apply.
+std::string default_config_path();
+
 // Parses argv (argv[0] is skipped; pass the arguments after a subcommand
-// name the same way) and, if -c FILE is given, that file. Command-line values
+// name the same way) and the config file: -c FILE, else
+// default_config_path() when it exists. Command-line values
 // win over the file; a list given in a source replaces the default (and a
 // list on the command line replaces the file's). Scalars given twice: the
 // last wins. Options: -c/--config FILE, -t/--test-config, -h/--help,
-// -V/--version, hidden --dump-config, and --<name> VALUE for every option in
-// all_options() (booleans: "--name" alone means yes). Positional arguments
-// are an error. --help/--version/--dump-config stop before the file is read.
+// -V/--version, hidden --dump-config and --man-page, and --<name> VALUE for
+// every option in all_options() (booleans: "--name" alone means yes).
+// Positional arguments are an error. --help/--version/--man-page stop before
+// the file is read.
 // `extra` lets the check CLI add its own options (see ExtraOptions).
 ParseResult parse_config(int argc, const char* const* argv);
 ParseResult parse_config(int argc, const char* const* argv, const ExtraOptions& extra);
@@ -133,5 +152,10 @@ std::optional<Config> config_from(const std::map<std::string, std::string>& over
 // The text of a config file listing every option with its default and help
 // (what etc/legit-milter.conf is generated from and checked against).
 std::string render_default_config();
+
+// A man page in troff -man, generated from the same table as --help and the
+// config file: section "8" is legit-milter(8) (the command line), "5" is
+// legit-milter.conf(5) (the file). "" for any other section.
+std::string render_man_page(std::string_view section);
 
 }  // namespace legit

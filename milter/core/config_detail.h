@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,30 @@ std::string check_value(const OptionSpec& spec, const Given& g, std::string* nor
 // Defaults overlaid with `given`, every value checked, typed fields filled.
 std::optional<Config> build_config(const std::vector<OptionSpec>& specs, const GivenMap& given,
                                    std::string* error);
+
+// Reads a config file (syntax: config_file.cc) into *out: full option name
+// -> values with "in FILE line N". Returns "" or the first error.
+std::string read_config_file(const std::string& file, const std::vector<OptionSpec>& specs,
+                             GivenMap* out);
+// The same for a file's text already in memory (`file` names it in errors).
+std::string read_config_text(const std::string& text, const std::string& file,
+                             const std::vector<OptionSpec>& specs, GivenMap* out);
+
+// A config file for `c` (nullptr: the defaults): every option with its help
+// and default; the options in `set` (given in a file or on the command line)
+// uncommented with their value in c, the others commented out with their
+// default. `source` (config_source) goes in a header line when `set` is not
+// empty.
+std::string render_config(const Config* c, const std::set<std::string>& set,
+                          const std::string& source);
+
+// The paragraphs that explain the file's syntax (config file header and
+// legit-milter.conf(5) both print them).
+const std::vector<std::string>& file_syntax();
+
+// A value as the config file reads it back: quoted when it holds '#', starts
+// with '"' or has outer spaces.
+std::string file_value(const std::string& v);
 
 // The --help text: general flags, the subcommand's extras (if any), core
 // options, each registered check, the points rows.

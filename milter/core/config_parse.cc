@@ -1,18 +1,18 @@
-// config_parse.cc — parse_config(): the command line and the -c config file,
-// both through Boost.Program_options descriptions built from all_options()
-// (no second list of option names). Command-line values replace the file's,
-// option by option; config.cc checks the values and builds the Config.
+// config_parse.cc — parse_config(): the command line through a
+// Boost.Program_options description built from all_options() (no second
+// list of option names), and the config file (config_file.cc): -c FILE, else
+// the default file (LEGIT_SYSCONFDIR/legit-milter.conf, or
+// $LEGIT_MILTER_CONF) when it exists. Command-line values replace the
+// file's, option by option; config.cc checks the values and builds the
+// Config.
 //
 // Never throws: a bad argument, an unreadable file, an unknown option or a
 // bad value comes back as ParseResult::error naming the option and, for the
 // file, the file name and line ("unknown option 'dns-sever' (in
 // /etc/legit-milter.conf line 12)").
-#include <cerrno>
-#include <cstring>
+#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
+#include <set>
 
 #include <boost/program_options.hpp>
 
@@ -43,93 +43,40 @@ po::options_description cli_description(const std::vector<OptionSpec>& specs,
   po::options_description desc;
   desc.add_options()("config,c", po::value<std::vector<std::string>>(), "config file")(
       "test-config,t", "check the configuration and exit")("help,h", "show help")(
-      "version,V", "show the version")("dump-config", "print the default config file");
+      "version,V", "show the version")("dump-config", "print the effective config file")(
+      "man-page", po::value<std::vector<std::string>>(), "print a man page (8 or 5)");
   add_specs(desc, specs);
   add_specs(desc, extra.options);
   return desc;
 }
 
-// Where each "name = value" line of a config file is, by full option name
-// (section prefix included), in file order; and the lines po will refuse.
-// Mirrors po's reading: '#' starts a comment, "[sec]" prefixes "sec.".
-struct FileMap {
-  std::map<std::string, std::vector<int>> lines;
-  std::vector<int> bad_lines;
-};
-
-std::string trim(std::string s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
-FileMap scan_file(const std::string& text) {
-  FileMap m;
-  std::istringstream in(text);
-  std::string line, section;
-  for (int n = 1; std::getline(in, line); ++n) {
-    line = trim(line.substr(0, line.find('#')));
-    if (line.empty()) continue;
-    if (line.front() == '[' && line.back() == ']') {
-      section = trim(line.substr(1, line.size() - 2));
-      section += section.empty() ? "" : ".";
-      continue;
-    }
-    auto eq = line.find('=');
-    if (eq == std::string::npos || trim(line.substr(0, eq)).empty()) {
-      m.bad_lines.push_back(n);
-      continue;
-    }
-    m.lines[section + trim(line.substr(0, eq))].push_back(n);
+// Which file to read: -c FILE, else the default file when it exists.
+// Fills r.config_file ("" = none) and r.config_source; false + r.error when
+// the default path exists but cannot be examined.
+bool pick_file(const std::optional<std::string>& given, ParseResult& r) {
+  if (given) {
+    r.config_file = *given;
+    r.config_source = "read " + *given;
+    return true;
   }
-  return m;
-}
-
-std::string at_line(const std::string& file, const FileMap& m, const std::string& name, size_t k) {
-  auto it = m.lines.find(name);
-  if (it == m.lines.end() || k >= it->second.size()) return "in " + file;
-  return "in " + file + " line " + std::to_string(it->second[k]);
-}
-
-// Parses the text of config file FILE into *out (option name -> values with
-// their lines).
-std::string read_text(const std::string& text, const std::string& file,
-                      const std::vector<OptionSpec>& specs, GivenMap* out) {
-  FileMap m = scan_file(text);
-  po::options_description desc;
-  add_specs(desc, specs);
-  std::istringstream stream(text);
-  po::parsed_options parsed(&desc);
-  try {
-    parsed = po::parse_config_file(stream, desc, false);
-  } catch (const po::unknown_option& e) {
-    return "unknown option '" + detail::quote_value(e.get_option_name()) + "' (" +
-           at_line(file, m, e.get_option_name(), 0) + ")";
-  } catch (const po::error& e) {
-    if (!m.bad_lines.empty())
-      return "config file " + file + " line " + std::to_string(m.bad_lines.front()) +
-             ": not a 'name = value' line";
-    return "config file " + file + ": " + e.what();
+  std::string path = default_config_path();
+  if (path.empty()) {
+    r.config_source = "no config file (LEGIT_MILTER_CONF is empty): built-in defaults apply";
+    return true;
   }
-  std::map<std::string, size_t> seen;
-  for (const auto& o : parsed.options) {
-    std::string where = at_line(file, m, o.string_key, seen[o.string_key]++);
-    (*out)[o.string_key].push_back({o.value.empty() ? "" : o.value.front(), where});
-  }
-  return "";
-}
-
-// Reads FILE into *out.
-std::string read_file(const std::string& file, const std::vector<OptionSpec>& specs, GivenMap* out) {
   std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))
-    return "cannot read config file '" + file + "': it is a directory";
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return "cannot read config file '" + file + "': " + std::strerror(errno);
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) return "cannot read config file '" + file + "': read error";
-  return read_text(text, file, specs, out);
+  bool exists = std::filesystem::exists(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    r.error = "cannot read config file '" + path + "': " + ec.message();
+    return false;
+  }
+  if (exists) {
+    r.config_file = path;
+    r.config_source = "read " + path;
+  } else {
+    r.config_source = "no " + path + ": built-in defaults apply";
+  }
+  return true;
 }
 
 struct CommandLine {
@@ -151,6 +98,7 @@ std::string sort_options(const po::parsed_options& parsed, const ExtraOptions& e
     else if (k == "help") r.show_help = true;
     else if (k == "version") r.show_version = true;
     else if (k == "dump-config") r.dump_config = true;
+    else if (k == "man-page") r.man_page = v;
     else if (detail::find_spec(extra.options, k)) cl.extra[k].push_back({v, ""});
     else cl.core[k].push_back({v, ""});
   }
@@ -179,7 +127,7 @@ std::string duplicate_name(const std::vector<OptionSpec>& specs, const ExtraOpti
   std::map<std::string, int> n;
   for (const auto& s : specs) ++n[s.name];
   for (const auto& s : extra.options) ++n[s.name];
-  for (const char* b : {"config", "test-config", "help", "version", "dump-config"}) ++n[b];
+  for (const char* b : {"config", "test-config", "help", "version", "dump-config", "man-page"}) ++n[b];
   for (const auto& [name, count] : n)
     if (count > 1) return "option '" + name + "' is declared twice (programming error)";
   return "";
@@ -205,13 +153,19 @@ void parse(int argc, const char* const* argv, const ExtraOptions& extra, ParseRe
   CommandLine cl;
   if ((r.error = sort_options(parsed, extra, r, cl)) != "") return;
   if (r.show_help) r.help_text = detail::render_help(extra);
-  if (r.show_help || r.show_version || r.dump_config) return;
+  if (r.show_help || r.show_version || !r.man_page.empty()) return;
   if ((r.error = fill_extras(extra, cl.extra, r)) != "") return;
   GivenMap merged;
-  if (cl.config_file && (r.error = read_file(*cl.config_file, specs, &merged)) != "")
+  if (!pick_file(cl.config_file, r)) return;
+  if (!r.config_file.empty() && (r.error = detail::read_config_file(r.config_file, specs, &merged)) != "")
     return;
   for (auto& [name, vals] : cl.core) merged[name] = std::move(vals);
   r.config = detail::build_config(specs, merged, &r.error);
+  if (r.config && r.dump_config) {
+    std::set<std::string> set;
+    for (const auto& [name, vals] : merged) set.insert(name);
+    r.dump_text = detail::render_config(&*r.config, set, r.config_source);
+  }
 }
 
 }  // namespace
@@ -221,13 +175,18 @@ ParseResult parse_config_text(std::string_view text, const std::string& name) {
   try {
     std::vector<OptionSpec> specs = all_options();
     GivenMap given;
-    if ((r.error = read_text(std::string(text), name, specs, &given)) == "")
+    if ((r.error = detail::read_config_text(std::string(text), name, specs, &given)) == "")
       r.config = detail::build_config(specs, given, &r.error);
   } catch (const std::exception& e) {
     r.error = std::string("cannot parse the configuration: ") + e.what();
   }
   if (!r.error.empty()) r.config.reset();
   return r;
+}
+
+std::string default_config_path() {
+  if (const char* env = std::getenv("LEGIT_MILTER_CONF")) return env;
+  return LEGIT_SYSCONFDIR "/legit-milter.conf";
 }
 
 ParseResult parse_config(int argc, const char* const* argv) {

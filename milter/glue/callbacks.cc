@@ -111,12 +111,6 @@ void warn_if(bool failed, const std::string& what) {
   if (failed) log_msg(LogLevel::warning, "milter eom: " + what + " failed");
 }
 
-bool is_auth_results(const std::string& name) {
-  constexpr std::string_view ar = "authentication-results";
-  return name.size() == ar.size() &&
-         std::equal(name.begin(), name.end(), ar.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-}
 
 // Printable ASCII only; '%' doubled for smfi_setreply (a format string there).
 std::string clean(std::string_view text, bool double_percent) {
@@ -130,19 +124,16 @@ std::string clean(std::string_view text, bool double_percent) {
 }
 
 // Deletes forged headers (in the engine's order: highest index first), then
-// adds ours. Authentication-Results is a trace field (RFC 8601 §5: prepend,
-// as opendkim does), so it is inserted at the top; the rest is appended.
+// inserts ours at the top: Authentication-Results is a trace field (RFC 8601
+// §5: prepend, as opendkim does), and X-Legit-Score goes with it, so both
+// sit above the message's own headers in the engine's order.
 void apply_headers(SMFICTX* ctx, Outcome& o) {
   for (auto& d : o.deletes)
     warn_if(smfi_chgheader(ctx, d.name.data(), d.index, nullptr) != MI_SUCCESS,
             "delete " + d.name + "[" + std::to_string(d.index) + "]");
-  for (auto& [name, value] : o.adds)
-    if (!is_auth_results(name))
-      warn_if(smfi_addheader(ctx, name.data(), value.data()) != MI_SUCCESS, "add " + name);
   for (auto it = o.adds.rbegin(); it != o.adds.rend(); ++it)  // reversed: keeps their order
-    if (is_auth_results(it->first))
-      warn_if(smfi_insheader(ctx, 0, it->first.data(), it->second.data()) != MI_SUCCESS,
-              "insert " + it->first);
+    warn_if(smfi_insheader(ctx, 0, it->first.data(), it->second.data()) != MI_SUCCESS,
+            "insert " + it->first);
 }
 
 sfsistat set_reply(SMFICTX* ctx, const Outcome& o, bool temp) {

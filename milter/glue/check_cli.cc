@@ -171,8 +171,12 @@ int run_check(int argc, char** argv) {
     d->body(std::string_view(msg.body).substr(off, 65536));
   Outcome o = d->end_of_message(a.one.count("queue-id") ? a.one["queue-id"] : "");
   if (memory && !memory->flush(5)) std::cerr << "legit-milter check: memory: updates not written in 5 s\n";
-  if (a.json) print_json(o);
-  else print_human(o);
+  if (a.json) {
+    print_json(o);
+  } else {
+    std::cout << "config: " << pr.config_source << "\n";
+    print_human(o);
+  }
   return 0;
 }
 

@@ -44,13 +44,27 @@ std::optional<DnsType> parse_type(std::string_view s) {
   return std::nullopt;
 }
 
+const char* kDigUsage =
+    "usage: legit-milter dig [--dns-server IP[@PORT]]... [--dns-timeout SEC] [--parallel] "
+    "[--timing] [--repeat N] [--stats] NAME TYPE... [NAME TYPE...]...\n";
+
 int usage(const char* why) {
-  std::fprintf(stderr,
-               "legit-milter dig: %s\nusage: legit-milter dig [--dns-server IP[@PORT]]... "
-               "[--dns-timeout SEC] [--parallel] [--timing] [--repeat N] [--stats] "
-               "NAME TYPE... [NAME TYPE...]...\n",
-               why);
+  std::fprintf(stderr, "legit-milter dig: %s\n%s", why, kDigUsage);
   return 2;
+}
+
+// `dig --help`: what it does, on stdout.
+void help() {
+  std::printf("%s\nAsks legit-milter's own resolver (libunbound, as the milter uses it) and prints\n"
+              "one line per query: NAME TYPE STATUS ttl=N [why=WHY] [record|record...].\n"
+              "TYPE: A AAAA MX TXT PTR CNAME NS SPF (upper case).\n\n"
+              "  --dns-server IP[@PORT]  ask this server (repeatable; default: the system's)\n"
+              "  --dns-timeout SEC       deadline per lookup (default 5)\n"
+              "  --parallel              start every lookup before waiting for the first\n"
+              "  --timing                print each lookup's time on stderr\n"
+              "  --repeat N              ask every query N more times without printing\n"
+              "  --stats                 print the answer cache's counters\n",
+              kDigUsage);
 }
 
 // Returns nullopt (after printing why) on a usage error.
@@ -171,6 +185,11 @@ void repeat_queries(Resolver& r, const DigArgs& a) {
 }  // namespace
 
 int run_dig(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      help();
+      return 0;
+    }
   auto args = parse_args(argc, argv);
   if (!args) return 2;
   std::unique_ptr<Resolver> resolver;

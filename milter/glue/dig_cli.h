@@ -13,6 +13,7 @@ namespace legit {
 // --repeat N asks every query N more times without printing (with --timing:
 // their median on stderr); --stats prints the answer cache's counters as a
 // "# cache hits=… misses=… joined=… evictions=… entries=…" line.
+// --help (or -h) anywhere: the usage on stdout, return 0.
 // Returns 0 when every query got an answer line (whatever its status), 2 on
 // a usage or resolver configuration error (message on stderr).
 int run_dig(int argc, char** argv);

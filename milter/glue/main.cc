@@ -175,11 +175,17 @@ int run_milter(int argc, char** argv) {
     std::cout << "legit-milter " << LEGIT_VERSION << "\n";
     return 0;
   }
-  if (parsed.dump_config) {
-    std::cout << legit::render_default_config();
+  if (!parsed.man_page.empty()) {
+    std::string page = legit::render_man_page(parsed.man_page);
+    if (page.empty()) return fail(kExitConfig, "--man-page: '" + parsed.man_page + "' is not 8 or 5");
+    std::cout << page;
     return 0;
   }
   if (!parsed.config) return fail(kExitConfig, parsed.error.empty() ? "bad configuration" : parsed.error);
+  if (parsed.dump_config) {
+    std::cout << parsed.dump_text;
+    return 0;
+  }
 
   // Frozen from here on; shared read-only by every milter thread.
   g_config = new legit::Config(std::move(*parsed.config));
@@ -217,7 +223,7 @@ int run_milter(int argc, char** argv) {
     if (!dns.healthy)
       std::cout << "warning: DNS resolver unhealthy: " << dns.health_why
                 << " (lookups will answer temperror until a dns-canary answers)\n";
-    std::cout << "configuration OK\n";
+    std::cout << "configuration OK (" << parsed.config_source << ")\n";
     return 0;
   }
   if (!legit::log_open(cfg->log))
@@ -281,6 +287,7 @@ int run_milter(int argc, char** argv) {
     legit::log_msg(legit::LogLevel::warning,
                    "running as root: set 'user' (e.g. legit-milter) so that a flaw in the milter "
                    "or in a library it parses mail with does not run with root rights");
+  legit::log_msg(legit::LogLevel::info, "config: " + parsed.config_source);
   int rc = smfi_main();
   if (legit::glue::g_memory) legit::glue::g_memory->flush(2);  // queued history updates
   legit::log_msg(legit::LogLevel::info, rc == MI_SUCCESS ? "stopped" : "stopped: libmilter error");

@@ -17,6 +17,9 @@ set -u
 # The milter's built-in `memory` default (an LMDB file under /var/lib) is
 # replaced by "none" in every test; memory tests pass --memory explicitly.
 export LEGIT_MEMORY_DEFAULT=none
+# No test reads the host's /etc/legit-milter.conf by accident: without -c the
+# binary reads $LEGIT_MILTER_CONF, empty = no file (built-in defaults).
+export LEGIT_MILTER_CONF=${LEGIT_MILTER_CONF-}
 SRC=${LEGIT_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 PY=/usr/bin/python3
 PASSED=0

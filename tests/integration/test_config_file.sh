@@ -1,9 +1,13 @@
 #!/bin/bash
 # test_config_file.sh — the shipped config file and `-t` against the real
-# binary: etc/legit-milter.conf must equal `legit-milter --dump-config` byte
-# for byte (regenerate it when options or checks change), it must pass -t,
-# and -t must fail on a broken file with a message naming the option (and
-# the line, for an unknown option). Also --help and --version exit 0.
+# binary: etc/legit-milter.conf must equal the defaults' rendering
+# (`legit-milter -c /dev/null --dump-config`) byte for byte (regenerate it
+# when options or checks change), it must pass -t, and -t must fail on a
+# broken file with a message naming the option (and the line). The default
+# file without -c (here $LEGIT_MILTER_CONF, never the host's /etc file, except
+# where a test only reads the name), --dump-config printing the effective
+# config, a line appended after [points], an option set twice, a quoted '#'.
+# Also --help (listing check and dig), dig --help and --version exit 0.
 #
 # Usage: test_config_file.sh /path/to/legit-milter   (ctest passes it;
 # LEGIT_SOURCE_DIR = repo root). Exit 0 all passed, 1 some failed, 77 skip.
@@ -16,12 +20,12 @@ TMP=$WORK
 bad() { fail "$1" "${2:-}"; }
 
 # --- the shipped file is what the binary generates ---
-if "$BIN" --dump-config >"$TMP/dump.conf" 2>"$TMP/dump.err"; then
+if "$BIN" -c /dev/null --dump-config >"$TMP/dump.conf" 2>"$TMP/dump.err"; then
   if cmp -s "$TMP/dump.conf" "$CONF"; then
-    ok "etc/legit-milter.conf equals --dump-config"
+    ok "etc/legit-milter.conf equals -c /dev/null --dump-config (the defaults)"
   else
-    bad "etc/legit-milter.conf differs from --dump-config; regenerate it with:"
-    echo "       $BIN --dump-config > $CONF"
+    bad "etc/legit-milter.conf differs from the defaults' --dump-config; regenerate it with:"
+    echo "       $BIN -c /dev/null --dump-config > $CONF"
     diff -u "$CONF" "$TMP/dump.conf" | head -60
   fi
 else
@@ -65,6 +69,45 @@ expect_error bad-network $'trusted-networks = 10.0.0.0/33\n' "trusted-networks" 
 expect_error thresholds $'quarantine-below = -6\nreject-below = -2\n' "reject-below" "quarantine-below" "line 2"
 expect_error bad-socket $'socket = inet:127.0.0.1:8895\n' "socket"
 
+expect_error set-twice $'mode = enforce\n# x\nmode = dry-run\n' "option 'mode' is set twice" "line 1 and line 3"
+expect_error unclosed-quote $'reject-reply = "no end\n' "reject-reply" "no closing quote" "line 1"
+
+# --- which file is read without -c: named by -t, the milter and check ---
+printf 'mode = dry-run\n' >"$TMP/default.conf"
+expect_eq "-t names the default file it read" "$(LEGIT_MILTER_CONF=$TMP/default.conf "$BIN" -t 2>&1)" \
+  "configuration OK (read $TMP/default.conf)"
+expect_eq "-t says when the default file does not exist" "$(LEGIT_MILTER_CONF=$TMP/none.conf "$BIN" -t 2>&1)" \
+  "configuration OK (no $TMP/none.conf: built-in defaults apply)"
+expect_match "-t -c names the file" "$("$BIN" -t -c "$CONF" 2>&1)" "^configuration OK \(read $CONF\)$"
+# The compiled-in default: only its name is checked (the host's file may or may not exist).
+expect_match "compiled-in default is /etc/legit-milter.conf" \
+  "$(env -u LEGIT_MILTER_CONF "$BIN" -t --socket inet:1@127.0.0.1 2>&1)" "/etc/legit-milter.conf"
+expect_match "check names the file it read" \
+  "$(LEGIT_MILTER_CONF=$TMP/default.conf "$BIN" check --client-ip 127.0.0.1 --helo localhost 2>&1 | head -1)" \
+  "^config: read $TMP/default.conf$"
+expect_match "check's default dump-config is the file's effect" \
+  "$(LEGIT_MILTER_CONF=$TMP/default.conf "$BIN" --dump-config | grep '^mode')" "^mode = dry-run$"
+MPORT=$(free_port)
+LEGIT_MILTER_CONF=$TMP/default.conf "$BIN" --socket "inet:$MPORT@127.0.0.1" --log stderr 2>"$TMP/milter.err" &
+MPID=$!
+PIDS+=($MPID)
+for _ in $(seq 1 50); do grep -q "config: " "$TMP/milter.err" && break; sleep 0.1; done
+expect_match "the milter logs the file it read" "$(cat "$TMP/milter.err")" "config: read $TMP/default.conf"
+kill "$MPID" 2>/dev/null
+
+# --- --dump-config prints the effective config; it reads back the same ---
+{ cat "$CONF"; echo 'mode = dry-run'; echo 'reject-reply = "See https://example.org/#policy (score %s)"'; } >"$TMP/appended.conf"
+expect_eq "a line appended after [points] (and a quoted '#') passes -t" "$("$BIN" -t -c "$TMP/appended.conf" 2>&1)" \
+  "configuration OK (read $TMP/appended.conf)"
+"$BIN" -c "$TMP/appended.conf" --dns-timeout 3 --dump-config >"$TMP/effective.conf"
+expect_eq "effective dump: mode from the file" "$(grep -c '^mode = dry-run$' "$TMP/effective.conf")" 1
+expect_eq "effective dump: dns-timeout from the command line" "$(grep -c '^dns-timeout = 3$' "$TMP/effective.conf")" 1
+expect_eq "effective dump: the quoted reply" \
+  "$(grep '^reject-reply' "$TMP/effective.conf")" 'reject-reply = "See https://example.org/#policy (score %s)"'
+expect_eq "effective dump: the rest stays commented out" "$(grep -c '^#quarantine-below = -4$' "$TMP/effective.conf")" 1
+"$BIN" -c "$TMP/effective.conf" --dump-config >"$TMP/effective2.conf"
+expect_eq "effective dump reads back to the same config" "$(diff <(tail -n +3 "$TMP/effective.conf") <(tail -n +3 "$TMP/effective2.conf") | wc -l)" 0
+
 out=$("$BIN" -t -c "$TMP/does-not-exist.conf" 2>&1)
 rc=$?
 if [ $rc -ne 0 ] && [[ "$out" == *"does-not-exist.conf"* ]]; then
@@ -86,6 +129,13 @@ if out=$("$BIN" --help 2>&1) && [[ "$out" == *"--reject-below"* ]]; then
   ok "--help exits 0 and lists the options"
 else
   bad "--help: $out"
+fi
+expect_match "--help lists the check command" "$(grep -E '^  check +score one SMTP session' <<<"$out")" .
+expect_match "--help lists the dig command" "$(grep -E '^  dig +ask the milter' <<<"$out")" .
+if out=$("$BIN" dig --help 2>&1) && [[ "$out" == *"--dns-server"* ]]; then
+  ok "dig --help exits 0 and shows its options"
+else
+  bad "dig --help: $out"
 fi
 if out=$("$BIN" --version 2>&1) && [ -n "$out" ]; then
   ok "--version exits 0 ($out)"

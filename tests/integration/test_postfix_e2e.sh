@@ -94,6 +94,9 @@ s1_delivered() {
   expect_eq "1: exactly one X-Legit-Score" "$(count "$f" X-Legit-Score)" 1
   expect_match "1: X-Legit-Score is ours" "$(value "$f" X-Legit-Score)" '^1 \(accept\) .*iprev=pass\(1\)'
   expect_eq "1: exactly one A-R with our authserv-id" "$(ours "$f")" 1
+  expect_eq "1: X-Legit-Score and our A-R on top, above the message's own headers" \
+    "$(hdr "$f" "[n if not v.startswith('mx.e2e.test;') else 'ours' for n, v in j if n in ('X-Legit-Score', 'Authentication-Results', 'From', 'Subject')][:2]")" \
+    "['X-Legit-Score', 'ours']"
   expect_match "1: our A-R has iprev=pass" \
     "$(hdr "$f" "[v for n, v in j if v.startswith('mx.e2e.test;')][0]")" 'iprev=pass .*policy.iprev=198.18.0.10'
   expect_eq "1: other A-R kept" "$(hdr "$f" "len([v for n, v in j if v.startswith('other.example;')])")" 1

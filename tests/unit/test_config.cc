@@ -173,7 +173,7 @@ TEST_CASE("config: file values, [points], and errors with file and line") {
       {"bad number", "reject-below = abc\n", {"option 'reject-below': 'abc' is not a number", "line 1"}},
       {"bad network", "trusted-networks = 127.0.0.0/8\ntrusted-networks = 10.0.0.0/33\n", {"'10.0.0.0/33' is not a network", "line 2"}},
       {"unknown points row", "[points]\niprev.pass = 1\niprev.fial = 1\n", {"unknown option 'points.iprev.fial'", "line 3"}},
-      {"core option inside [points]", "[points]\nmode = dry-run\n", {"unknown option 'points.mode'", "line 2"}},
+      {"not an option inside [points]", "[points]\nmoed = dry-run\n", {"unknown option 'points.moed'", "line 2"}},
       {"thresholds", "quarantine-below = -6\nreject-below = -2\n", {"option 'reject-below'", "option 'quarantine-below'", "line 2"}},
       {"not name = value", "mode = enforce\njust some words\n", {"line 2", "name = value"}},
       {"cli-only flag in file", "help = yes\n", {"unknown option 'help'", "line 1"}},

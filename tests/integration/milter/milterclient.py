@@ -7,10 +7,11 @@ latency of each end-of-message round trip; probe sessions (EHLO then QUIT,
 an unknown command ".", no HELO, a PTR that times out) answered with
 continue and nothing else.
 
-usage: milterclient.py negotiate|forged|timing|reject|quarantine|probe|fallback|hostile PORT
+usage: milterclient.py negotiate|forged|timing|reject|quarantine|probe|fallback|hostile|session PORT
 Prints "ok - NAME" or "FAIL - NAME: WHY" per assertion; exit 0 unless the
 client itself broke (protocol error, timeout): that prints a FAIL line too.
 """
+import re
 import socket
 import statistics
 import struct
@@ -190,11 +191,27 @@ def t_forged(port):
     out("forged: deletes come before adds",
         "m" in kinds and kinds.index("m") < min(kinds.index(k) for k in "hi" if k in kinds), kinds)
     ins = [(i, n, v) for c, i, n, v in mods if c == "i"]
-    out("forged: A-R inserted at the top (index 0)",
-        len(ins) == 1 and ins[0][0] == 0 and ins[0][1] == "Authentication-Results"
+    out("forged: A-R and X-Legit-Score inserted at the top (index 0), once each",
+        [(i, n) for i, n, v in ins] == [(0, "Authentication-Results"), (0, "X-Legit-Score")]
         and ins[0][2].startswith("mx.test.example;"), ins)
     adds = [(n, v) for c, i, n, v in mods if c == "h"]
-    out("forged: X-Legit-Score appended once", [n for n, v in adds] == ["X-Legit-Score"], adds)
+    out("forged: nothing appended at the bottom", adds == [], adds)
+
+
+def t_session(port):
+    """One plain message from a good client (queue id QSESSION1): accepted,
+    with our two headers (the package test's smoke test)."""
+    m = Milter(port)
+    m.connect("203.0.113.10", "mail.milter.test")
+    m.envelope("QSESSION1")
+    cmd, _, mods = m.content("QSESSION1", [("From", "sender@milter.test"), ("Subject", "hello")])
+    mods = [parse_mod(c, d) for c, d in mods]
+    out("session: accepted", cmd in (b"a", b"c"), cmd)
+    added = {n: v for c, i, n, v in mods if c in ("h", "i")}
+    out("session: X-Legit-Score added, starting with the score",
+        re.match(r"^-?[0-9.]+ \(accept\) ", added.get("X-Legit-Score", "")), added)
+    out("session: Authentication-Results added", "Authentication-Results" in added, added)
+    m.quit()
 
 
 def t_timing(port, n=100):
@@ -251,7 +268,7 @@ def t_quarantine(port):
     out("quarantine: accepted", cmd in (b"a", b"c"), cmd)
     q = [n for c, i, n, v in mods if c == "q"]
     out("quarantine: smfi_quarantine requested with a reason", len(q) == 1 and q[0], mods)
-    out("quarantine: headers still added", any(c == "h" and n == "X-Legit-Score" for c, i, n, v in mods), mods)
+    out("quarantine: headers still added", any(c == "i" and n == "X-Legit-Score" for c, i, n, v in mods), mods)
 
 
 def t_probe(port):
@@ -380,6 +397,6 @@ if __name__ == "__main__":
     try:
         {"negotiate": t_negotiate, "forged": t_forged, "timing": t_timing,
          "reject": t_reject, "quarantine": t_quarantine,
-         "probe": t_probe, "fallback": t_fallback, "hostile": t_hostile}[test](port)
+         "probe": t_probe, "fallback": t_fallback, "hostile": t_hostile, "session": t_session}[test](port)
     except Exception as e:  # the client broke: one FAIL line says why
         out("%s: client" % test, False, "%s: %s" % (type(e).__name__, e))

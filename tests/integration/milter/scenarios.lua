@@ -56,7 +56,7 @@ local scenarios = {
     local r = message(conn, "QGOOD1")
     check("good: accepted", accepted(r), r)
     local score = mt.getheader(conn, "X-Legit-Score", 0)
-    check("good: X-Legit-Score added", mt.eom_check(conn, MT_HDRADD, "X-Legit-Score"))
+    check("good: X-Legit-Score inserted on top", mt.eom_check(conn, MT_HDRINSERT, "X-Legit-Score"))
     check("good: X-Legit-Score starts with a number", score and string.find(score, "^%-?%d"), score)
     check("good: X-Legit-Score has iprev=pass", score and string.find(score, "iprev=pass", 1, true), score)
     local ar = mt.getheader(conn, "Authentication-Results", 0)
@@ -73,7 +73,7 @@ local scenarios = {
     check("forged: accepted", accepted(r), r)
     check("forged: X-Legit-Score deleted", mt.eom_check(conn, MT_HDRDELETE, "X-Legit-Score"))
     check("forged: our A-R deleted", mt.eom_check(conn, MT_HDRDELETE, "Authentication-Results"))
-    check("forged: fresh X-Legit-Score added", mt.eom_check(conn, MT_HDRADD, "X-Legit-Score"))
+    check("forged: fresh X-Legit-Score inserted", mt.eom_check(conn, MT_HDRINSERT, "X-Legit-Score"))
     mt.disconnect(conn)
   end},
   {"trusted client", function()
@@ -90,14 +90,14 @@ local scenarios = {
     local conn = open("203.0.113.10", "mail.milter.test")
     local r = message(conn, "QAUTH1", forged, "alice")
     check("auth: accepted", accepted(r), r)
-    check("auth: not scored (no X-Legit-Score)", not mt.eom_check(conn, MT_HDRADD, "X-Legit-Score"), "")
+    check("auth: not scored (no X-Legit-Score)", not mt.eom_check(conn, MT_HDRINSERT, "X-Legit-Score"), "")
     check("auth: forged X-Legit-Score deleted", mt.eom_check(conn, MT_HDRDELETE, "X-Legit-Score"))
     check("auth: forged A-R deleted", mt.eom_check(conn, MT_HDRDELETE, "Authentication-Results"))
     local ar = mt.getheader(conn, "Authentication-Results", 0)
     check("auth: A-R says auth=pass", ar and string.find(ar, "auth=pass", 1, true), ar)
     -- The next message on the connection has no {auth_authen}: scored again.
     r = message(conn, "QAUTH2")
-    check("auth: next message without AUTH is scored", mt.eom_check(conn, MT_HDRADD, "X-Legit-Score"))
+    check("auth: next message without AUTH is scored", mt.eom_check(conn, MT_HDRINSERT, "X-Legit-Score"))
     mt.disconnect(conn)
   end},
   {"two messages on one connection", function()
@@ -105,7 +105,7 @@ local scenarios = {
     for i = 1, 2 do
       local r = message(conn, "QTWO" .. i)
       check("two: message " .. i .. " accepted", accepted(r), r)
-      check("two: message " .. i .. " scored", mt.eom_check(conn, MT_HDRADD, "X-Legit-Score"))
+      check("two: message " .. i .. " scored", mt.eom_check(conn, MT_HDRINSERT, "X-Legit-Score"))
     end
     mt.disconnect(conn)
   end},
@@ -116,7 +116,7 @@ local scenarios = {
     must("rcptto", mt.rcptto(conn, "<rcpt@example.net>"))
     must("abort", mt.abort(conn))
     local r = message(conn, "QABORT1")
-    check("abort: next message scored", mt.eom_check(conn, MT_HDRADD, "X-Legit-Score"))
+    check("abort: next message scored", mt.eom_check(conn, MT_HDRINSERT, "X-Legit-Score"))
     check("abort: next message accepted", accepted(r), r)
     mt.disconnect(conn)
   end},
