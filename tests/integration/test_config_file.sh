@@ -74,11 +74,11 @@ expect_error unclosed-quote $'reject-reply = "no end\n' "reject-reply" "no closi
 
 # --- which file is read without -c: named by -t, the milter and check ---
 printf 'mode = dry-run\n' >"$TMP/default.conf"
-expect_eq "-t names the default file it read" "$(LEGIT_MILTER_CONF=$TMP/default.conf "$BIN" -t 2>&1)" \
+expect_eq "-t names the default file it read" "$(LEGIT_MILTER_CONF=$TMP/default.conf "$BIN" -t 2>/dev/null | tail -1)" \
   "configuration OK (read $TMP/default.conf)"
-expect_eq "-t says when the default file does not exist" "$(LEGIT_MILTER_CONF=$TMP/none.conf "$BIN" -t 2>&1)" \
+expect_eq "-t says when the default file does not exist" "$(LEGIT_MILTER_CONF=$TMP/none.conf "$BIN" -t 2>/dev/null | tail -1)" \
   "configuration OK (no $TMP/none.conf: built-in defaults apply)"
-expect_match "-t -c names the file" "$("$BIN" -t -c "$CONF" 2>&1)" "^configuration OK \(read $CONF\)$"
+expect_match "-t -c names the file" "$("$BIN" -t -c "$CONF" 2>/dev/null | tail -1)" "^configuration OK \(read $CONF\)$"
 # The compiled-in default: only its name is checked (the host's file may or may not exist).
 expect_match "compiled-in default is /etc/legit-milter.conf" \
   "$(env -u LEGIT_MILTER_CONF "$BIN" -t --socket inet:1@127.0.0.1 2>&1)" "/etc/legit-milter.conf"
@@ -97,7 +97,7 @@ kill "$MPID" 2>/dev/null
 
 # --- --dump-config prints the effective config; it reads back the same ---
 { cat "$CONF"; echo 'mode = dry-run'; echo 'reject-reply = "See https://example.org/#policy (score %s)"'; } >"$TMP/appended.conf"
-expect_eq "a line appended after [points] (and a quoted '#') passes -t" "$("$BIN" -t -c "$TMP/appended.conf" 2>&1)" \
+expect_eq "a line appended after [points] (and a quoted '#') passes -t" "$("$BIN" -t -c "$TMP/appended.conf" 2>/dev/null | tail -1)" \
   "configuration OK (read $TMP/appended.conf)"
 "$BIN" -c "$TMP/appended.conf" --dns-timeout 3 --dump-config >"$TMP/effective.conf"
 expect_eq "effective dump: mode from the file" "$(grep -c '^mode = dry-run$' "$TMP/effective.conf")" 1

@@ -38,7 +38,7 @@ doc=$(sed -n 's|^Documentation=file:||p' "$unit")
 expect_eq "unit: Documentation= names the installed README" "$doc" /usr/share/doc/legit-milter/README.md
 expect_eq "unit: the README is there" "$([ -f "$ROOT$doc" ] && echo yes)" yes
 expect_eq "the installed binary passes -t with the installed config" \
-  "$("$ROOT/usr/sbin/legit-milter" -t -c "$ROOT/etc/legit-milter.conf" 2>&1)" \
+  "$("$ROOT/usr/sbin/legit-milter" -t -c "$ROOT/etc/legit-milter.conf" 2>/dev/null | tail -1)" \
   "configuration OK (read $ROOT/etc/legit-milter.conf)"
 
 # An admin's edit survives a second install.
