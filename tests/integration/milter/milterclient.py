@@ -334,7 +334,7 @@ def t_fallback(port):
         out("fallback %s: answered steps say continue or skip (%d answered)" % (name, len(answered)),
             all(r in (b"c", b"s") for r in answered), replies)
         out("fallback %s: X-Legit-Score added at end-of-message" % name,
-            cmd in (b"a", b"c") and any(c == "h" and n == "X-Legit-Score" for c, i, n, v in mods),
+            cmd in (b"a", b"c") and any(c in ("h", "i") and n == "X-Legit-Score" for c, i, n, v in mods),
             (cmd, mods))
         if name == "postfix-like":
             out("postfix-like: only the body chunk is answered, with SKIP (unsigned message)",
@@ -389,7 +389,7 @@ def t_hostile(port):
     cmd, mods, _ = full_session(m, "QHOSTILEOK")
     m.quit()
     out("after the hostile packets: a normal session is scored",
-        cmd in (b"a", b"c") and any(c == "h" and n == "X-Legit-Score" for c, i, n, v in mods), (cmd, mods))
+        cmd in (b"a", b"c") and any(c in ("h", "i") and n == "X-Legit-Score" for c, i, n, v in mods), (cmd, mods))
 
 
 if __name__ == "__main__":
