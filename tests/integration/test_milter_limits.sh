@@ -61,7 +61,7 @@ time.sleep(0.3)
 m = mc.Milter(port)
 cmd, mods, _ = mc.full_session(m, "QAFTERCAP")
 m.quit()
-scored = any(c == "h" and nm == "X-Legit-Score" for c, i, nm, v in mods)
+scored = any(c in ("h", "i") and nm == "X-Legit-Score" for c, i, nm, v in mods)
 print("%s %s %.2f" % ("".join(out), "scored" if scored else "not-scored:%r" % cmd, took))
 for m in held:
     m.quit()
