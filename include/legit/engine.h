@@ -40,6 +40,12 @@ struct Outcome {
   std::string reply_code, reply_xcode, reply_text;            // for reject/tempfail
   std::string quarantine_reason;                              // for quarantine
   std::string log_line;            // one line for the mail log
+  // Scored messages only: how long end_of_message() took (the wait for the
+  // lookups still running, scoring, formatting) and the DNS lookups started
+  // for this message (on a connection's first message, the connect-time
+  // ones too). Both are in the log line as eom-ms= and dns-lookups=.
+  double eom_seconds = 0;
+  int dns_lookups = 0;
 };
 
 class Dialogue;
@@ -109,6 +115,7 @@ class Dialogue {
   std::vector<HeaderDelete> forged_;  // incoming headers to remove
   std::map<std::string, int> header_counts_;  // lower-case name -> occurrences
   int completed_ = 0;           // messages that reached end_of_message
+  int dns_mark_ = 0;            // session's lookup count after the last message
   int unknown_commands_ = 0;    // commands the MTA did not recognise
   std::string first_unknown_;   // the first of them (capped)
   bool closed_ = false;

@@ -4,12 +4,14 @@
 // All text in here came from the SMTP client or the MTA and is untrusted.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "legit/config.h"
 #include "legit/dns.h"
+#include "legit/dns_stats.h"
 #include "legit/ip.h"
 #include "legit/rdns.h"
 
@@ -57,14 +59,37 @@ struct Message {
   AuthFacts auth;
 };
 
+// Passes every lookup on to the shared resolver and counts them, so the log
+// line can say how many lookups a message cost (and dns_stats().lookups
+// counts them process-wide). Thread-safe (SPF evaluates on a worker thread).
+class CountingResolver final : public Resolver {
+ public:
+  explicit CountingResolver(Resolver& inner) : inner_(inner) {}
+  DnsLookup lookup(std::string_view name, DnsType type) override {
+    count_.fetch_add(1, std::memory_order_relaxed);
+    dns_stats().lookups.fetch_add(1, std::memory_order_relaxed);
+    return inner_.lookup(name, type);
+  }
+  int count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  Resolver& inner_;
+  std::atomic<int> count_{0};
+};
+
 class Session {
  public:
   static constexpr std::size_t kMaxHeaders = 1000;
 
-  Session(const Config& c, Resolver& r) : config(c), resolver(r) {}
+  Session(const Config& c, Resolver& r) : config(c), counted_(r), resolver(counted_) {}
 
   const Config& config;
-  Resolver& resolver;
+
+ private:
+  CountingResolver counted_;  // declared before `resolver`, which refers to it
+
+ public:
+  Resolver& resolver;  // every lookup of this connection goes through here
   Connection conn;
   Message msg;
   ReverseDns rdns;  // started at connect when the client has an IP
@@ -73,6 +98,8 @@ class Session {
 
   // Domain part of the envelope sender, lower-case; "" for <> or no '@'.
   std::string mail_from_domain() const;
+  // Lookups started through `resolver` since the connection opened.
+  int dns_lookups() const { return counted_.count(); }
 };
 
 }  // namespace legit

@@ -8,6 +8,8 @@
 #include "legit/engine.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <functional>
 
 #include "../checks/greylist.h"
@@ -147,6 +149,7 @@ static std::string reply_with_score(const std::string& text, double score) {
 }
 
 Outcome Dialogue::end_of_message(std::string_view queue_id) {
+  const auto started = std::chrono::steady_clock::now();
   session_->msg.queue_id = std::string(queue_id);
   ++completed_;
   Outcome o;
@@ -202,6 +205,9 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
     o.quarantine_reason = "legit-milter score " + format_points(o.verdict.score) +
                           " below quarantine-below " + format_points(cfg_.quarantine_below);
   }
+  o.dns_lookups = session_->dns_lookups() - dns_mark_;
+  dns_mark_ = session_->dns_lookups();
+  o.eom_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   o.log_line = format_log_line(*session_, o);
   record_outcome(*session_, o);  // history, fire-and-forget (memory/recorder.cc)
   return o;
@@ -250,7 +256,9 @@ std::string format_log_line(const Session& s, const Outcome& o) {
     sep = ",";
   }
   line += greylist;
-  return line;
+  char cost[64];
+  std::snprintf(cost, sizeof cost, " eom-ms=%.1f dns-lookups=%d", o.eom_seconds * 1000, o.dns_lookups);
+  return line + cost;
 }
 
 }  // namespace legit

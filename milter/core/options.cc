@@ -70,6 +70,21 @@ std::string check_socket(const std::string& v) {
   return is_hostname(host) ? "" : form;
 }
 
+// The metrics endpoint (milter/insight/metrics_http.cc): TCP on an address
+// literal only, as civetweb binds it; empty = off.
+std::string check_metrics_listen(const std::string& v) {
+  if (v.empty()) return "";
+  std::string_view s = v;
+  bool v6 = s.substr(0, 6) == "inet6:";
+  const char* form = "is not inet:PORT@IPv4 or inet6:PORT@IPv6 (e.g. inet:9095@127.0.0.1)";
+  if (!v6 && s.substr(0, 5) != "inet:") return form;
+  s.remove_prefix(v6 ? 6 : 5);
+  auto at = s.find('@');
+  if (at == std::string_view::npos || !is_port(s.substr(0, at))) return form;
+  auto ip = plain_ip(s.substr(at + 1));
+  return ip && ip->is_v4() != v6 ? "" : form;
+}
+
 std::string check_dns_server(const std::string& v) {
   std::string_view s = v;
   auto at = s.rfind('@');
@@ -262,6 +277,9 @@ const std::vector<OptionSpec>& core_options() {
       {"memory-secret-file", K::string, "",
        "File whose first line (16+ characters) keys the hashes of addresses; the same on every MX "
        "host. Empty = a random secret kept in the store itself."},
+      {"metrics-listen", K::string, "",
+       "Serve Prometheus metrics on GET /metrics at inet:PORT@IP (e.g. inet:9095@127.0.0.1); "
+       "empty = off. Read at start only.", {}, check_metrics_listen},
   };
   return table;
 }

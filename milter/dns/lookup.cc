@@ -1,6 +1,6 @@
 // lookup.cc — DnsLookup (the future-like handle of dns.h) and the names of
 // DnsType and DnsStatus. A handle holding an answer in hand answers without
-// touching a future.
+// touching a future. The process-wide DnsStats (dns_stats.h) live here too.
 //
 // Bad input never throws: a default-constructed handle answers temperror
 // "no lookup"; an answer that has not come after a 60 s safety cap (the
@@ -10,11 +10,17 @@
 #include <chrono>
 
 #include "legit/dns.h"
+#include "legit/dns_stats.h"
 
 namespace legit {
 namespace {
 constexpr std::chrono::seconds kSafetyCap{60};
 }  // namespace
+
+DnsStats& dns_stats() {
+  static DnsStats* stats = new DnsStats;  // never destroyed: resolver threads may outlive main
+  return *stats;
+}
 
 const char* to_string(DnsType t) {
   switch (t) {

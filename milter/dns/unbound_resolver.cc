@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "answer_parse.h"
+#include "legit/dns_stats.h"
 #include "unbound_options.h"
 #include "upstream.h"
 
@@ -193,6 +194,11 @@ void UnboundUpstream::on_result(void* data, int err, ub_result* result) {
 void UnboundUpstream::finish(int id, DnsAnswer a) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
+  if (a.status == DnsStatus::temperror) {  // what the wire did, for the metrics
+    auto& stats = dns_stats();
+    stats.temperrors.fetch_add(1, std::memory_order_relaxed);
+    if (a.why == "timeout") stats.timeouts.fetch_add(1, std::memory_order_relaxed);
+  }
   std::unique_ptr<Job> job = std::move(it->second);
   due_.erase(job->due);
   jobs_.erase(it);

@@ -27,6 +27,7 @@
 #include <libmilter/mfapi.h>
 
 #include "conn.h"
+#include "insight/metrics.h"
 #include "legit/log.h"
 #include "macros.h"
 #include "sessions.h"
@@ -52,6 +53,7 @@ const char* policy_word() { return policy() == SMFIS_TEMPFAIL ? "tempfail" : "ac
 // Logs why a callback gives up and returns the on-error policy. noexcept.
 sfsistat on_error(const char* stage, const char* why) noexcept {
   try {
+    insight::count_error(stage);
     log_msg(LogLevel::error, std::string("milter ") + stage + ": " + why + "; on-error=" + policy_word());
   } catch (...) {
   }
@@ -282,6 +284,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
   return guarded(ctx, "eom", 0, [&](Conn& c) {
     Outcome o = c.dialogue->end_of_message(macro(ctx, "i"));
     if (!o.log_line.empty()) log_msg(LogLevel::info, o.log_line);
+    insight::count_message(o, c.dialogue->session().config.mode);
     switch (o.action) {
       case Action::reject:
         return set_reply(ctx, o, false);
@@ -326,7 +329,10 @@ sfsistat cb_close(SMFICTX* ctx) {
                                      " milter connection(s) idle for " + std::to_string(static_cast<long>(limit)) +
                                      " s or more (one line a minute)");
     if (c->dialogue)
-      if (auto line = c->dialogue->close()) log_msg(LogLevel::info, *line);
+      if (auto line = c->dialogue->close()) {
+        log_msg(LogLevel::info, *line);
+        insight::count_probe(*line);
+      }
   } catch (const std::exception& e) {
     on_error("close", e.what());
   } catch (...) {
@@ -350,6 +356,7 @@ sfsistat cb_unknown(SMFICTX* ctx, const char* cmd) {
 
 bool register_milter(const Engine& engine) {
   g_engine = &engine;
+  insight::watch_sessions(&sessions::open, &sessions::in_flight, &sessions::refused);
   static char name[] = "legit-milter";
   smfiDesc desc{};
   desc.xxfi_name = name;

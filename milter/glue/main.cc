@@ -2,6 +2,7 @@
 //
 //   legit-milter check ...   offline check of one session (run_check)
 //   legit-milter dig ...     resolver debugging tool (run_dig)
+//   legit-milter stats ...   the running milter's counters (insight/stats_cli.cc)
 //   legit-milter [options]   the milter, in the foreground, on --socket
 //
 // Start-up order: parse and freeze the config; open the log; create the
@@ -52,6 +53,9 @@
 #include "macros.h"
 #include "process_limits.h"
 #include "memory_cli.h"
+#include "insight/cli.h"
+#include "insight/metrics.h"
+#include "insight/metrics_http.h"
 
 // Built once at start-up and never destroyed: libmilter threads may still
 // run when smfi_main() returns. External linkage so the stores are kept and
@@ -62,6 +66,7 @@ Resolver* g_resolver = nullptr;
 const Engine* g_engine = nullptr;
 // Process-wide sender memory (memory.h): opened once, kept across reloads.
 Memory* g_memory = nullptr;
+insight::MetricsServer* g_metrics = nullptr;  // serves /metrics when metrics-listen is set
 }  // namespace legit::glue
 
 namespace {
@@ -241,6 +246,7 @@ int run_milter(int argc, char** argv) {
 
   auto* engine = new legit::Engine(*cfg, *g_resolver);
   g_engine = engine;
+  legit::insight::watch_resolver(g_resolver);
   if (!legit::glue::register_milter(*g_engine)) return fail(kExitRuntime, "smfi_register failed");
   std::string conn = cfg->socket;
   if (smfi_setconn(conn.data()) != MI_SUCCESS)
@@ -256,6 +262,15 @@ int run_milter(int argc, char** argv) {
   if (sock.kind == SocketSpec::Kind::unix_path) {
     std::string err = legit::glue::secure_unix_socket(sock.path, cfg->str("socket-mode"), sock_group);
     if (!err.empty()) return fail(kExitRuntime, "unix socket: " + err);
+  }
+
+  // Before dropping privileges (a port below 1024 stays possible); kept for
+  // the life of the process, like the engine.
+  if (const std::string& listen = cfg->str("metrics-listen"); !listen.empty()) {
+    std::string err;
+    auto at = legit::insight::parse_metrics_listen(listen);
+    legit::glue::g_metrics = at ? legit::insight::MetricsServer::start(*at, &err).release() : nullptr;
+    if (!legit::glue::g_metrics) return fail(kExitRuntime, "option 'metrics-listen': " + (at ? err : "bad value '" + listen + "'"));
   }
 
   std::string nodelay = "n/a (unix socket)";
@@ -282,7 +297,8 @@ int run_milter(int argc, char** argv) {
                      " tcp-nodelay=" + nodelay + " max-sessions=" + std::to_string(max_sessions) +
                      " idle-timeout=" + std::to_string(idle) + " open-files=" + std::to_string(nofile) +
                      (cfg->user.empty() ? "" : " user=" + cfg->user) +
-                     " dns-health=" + (dns.healthy ? "healthy" : "UNHEALTHY"));
+                     " dns-health=" + (dns.healthy ? "healthy" : "UNHEALTHY") +
+                     (cfg->str("metrics-listen").empty() ? "" : " metrics=" + cfg->str("metrics-listen")));
   if (cfg->user.empty() && geteuid() == 0)
     legit::log_msg(legit::LogLevel::warning,
                    "running as root: set 'user' (e.g. legit-milter) so that a flaw in the milter "
@@ -301,6 +317,7 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::string_view(argv[1]) == "check") return legit::run_check(argc - 1, argv + 1);
     if (argc > 1 && std::string_view(argv[1]) == "dig") return legit::run_dig(argc - 1, argv + 1);
     if (argc > 1 && std::string_view(argv[1]) == "memory") return legit::run_memory(argc - 1, argv + 1);
+    if (argc > 1 && std::string_view(argv[1]) == "stats") return legit::insight::run_stats(argc - 1, argv + 1);
     return run_milter(argc, argv);
   } catch (const std::exception& e) {
     return fail(kExitRuntime, std::string("fatal: ") + e.what());

@@ -211,7 +211,8 @@ TEST_CASE("engine: log line fields are key=value, each key once") {
     keys.push_back(tok.substr(0, tok.find('=')));
     pos = end + 1;
   }
-  CHECK(keys == std::vector<std::string>{"client", "helo", "from", "score", "action", "dry-run", "checks"});
+  CHECK(keys == std::vector<std::string>{"client", "helo", "from", "score", "action", "dry-run", "checks",
+                                        "eom-ms", "dns-lookups"});
 }
 
 TEST_CASE("engine: log line quotes untrusted text") {

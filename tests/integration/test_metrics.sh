@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# test_metrics.sh — the /metrics endpoint and `legit-milter stats` on the
+# real binary: traffic from the milter-protocol drivers (miltertest
+# scenarios, milterclient.py forged/timing/probe), then a curl scrape that
+# `promtool check metrics` must accept, and every counter compared with the
+# log lines the same milter wrote (messages, actions, check results,
+# probes, latency and DNS counts per message). Also: metrics-listen is off
+# by default, a bad value is a config error, a busy port a start-up error,
+# only GET /metrics answers, and `stats` prints the same numbers.
+# usage: test_metrics.sh PATH/TO/legit-milter   (exit 77 = skipped)
+BIN=${1:?usage: $0 legit-milter}
+. "$(dirname "$0")/lib.sh"
+HERE="$SRC/tests/integration/milter"
+command -v miltertest >/dev/null || skip "miltertest is not installed (Debian package miltertest)"
+command -v curl >/dev/null || skip "curl is not installed"
+command -v promtool >/dev/null || skip "promtool is not installed (Debian package prometheus)"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+start_dns "$SRC/tests/dns/milter.zone" "$SRC/tests/dns/milter-reverse.zone"
+
+# start_milter NAME EXTRA-ARGS... : sets MPORT, PID; stderr in $WORK/NAME.err
+start_milter() {
+  local name=$1; shift
+  MPORT=$(free_port)
+  "$BIN" --socket "inet:$MPORT@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
+    --dns-timeout 2 --authserv-id mx.test.example "$@" 2>"$WORK/$name.err" &
+  PID=$!
+  PIDS+=("$PID")
+  for _ in $(seq 1 100); do
+    grep -q "starting legit-milter" "$WORK/$name.err" 2>/dev/null && return 0
+    kill -0 "$PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+scrape() { curl -sS --max-time 10 "http://127.0.0.1:$HPORT/metrics"; }
+# metric TEXT 'name{labels}' : the value of one series (0 if absent)
+metric() { awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' <<<"$1"; }
+# total TEXT name : sum over every series of that name
+total() { awk -v k="$2" '{ n = $1; sub(/\{.*/, "", n) } n == k { s += $2 } END { print s + 0 }' <<<"$1"; }
+
+# --- configuration -------------------------------------------------------------
+out=$("$BIN" -t --metrics-listen inet:99999@127.0.0.1 2>&1); rc=$?
+expect_eq "bad metrics-listen: exit 2" "$rc" 2
+expect_match "bad metrics-listen: names the option" "$out" "option 'metrics-listen'"
+out=$("$BIN" -t --metrics-listen inet:9095@localhost 2>&1)
+expect_match "metrics-listen wants an address literal" "$out" "option 'metrics-listen'"
+expect_eq "metrics-listen is empty by default" \
+  "$("$BIN" --dump-config | grep -E '^#? *metrics-listen *=' | sed 's/ //g')" "#metrics-listen="
+
+start_milter off || { cat "$WORK/off.err"; exit 1; }
+expect_eq "off by default: the start line names no endpoint" "$(grep starting "$WORK/off.err" | grep -c ' metrics=')" 0
+kill "$PID"; wait "$PID" 2>/dev/null
+
+# A busy port: the milter refuses to start (exit 1) and says why.
+BUSY=$(free_port)
+$PY -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("ready", flush=True); time.sleep(60)' "$BUSY" >"$WORK/busy.out" &
+PIDS+=($!)
+for _ in $(seq 1 50); do grep -q ready "$WORK/busy.out" && break; sleep 0.1; done
+start_milter busy --metrics-listen "inet:$BUSY@127.0.0.1"
+wait "$PID" 2>/dev/null; rc=$?
+expect_eq "busy metrics port: exit 1" "$rc" 1
+expect_match "busy metrics port: says so" "$(cat "$WORK/busy.err")" "option 'metrics-listen': cannot listen on 127.0.0.1:$BUSY"
+
+# --- a milter with traffic ---------------------------------------------------------
+HPORT=$(free_port)
+start_milter main --metrics-listen "inet:$HPORT@127.0.0.1" || { cat "$WORK/main.err"; exit 1; }
+MAIN_PID=$PID
+expect_match "start line names the endpoint" "$(grep starting "$WORK/main.err")" "metrics=inet:$HPORT@127.0.0.1"
+before=$(scrape)
+expect_eq "fresh milter: no message counted" "$(total "$before" legit_messages_total)" 0
+
+miltertest -D port="$MPORT" -s "$HERE/scenarios.lua" >"$WORK/mt.out" 2>&1 || fail "miltertest scenarios" "$(tail -5 "$WORK/mt.out")"
+for t in forged timing probe; do
+  $PY "$HERE/milterclient.py" "$t" "$MPORT" >"$WORK/client-$t.out" 2>&1 || fail "milterclient $t" "$(tail -3 "$WORK/client-$t.out")"
+done
+# Sessions close asynchronously in libmilter: wait for the gauge to drop.
+for _ in $(seq 1 50); do
+  after=$(scrape)
+  [ "$(metric "$after" legit_sessions_open)" = 0 ] && break
+  sleep 0.2
+done
+echo "$after" >"$WORK/metrics.txt"
+
+hdr=$(curl -sS -D - -o /dev/null "http://127.0.0.1:$HPORT/metrics")
+expect_match "GET /metrics: 200" "$hdr" "HTTP/1.1 200"
+expect_match "content type of the text format 0.0.4" "$hdr" "Content-Type: text/plain; version=0.0.4"
+promtool check metrics <"$WORK/metrics.txt" >"$WORK/promtool.out" 2>&1; rc=$?
+expect_eq "promtool check metrics accepts the scrape" "$rc:$(cat "$WORK/promtool.out")" "0:"
+expect_eq "GET / is 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT/")" 404
+expect_eq "POST /metrics is refused" "$(curl -s -o /dev/null -w '%{http_code}' -d x "http://127.0.0.1:$HPORT/metrics")" 405
+
+LOG="$WORK/main.err"
+scored=$(grep -c ': client=.* score=-\?[0-9.]* action=' "$LOG")
+expect_match "traffic produced scored messages ($scored)" "$scored" '^[1-9][0-9]+$'
+expect_eq "messages_total = scored log lines" "$(total "$after" legit_messages_total)" "$scored"
+for a in accept quarantine reject tempfail; do
+  expect_eq "action=$a: metrics = log" "$(metric "$after" "legit_messages_total{action=\"$a\",mode=\"enforce\"}")" \
+    "$(grep -c " score=-\?[0-9.]* action=$a" "$LOG")"
+done
+expect_eq "unscored trusted = log" "$(metric "$after" 'legit_messages_unscored_total{reason="trusted"}')" \
+  "$(grep -c 'trusted-network, not scored\| reason=trusted' "$LOG")"
+expect_eq "unscored authenticated = log" "$(metric "$after" 'legit_messages_unscored_total{reason="authenticated"}')" \
+  "$(grep -c 'authenticated=.*not scored\| reason=authenticated' "$LOG")"
+for cr in iprev:pass iprev:temperror helo:not-fqdn helo:matches-ptr spf:none; do
+  c=${cr%%:*} r=${cr#*:}
+  expect_eq "check results $c=$r: metrics = log" \
+    "$(metric "$after" "legit_check_results_total{check=\"$c\",result=\"$r\"}")" \
+    "$(grep ' score=' "$LOG" | grep -o "[=,]$c:$r(" | wc -l)"
+done
+expect_eq "probes_total = probe lines" "$(total "$after" legit_probes_total)" "$(grep -c ' probe: ' "$LOG")"
+for k in ehlo-quit unknown-command no-helo no-message; do
+  expect_eq "probe kind $k: metrics = log" "$(metric "$after" "legit_probes_total{kind=\"$k\"}")" \
+    "$(grep -c " probe: $k" "$LOG")"
+done
+expect_eq "sessions open back to 0" "$(metric "$after" legit_sessions_open)" 0
+expect_eq "score histogram counts every scored message" "$(metric "$after" legit_score_count)" "$scored"
+expect_eq "latency histogram counts every scored message" "$(metric "$after" legit_eom_duration_seconds_count)" "$scored"
+expect_eq "every scored log line carries eom-ms= and dns-lookups=" \
+  "$(grep ' score=' "$LOG" | grep -c ' eom-ms=[0-9.]* dns-lookups=[0-9]*$')" "$scored"
+expect_eq "DNS lookups per message: histogram sum = sum of dns-lookups= in the log" \
+  "$(metric "$after" legit_message_dns_lookups_sum)" \
+  "$(grep -o ' dns-lookups=[0-9]*' "$LOG" | awk -F= '{ s += $2 } END { print s + 0 }')"
+lookups=$(metric "$after" legit_dns_lookups_total)
+expect_match "resolver lookups counted ($lookups)" "$lookups" '^[1-9][0-9]*$'
+hits=$(metric "$after" legit_dns_cache_hits_total)
+expect_match "answer cache hits counted ($hits)" "$hits" '^[1-9][0-9]*$'
+expect_eq "cache hits + misses + joined = lookups the checks asked for" \
+  "$(( hits + $(metric "$after" legit_dns_cache_misses_total) + $(metric "$after" legit_dns_cache_joined_total) ))" "$lookups"
+expect_eq "resolver healthy (canaries answered)" "$(metric "$after" legit_dns_resolver_healthy)" 1
+expect_match "the PTR that times out is counted" "$(metric "$after" legit_dns_timeouts_total)" '^[1-9][0-9]*$'
+expect_eq "no callback errors" "$(total "$after" legit_errors_total)" 0
+
+# --- stats -----------------------------------------------------------------------------
+st=$("$BIN" stats --metrics-listen "inet:$HPORT@127.0.0.1" 2>&1); rc=$?
+echo "$st" | sed 's/^/     | /'
+expect_eq "stats: exit 0" "$rc" 0
+expect_match "stats: messages scored" "$st" "Messages scored: $scored"
+expect_match "stats: accept line" "$st" "accept +$(metric "$after" 'legit_messages_total{action="accept",mode="enforce"}') "
+expect_match "stats: probes" "$st" "ehlo-quit $(metric "$after" 'legit_probes_total{kind="ehlo-quit"}')"
+expect_match "stats: latency quantiles" "$st" "End-of-data latency: p50 [0-9.]+ ms"
+expect_match "stats: most frequent check results" "$st" "iprev=pass +[1-9]"
+echo "metrics-listen = inet:$HPORT@127.0.0.1" >"$WORK/stats.conf"
+expect_match "stats -c FILE reads metrics-listen from the file" "$("$BIN" stats -c "$WORK/stats.conf" 2>&1)" "Messages scored: $scored"
+expect_eq "stats --raw is the exposition text" "$("$BIN" stats --raw --metrics-listen "inet:$HPORT@127.0.0.1" | grep -c '^# TYPE legit_')" \
+  "$(grep -c '^# TYPE legit_' "$WORK/metrics.txt")"
+out=$("$BIN" stats 2>&1); rc=$?
+expect_eq "stats without metrics-listen: exit 2" "$rc" 2
+expect_match "stats without metrics-listen: says what to set" "$out" "metrics-listen"
+out=$("$BIN" stats --metrics-listen "inet:$(free_port)@127.0.0.1" 2>&1); rc=$?
+expect_eq "stats with nothing listening: exit 1" "$rc" 1
+
+kill -TERM "$MAIN_PID"
+finish
