@@ -2,7 +2,7 @@
 // default, one line of help, and the value check of options whose form is
 // narrower than their kind (socket, dns-server, dns-timeout, authserv-id,
 // hostname, user, reject-reply, trusted-networks, socket-mode, socket-group,
-// max-sessions, idle-timeout).
+// max-sessions, idle-timeout, stop-timeout).
 //
 // Nothing here throws for bad input: each check returns "" for a good value
 // and otherwise the reason, phrased to follow the quoted value
@@ -187,6 +187,11 @@ std::string check_memory_timeout(const std::string& v) {
   return d > 0 && d <= 5 ? "" : "is out of range (more than 0, at most 5 seconds)";
 }
 
+std::string check_stop_timeout(const std::string& v) {
+  double d = std::strtod(v.c_str(), nullptr);
+  return d >= 0 && d <= 300 ? "" : "is out of range (0 to 300 seconds)";
+}
+
 std::string check_network(const std::string& v) {
   return Network::parse(v) ? "" : "is not a network";
 }
@@ -280,6 +285,9 @@ const std::vector<OptionSpec>& core_options() {
       {"metrics-listen", K::string, "",
        "Serve Prometheus metrics on GET /metrics at inet:PORT@IP (e.g. inet:9095@127.0.0.1); "
        "empty = off. Read at start only.", {}, check_metrics_listen},
+      {"stop-timeout", K::number, "10",
+       "On SIGTERM: seconds messages in flight may take to finish before the milter exits "
+       "(0 to 300); new connections meanwhile get the on-error action.", {}, check_stop_timeout},
   };
   return table;
 }

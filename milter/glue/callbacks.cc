@@ -2,7 +2,10 @@
 // calls and an Outcome into milter actions. No check logic lives here.
 //
 // Per connection, smfi_setpriv holds a Conn (conn.h: the Dialogue plus glue
-// state) from negotiate to close. Every callback catches everything the
+// state, and the configuration snapshot taken at connect: runtime.h — a
+// reload never changes the config of a connection in flight) from negotiate
+// to close. While a stop drains (sessions::draining), a new connection is
+// refused like one over the session cap: on-error at once. Every callback catches everything the
 // engine throws and returns the `on-error` policy (SMFIS_ACCEPT or
 // SMFIS_TEMPFAIL); a callback that finds no Dialogue (connect failed, or
 // refused by the session cap) returns the same policy. Steps negotiated as
@@ -21,6 +24,7 @@
 #include <cctype>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -30,22 +34,27 @@
 #include "insight/metrics.h"
 #include "legit/log.h"
 #include "macros.h"
+#include "runtime.h"
 #include "sessions.h"
 #include "throttle.h"
 
 namespace legit::glue {
 namespace {
 
-const Engine* g_engine = nullptr;
-
 Conn* conn_of(SMFICTX* ctx) { return static_cast<Conn*>(smfi_getpriv(ctx)); }
 
 // Macros are read by macros.cc, never with smfi_getsymval (see macros.h).
 std::string macro(SMFICTX* ctx, const char* name) { return macro_value(ctx, name); }
 
-sfsistat policy() {
-  return g_engine && g_engine->config().on_error == OnError::tempfail ? SMFIS_TEMPFAIL
-                                                                      : SMFIS_ACCEPT;
+// The config of this connection (taken at connect), else the current one.
+std::shared_ptr<const Snapshot> snapshot_of(SMFICTX* ctx) {
+  Conn* c = ctx ? conn_of(ctx) : nullptr;
+  return c && c->snap ? c->snap : current_snapshot();
+}
+
+sfsistat policy(SMFICTX* ctx = nullptr) {
+  auto snap = snapshot_of(ctx);
+  return snap && snap->config.on_error == OnError::tempfail ? SMFIS_TEMPFAIL : SMFIS_ACCEPT;
 }
 
 const char* policy_word() { return policy() == SMFIS_TEMPFAIL ? "tempfail" : "accept"; }
@@ -156,7 +165,17 @@ constexpr unsigned long kNoReplySteps = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR
                                         SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_UNKN |
                                         SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
-int session_cap() { return static_cast<int>(g_engine->config().num("max-sessions")); }
+int session_cap() {
+  auto snap = current_snapshot();
+  return snap ? static_cast<int>(snap->config.num("max-sessions")) : 0;
+}
+
+// Admission: the session cap, and no new connection while a stop drains.
+bool admit(Conn& c) {
+  if (!sessions::draining) return c.admit(session_cap(), policy_word());
+  c.refused = true;  // logged once by control.cc
+  return false;
+}
 
 // Also decides admission (the session cap): a connection over the cap keeps
 // its connect step answered, so the refusal goes out at once.
@@ -176,7 +195,7 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     delete conn_of(ctx);
     smfi_setpriv(ctx, nullptr);
     auto c = std::make_unique<Conn>();
-    bool admitted = c->admit(session_cap(), policy_word());
+    bool admitted = admit(*c);
     c->skip = (f1 & SMFIP_SKIP) != 0;
     unsigned long nr = f1 & kNoReplySteps;
     if (c->skip) nr &= ~SMFIP_NR_BODY;
@@ -211,7 +230,7 @@ sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
   try {
     if (!c) {  // after SMFIC_QUIT_NC (same socket, no new negotiation): no_reply unknown
       auto fresh = std::make_unique<Conn>();
-      fresh->admit(session_cap(), policy_word());
+      admit(*fresh);
       c = fresh.get();
       smfi_setpriv(ctx, fresh.release());
     }
@@ -224,7 +243,9 @@ sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
     std::string name = macro(ctx, "{client_name}");
     if (name.empty() && hostname && hostname[0] != '[') name = hostname;  // "[ip]" = no name
     if (name.empty()) name = "unknown";
-    c->dialogue = g_engine->open();
+    c->snap = current_snapshot();
+    if (!c->snap) throw std::runtime_error("no configuration");
+    c->dialogue = c->snap->engine->open();
     c->dialogue->connect(name, addr);
     return answer(*c, SMFIP_NR_CONN, SMFIS_CONTINUE);
   } catch (const std::exception& e) {
@@ -279,8 +300,7 @@ sfsistat cb_body(SMFICTX* ctx, unsigned char* chunk, size_t len) {
   });
 }
 
-sfsistat cb_eom(SMFICTX* ctx) {
-  if (Conn* c = conn_of(ctx)) c->end_message();
+sfsistat eom(SMFICTX* ctx) {
   return guarded(ctx, "eom", 0, [&](Conn& c) {
     Outcome o = c.dialogue->end_of_message(macro(ctx, "i"));
     if (!o.log_line.empty()) log_msg(LogLevel::info, o.log_line);
@@ -303,6 +323,14 @@ sfsistat cb_eom(SMFICTX* ctx) {
   });
 }
 
+// The message stays in flight (sessions::in_flight) until its verdict is
+// applied: a drain on SIGTERM waits for it.
+sfsistat cb_eom(SMFICTX* ctx) {
+  sfsistat r = eom(ctx);
+  if (Conn* c = conn_of(ctx)) c->end_message();
+  return r;
+}
+
 // Never answered (libmilter sends nothing after an abort).
 sfsistat cb_abort(SMFICTX* ctx) {
   Conn* c = conn_of(ctx);
@@ -323,7 +351,7 @@ sfsistat cb_close(SMFICTX* ctx) {
   if (!c) return SMFIS_CONTINUE;
   try {
     double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() - c->last_seen).count();
-    double limit = g_engine->config().num("idle-timeout");
+    double limit = snapshot_of(ctx)->config.num("idle-timeout");
     if (idle >= limit && g_idle_log.due())
       log_msg(LogLevel::warning, "idle-timeout: closed " + std::to_string(g_idle_log.take()) +
                                      " milter connection(s) idle for " + std::to_string(static_cast<long>(limit)) +
@@ -354,8 +382,7 @@ sfsistat cb_unknown(SMFICTX* ctx, const char* cmd) {
 
 }  // namespace
 
-bool register_milter(const Engine& engine) {
-  g_engine = &engine;
+bool register_milter() {
   insight::watch_sessions(&sessions::open, &sessions::in_flight, &sessions::refused);
   static char name[] = "legit-milter";
   smfiDesc desc{};

@@ -9,9 +9,10 @@
 
 namespace legit::glue {
 
-// Registers the filter with libmilter (smfi_register). `engine` is shared
-// read-only by every milter thread and must outlive smfi_main(). Returns
-// false if libmilter refuses the registration.
-bool register_milter(const Engine& engine);
+// Registers the filter with libmilter (smfi_register). Each connection
+// takes the configuration snapshot current at its connect (runtime.h), which
+// must be published before smfi_main(). Returns false if libmilter refuses
+// the registration.
+bool register_milter();
 
 }  // namespace legit::glue

@@ -18,11 +18,13 @@
 #include <memory>
 
 #include "legit/engine.h"
+#include "runtime.h"
 
 namespace legit::glue {
 
 struct Conn {
-  std::unique_ptr<Dialogue> dialogue;  // null when refused
+  std::shared_ptr<const Snapshot> snap;  // the config taken at connect (runtime.h)
+  std::unique_ptr<Dialogue> dialogue;    // null when refused; uses *snap
   unsigned long no_reply = 0;          // SMFIP_NR_* bits negotiated
   bool skip = false;                   // the MTA understands SMFIS_SKIP
   bool refused = false;                // over the session cap

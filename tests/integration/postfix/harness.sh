@@ -77,7 +77,7 @@ milter_stop() {
   local pid
   eval "pid=\$MPID_$1"
   kill -TERM "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null  # libmilter needs up to ~5 s (its select timeout)
+  wait "$pid" 2>/dev/null  # drains messages in flight; idle: well under 1 s
 }
 
 pf_listener() {
