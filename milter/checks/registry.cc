@@ -14,6 +14,7 @@ CheckInfo sender_domain_check_info();
 CheckInfo dnsbl_check_info();
 CheckInfo dkim_check_info();
 CheckInfo dmarc_check_info();
+CheckInfo allowlist_check_info();
 CheckInfo correspondent_check_info();
 CheckInfo history_check_info();
 CheckInfo greylist_check_info();
@@ -29,6 +30,7 @@ const std::vector<CheckInfo>& check_registry() {
       dkim_check_info(),
       dnsbl_check_info(),
       dmarc_check_info(),
+      allowlist_check_info(),  // after spf/dkim: reads what they published
       correspondent_check_info(),  // memory checks: after SPF/DKIM (AuthFacts)
       history_check_info(),
       greylist_check_info(),

@@ -37,6 +37,7 @@
 #include "legit/engine.h"
 #include "legit/log.h"
 #include "macros.h"
+#include "runtime.h"
 
 namespace {
 
@@ -53,14 +54,18 @@ bool start_milter() {
   std::string err;
   auto cfg = legit::config_from({{"max-sessions", "64"}}, &err);
   if (!cfg) return false;
-  static legit::Config config = std::move(*cfg);
   static legit::test::FakeResolver resolver;
   resolver.add("mail.fuzz.test", legit::DnsType::A, {"192.0.2.10"});
   resolver.add("10.2.0.192.in-addr.arpa", legit::DnsType::PTR, {"mail.fuzz.test"});
   resolver.add("fuzz.test", legit::DnsType::TXT, {"v=spf1 ip4:192.0.2.0/24 -all"});
-  static legit::Engine engine(config, resolver);
+  auto snap = std::make_shared<legit::glue::Snapshot>();  // what main.cc publishes
+  snap->config = std::move(*cfg);
+  snap->resolver = std::shared_ptr<legit::Resolver>(&resolver, [](legit::Resolver*) {});
+  snap->engine = std::make_unique<legit::Engine>(snap->config, *snap->resolver);
+  snap->generation = 1;
+  legit::glue::publish_snapshot(std::move(snap));
   legit::log_open("syslog");  // quiet: no /dev/log here, and stderr would slow libFuzzer
-  if (!legit::glue::register_milter(engine)) return false;
+  if (!legit::glue::register_milter()) return false;
   std::string conn = "unix:" + g_path;
   if (smfi_setconn(conn.data()) != MI_SUCCESS || smfi_opensocket(true) != MI_SUCCESS) return false;
   smfi_settimeout(kTimeout);

@@ -12,6 +12,7 @@
 #   * the socket: a live unix socket is never taken over, a stale one is
 #     replaced, a file in the way is refused, our socket file is removed at
 #     exit; inet "in use" only on EADDRINUSE; -t checks the socket directory;
+#   * allowlists changed by a reload (allowlist-clients), postmaster@;
 #   * the start line and the authserv-id FQDN warning.
 # usage: test_lifecycle.sh PATH/TO/legit-milter   (exit 77 = skipped)
 BIN=${1:?usage: $0 legit-milter}
@@ -98,6 +99,19 @@ expect_match "reload: SIGUSR1 reloads too" "$("${CLIENT[@]}" score "$MAIN_PORT" 
 kill -USR1 "$MAIN"
 wait_log main "generation 4\); nothing changed" && ok "reload: an unchanged file says nothing changed" ||
   fail "reload: an unchanged file says nothing changed" "$(grep reload "$WORK/main.log")"
+
+# --- allowlists, edited without a restart -----------------------------------------
+conf 2 "allowlist-clients = 203.0.113.0/28"
+kill -HUP "$MAIN"
+wait_log main "changed: allowlist-clients" || fail "allowlist: reload logged" "$(grep reload "$WORK/main.log" | tail -1)"
+expect_match "allowlist: a client listed by a reload is allowlisted in the next message" \
+  "$("${CLIENT[@]}" score "$MAIN_PORT" AL1)" "^a .*allowlist=client\(100\)"
+expect_match "allowlist: the result word is in the log line" "$(grep ' AL1: ' "$WORK/main.log")" "allowlist=client\(100\)"
+j=$(check_json --client-ip 203.0.113.99 --helo x.example --mail-from a@nowhere.example --rcpt postmaster@example.net)
+expect_eq "allowlist: mail to postmaster@ alone (check --json)" "$(results_of "$j" allowlist)" "recipient"
+j=$(check_json --client-ip 203.0.113.99 --helo x.example --mail-from a@nowhere.example \
+  --rcpt postmaster@example.net --rcpt bob@example.net)
+expect_eq "allowlist: postmaster@ does not carry other recipients" "$(results_of "$j" allowlist)" ""
 
 # --- start line ---------------------------------------------------------------
 START=$(grep "starting legit-milter" "$WORK/main.log")

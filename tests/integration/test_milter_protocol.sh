@@ -85,7 +85,7 @@ expect_match "--version" "$("$BIN" --version 2>&1)" "^legit-milter [0-9]+\.[0-9]
 # --- the main instance ------------------------------------------------------
 start_milter main
 expect_match "start line: version, socket, dns, mode, TCP_NODELAY" "$(head -1 "$WORK/main.err")" \
-  "starting legit-milter [0-9.]+ socket=inet:$PORT_main@127.0.0.1 dns-servers=127.0.0.1@$DNS_PORT mode=enforce .*tcp-nodelay=on"
+  "starting legit-milter [0-9.]+ .*socket=inet:$PORT_main@127.0.0.1 .*mode=enforce .*dns-servers=127.0.0.1@$DNS_PORT .*tcp-nodelay=on"
 
 run_helper miltertest miltertest -D port="$PORT_main" -s "$HERE/scenarios.lua"
 for t in negotiate forged timing probe fallback hostile; do run_helper "client-$t" $PY "$HERE/milterclient.py" "$t" "$PORT_main"; done
