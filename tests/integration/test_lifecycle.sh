@@ -106,7 +106,7 @@ kill -HUP "$MAIN"
 wait_log main "changed: allowlist-clients" || fail "allowlist: reload logged" "$(grep reload "$WORK/main.log" | tail -1)"
 expect_match "allowlist: a client listed by a reload is allowlisted in the next message" \
   "$("${CLIENT[@]}" score "$MAIN_PORT" AL1)" "^a .*allowlist=client\(100\)"
-expect_match "allowlist: the result word is in the log line" "$(grep ' AL1: ' "$WORK/main.log")" "allowlist=client\(100\)"
+expect_match "allowlist: the result word is in the log line" "$(grep ' AL1: ' "$WORK/main.log")" "allowlist:client\(100\)"
 j=$(check_json --client-ip 203.0.113.99 --helo x.example --mail-from a@nowhere.example --rcpt postmaster@example.net)
 expect_eq "allowlist: mail to postmaster@ alone (check --json)" "$(results_of "$j" allowlist)" "recipient"
 j=$(check_json --client-ip 203.0.113.99 --helo x.example --mail-from a@nowhere.example \

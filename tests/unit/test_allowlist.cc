@@ -103,7 +103,7 @@ TEST_CASE("allowlist: points decide what it is worth, and an allowlisted message
   CHECK(result_of(o, "allowlist") == "client");
   CHECK(o.verdict.score == doctest::Approx(80));
   CHECK(o.action == Action::accept);
-  CHECK(o.log_line.find("allowlist=client(100)") != std::string::npos);
+  CHECK(o.log_line.find("allowlist:client(100)") != std::string::npos);
 }
 
 TEST_CASE("allowlist: unusable entries are refused when the config is read") {
