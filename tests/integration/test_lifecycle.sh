@@ -21,7 +21,6 @@ HERE="$SRC/tests/integration/milter"
 [ -x "$BIN" ] || skip "no binary at $BIN"
 start_dns "$SRC/tests/dns/milter.zone" "$SRC/tests/dns/milter-reverse.zone"
 CLIENT=("$PY" "$HERE/lifecycle_client.py")
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # run_lc NAME ARGS... : the milter in the background, log in $WORK/NAME.log;
 # sets LC_PID (and LC_PORT when the args name no socket of their own).

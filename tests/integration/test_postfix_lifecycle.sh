@@ -144,4 +144,5 @@ expect_match "drain: the milter logged the wait" "$(cat "$LOG")" "stopping on SI
 expect_match "drain: ... and the end of it" "$(cat "$LOG")" "messages in flight finished after [0-9]+ ms"
 expect_eq "drain: Postfix logged no milter error for it" \
   "$(grep -F "$q" "$PF/maillog" | grep -ciE 'milter.*(error|unexpected|default action)')" 0
+expect_eq "no ASan/UBSan report in the milter log" "$(sanitizer_errors)" ""
 finish
