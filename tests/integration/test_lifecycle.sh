@@ -225,7 +225,7 @@ out=$("$BIN" -t --socket "unix:$WORK/none/x.sock" 2>&1); rc=$?
 expect_eq "-t: a missing socket directory: exit 2" "$rc" 2
 expect_match "-t: ... names it" "$out" "socket directory $WORK/none: No such file or directory"
 out=$("$BIN" -t --dns-canary none --socket "unix:$WORK/s/x.sock" 2>&1); rc=$?
-expect_eq "-t: a writable socket directory is fine" "$rc:$out" "0:configuration OK"
+expect_match "-t: a writable socket directory is fine" "$rc:$out" "^0:configuration OK"
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
   chmod 755 "$WORK/s"
   out=$("$BIN" -t --socket "unix:$WORK/s/x.sock" --user nobody 2>&1); rc=$?

@@ -30,8 +30,9 @@ def message(m, qid, ready=None, go=None):
         while not os.path.exists(go) and time.time() < deadline:
             time.sleep(0.01)
     cmd, _, mods = m.content(qid, [("From", "sender@milter.test"), ("Subject", qid)])
-    score = [d.split(b"\0")[1].decode() for c, d in mods
-             if c == b"h" and d.split(b"\0")[0] == b"X-Legit-Score"]
+    # added (h: name, value) or inserted (i: index, name, value)
+    fields = [(d if c == b"h" else d[4:]).split(b"\0") for c, d in mods if c in (b"h", b"i")]
+    score = [f[1].decode() for f in fields if f[0] == b"X-Legit-Score"]
     return "%s %s" % (cmd.decode(), score[0] if score else "-")
 
 
