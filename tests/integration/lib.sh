@@ -3,6 +3,8 @@
 #   start_dns ZONEFILE... [-- zoneserver options]  starts tests/dns/zoneserver.py
 #                          on a free loopback port, sets DNS_PORT, waits for "ready"
 #   free_port              prints a free TCP/UDP port on 127.0.0.1
+#   wait_started LOG PID   until LOG has legit-milter's start line (10 s);
+#                          false at once if PID died
 #   start_blackhole        a DNS port that never answers; sets BLACKHOLE_PORT
 #   ok NAME / fail NAME WHY   record one assertion
 #   expect_eq NAME GOT WANT, expect_match NAME TEXT REGEX
@@ -45,6 +47,16 @@ for _ in range(50):
         u.bind(("127.0.0.1", p)); u.close(); print(p); break
     except OSError:
         u.close()'
+}
+
+wait_started() {
+  local _
+  for _ in $(seq 1 100); do
+    grep -q "starting legit-milter" "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
 }
 
 skip() { echo "SKIP: $*"; exit 77; }

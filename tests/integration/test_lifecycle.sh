@@ -33,15 +33,7 @@ run_lc() {
   PIDS+=("$LC_PID")
 }
 # up NAME: waits for the start line (10 s); false if the milter died.
-up() {
-  local _
-  for _ in $(seq 1 100); do
-    grep -q "starting legit-milter" "$WORK/$1.log" 2>/dev/null && return 0
-    kill -0 "$LC_PID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
+up() { wait_started "$WORK/$1.log" "$LC_PID"; }
 # wait_log NAME REGEX: until the log has a matching line (10 s).
 wait_log() {
   local _

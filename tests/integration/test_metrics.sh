@@ -25,12 +25,7 @@ start_milter() {
     --dns-timeout 2 --authserv-id mx.test.example "$@" 2>"$WORK/$name.err" &
   PID=$!
   PIDS+=("$PID")
-  for _ in $(seq 1 100); do
-    grep -q "starting legit-milter" "$WORK/$name.err" 2>/dev/null && return 0
-    kill -0 "$PID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
+  wait_started "$WORK/$name.err" "$PID"
 }
 scrape() { curl -sS --max-time 10 "http://127.0.0.1:$HPORT/metrics"; }
 # metric TEXT 'name{labels}' : the value of one series (0 if absent)

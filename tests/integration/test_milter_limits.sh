@@ -27,11 +27,7 @@ start() {
   local pid=$!
   PIDS+=("$pid")
   eval "PID_$name=$pid"
-  for _ in $(seq 1 100); do
-    grep -q "starting legit-milter" "$WORK/$name.err" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_started "$WORK/$name.err" "$pid" && return 0
   echo "legit-milter ($name) did not start:"; cat "$WORK/$name.err"; return 1
 }
 
