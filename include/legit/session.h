@@ -39,6 +39,7 @@ struct HeaderField {
 struct AuthFacts {
   std::string spf_mailfrom;         // RFC 8601 result of "spf", "" = not evaluated
   std::string spf_mailfrom_domain;  // the domain SPF evaluated
+  bool spf_mailfrom_broad = false;  // that pass authorises every client (no evidence)
   std::string spf_helo;             // RFC 8601 result of "spf-helo"
   std::string spf_helo_domain;
   struct Dkim {

@@ -80,7 +80,7 @@ std::string aligned_with(const Session& s, const std::string& from, const Record
     if (k.result == "pass" && aligned(k.domain, from, r.strict_dkim))
       return "DKIM d=" + quote_untrusted(k.domain, 80);
   const auto& a = s.msg.auth;
-  if (a.spf_mailfrom == "pass" && aligned(a.spf_mailfrom_domain, from, r.strict_spf))
+  if (a.spf_mailfrom == "pass" && !a.spf_mailfrom_broad && aligned(a.spf_mailfrom_domain, from, r.strict_spf))
     return "SPF " + quote_untrusted(a.spf_mailfrom_domain, 80);
   return "";
 }

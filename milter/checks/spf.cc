@@ -2,8 +2,9 @@
 //
 // The evaluation starts at MAIL FROM on a worker (spf_eval.h) and is
 // collected at end-of-data. Results: pass, fail, softfail, neutral, none,
-// temperror, permerror (RFC 8601 words), with libspf2's comment in the
-// detail; A-R "spf=<result> smtp.mailfrom=<domain>". Published for DMARC in
+// temperror, permerror (RFC 8601 words), pass-broad / neutral-broad (the
+// record authorises everyone, or is only "?all": spf_eval.h), with
+// libspf2's comment in the detail; A-R "spf=<result> smtp.mailfrom=<domain>". Published for DMARC in
 // Message::auth.spf_mailfrom(_domain).
 //
 // Null sender <>: RFC 7208 §2.4 defines the MAIL FROM identity as
@@ -59,6 +60,7 @@ class Spf : public Check {
                             ? job_.wait()
                             : spf::SpfOutcome{"none", problem_ + " (RFC 7208 §4.3)"};
     s.msg.auth.spf_mailfrom = o.result;
+    s.msg.auth.spf_mailfrom_broad = o.broad;
     s.msg.auth.spf_mailfrom_domain = problem_.empty() ? domain_ : "";
     if (!problem_.empty())
       return {{"spf", "none", "MAIL FROM " + quote_untrusted(s.msg.mail_from, 100) + ": " + o.detail, {}}};
@@ -86,6 +88,9 @@ CheckInfo spf_check_info() {
       {
           {"pass", 2.0, "the domain authorises this IP; strong when aligned with From (see dmarc) "
                         "(rspamd R_SPF_ALLOW -0.2 spam-wise, SpamAssassin SPF_PASS -0.001)"},
+          {"pass-broad", -1.0, "a pass from a record that authorises every client (+all, >= /8 IPv4, "
+                               ">= /16 IPv6): no evidence, and nobody legitimate needs it (spammers do)"},
+          {"neutral-broad", -0.5, "the record is nothing but ?all: like neutral, SPF published to say nothing"},
           {"fail", -3.0, "the domain says this IP must not send for it: forgery or a broken relay "
                          "path (rspamd R_SPF_FAIL 1, SpamAssassin SPF_FAIL 0.9)"},
           {"softfail", -1.0, "the domain says this IP is probably not allowed (~all) "

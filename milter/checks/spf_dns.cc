@@ -12,7 +12,9 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -251,7 +253,9 @@ SPF_dns_rr_t* SpfDns::lookup(SPF_dns_server_t* srv, const char* domain, ns_type 
   if (domain == nullptr || !known) return SPF_dns_rr_new_init(srv, domain ? domain : "", type, 0, NO_RECOVERY);
   std::string name(domain);
   bool ptr_target = count_term(name, type);
-  DnsAnswer a = query(name, t);
+  std::string kind, inner;
+  bool marker = type == ns_t_a && parse_a0_marker(name, &kind, &inner);
+  DnsAnswer a = marker ? any_address(kind, inner) : query(name, t);
   // RFC 7208 §5.5: a DNS error on the address of a PTR name skips that name.
   if (ptr_target && a.status == DnsStatus::temperror) a = DnsAnswer::of(DnsStatus::nodata);
   note_temperror(name, t, a);
@@ -266,6 +270,28 @@ SPF_dns_rr_t* SpfDns::lookup(SPF_dns_server_t* srv, const char* domain, ns_type 
     for (std::size_t i = 0; i < n; ++i) targets_[names[i]] = type == ns_t_ptr;
   }
   return to_spf_rr(srv, domain, type, a);
+}
+
+DnsAnswer SpfDns::any_address(const std::string& kind, const std::string& domain) {
+  DnsType fam = kind.back() == '6' ? DnsType::AAAA : DnsType::A;
+  std::vector<std::string> hosts{domain};
+  if (kind[0] == 'm') {
+    DnsAnswer mx = query(domain, DnsType::MX);
+    if (!mx.ok()) return mx;
+    hosts = mx_names(mx.records);
+    if (hosts.size() > kMaxMx) {
+      std::lock_guard<std::mutex> g(mu_);
+      if (stats_.limit.empty()) stats_.limit = "more than " + std::to_string(kMaxMx) + " MX names for " + domain;
+      return DnsAnswer::of(DnsStatus::nodata);
+    }
+  }
+  DnsAnswer last = DnsAnswer::of(DnsStatus::nodata);
+  for (const auto& h : hosts) {
+    last = query(h, fam);
+    if (last.ok()) return DnsAnswer{DnsStatus::ok, {"127.0.0.1"}, last.ttl, ""};
+    if (last.status == DnsStatus::temperror) return last;
+  }
+  return last;
 }
 
 SPF_errcode_t SpfDns::get_spf(SPF_server_t* server, SPF_request_t* req, SPF_response_t* resp,
@@ -303,7 +329,16 @@ SPF_errcode_t SpfDns::get_spf(SPF_server_t* server, SPF_request_t* req, SPF_resp
     return SPF_response_add_error(resp, SPF_E_MULTIPLE_RECORDS, "Multiple SPF records for '%s'.",
                                   domain.c_str());
   }
-  RecordCheck rc = check_record(*found.front(), req->client_ver == AF_INET6);
+  std::optional<IpAddress> client =
+      req->client_ver == AF_INET6
+          ? IpAddress::from_bytes(IpAddress::Family::v6, reinterpret_cast<const std::uint8_t*>(&req->ipv6))
+          : IpAddress::from_bytes(IpAddress::Family::v4, reinterpret_cast<const std::uint8_t*>(&req->ipv4));
+  RecordCheck rc = check_record(*found.front(), *client);
+  if (rc.ok) {
+    std::lock_guard<std::mutex> g(mu_);
+    stats_.broad = stats_.broad || rc.broad;
+    if (top) stats_.neutral_only = rc.neutral_only;
+  }
   if (!rc.ok) {
     resp->result = SPF_RESULT_PERMERROR;
     resp->reason = SPF_REASON_FAILURE;
@@ -312,6 +347,14 @@ SPF_errcode_t SpfDns::get_spf(SPF_server_t* server, SPF_request_t* req, SPF_resp
                                   rc.why.c_str());
   }
   SPF_errcode_t err = SPF_record_compile(server, resp, record, rc.rewritten.c_str());
+  if (err == SPF_E_SUCCESS && *record != nullptr && (*record)->num_mech != rc.mechanisms) {
+    // libspf2 dropped mechanisms past its compiled-size limit: never a silent neutral.
+    char why[160];
+    std::snprintf(why, sizeof why, "record of '%.80s' too long for libspf2: it kept %d of %d mechanisms",
+                  domain.c_str(), int((*record)->num_mech), rc.mechanisms);
+    err = SPF_E_BIG_MECH;
+    (void)SPF_response_add_error(resp, err, "%s", why);
+  }
   if (err != SPF_E_SUCCESS) {
     if (*record != nullptr) SPF_record_free(*record);
     *record = nullptr;

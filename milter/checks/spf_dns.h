@@ -22,7 +22,12 @@
 // the 10 DNS-querying terms limit and the 2 void lookups limit (§4.6.4) are
 // counted here and enforced by spf_eval (libspf2 lets an 11th term run and
 // knows no void limit); more than 10 MX names is permerror, more than 10 PTR
-// names are cut to 10 (§4.6.4; libspf2 says permerror for both).
+// names are cut to 10 (§4.6.4; libspf2 says permerror for both). Records are
+// handed over pruned for the client (spf_record.h): libspf2's compiler
+// silently drops every mechanism past ~512 compiled bytes (64 ip4 or 26 ip6
+// mechanisms: "-all" lost, neutral instead of fail); if it still drops any,
+// the result is permerror naming the reason. "a"/"mx" with "/0" arrive as
+// marker names (a0_marker) answered here: one term, void when nothing is found.
 //
 // Cancellation: cancel() (called when the check is destroyed, or after the
 // overall deadline) makes every later lookup answer TRY_AGAIN without
@@ -66,6 +71,8 @@ struct DnsStats {
   int voids = 0;             // void lookups among them
   std::string limit;         // non-empty: an RFC 7208 limit was exceeded, and why
   bool top_level_seen = false;  // the first record lookup (the identity's own) happened
+  bool broad = false;         // a record on the way authorises every client (spf_record.h)
+  bool neutral_only = false;  // the identity's own record is nothing but "?all"
 };
 
 class SpfDns {
@@ -89,6 +96,8 @@ class SpfDns {
   bool count_term(const std::string& name, ns_type type);
   void count_void(const DnsAnswer& a);
   void note_temperror(const std::string& name, DnsType type, const DnsAnswer& a);
+  // "a"/"mx" with a /0 length (a marker name): any address of the family.
+  DnsAnswer any_address(const std::string& kind, const std::string& domain);
 
   Resolver& resolver_;
   const std::chrono::steady_clock::time_point deadline_;

@@ -98,6 +98,13 @@ SpfOutcome interpret(SPF_response_t* resp, const DnsStats& st) {
   // unexpanded): show only those that came out clean.
   if (o.result == "fail" && exp != nullptr && *exp != '\0' && std::strchr(exp, '%') == nullptr)
     o.detail += "; explanation: " + quote_untrusted(exp, 200);
+  if (o.result == "pass" && st.broad) {
+    o.broad = true;
+    o.detail += "; the record authorises every client (+all or a range of /8 IPv4, /16 IPv6 or wider)";
+  } else if (o.result == "neutral" && st.neutral_only) {
+    o.broad = true;
+    o.detail += "; the record is nothing but ?all";
+  }
   return o;
 }
 
@@ -216,7 +223,7 @@ SpfOutcome SpfJob::wait() {
 
 Finding make_finding(const std::string& check, const std::string& prop, const std::string& value,
                      const SpfOutcome& o) {
-  Finding f{check, o.result, "", {}};
+  Finding f{check, o.broad ? o.result + "-broad" : o.result, "", {}};
   std::string who = prop == "smtp.helo" ? "HELO " : "MAIL FROM ";
   f.detail = who + quote_untrusted(value, 100) + ": " + o.result + " (" + o.detail + ")";
   f.ar.push_back(ArEntry{"spf", o.result, "", {{prop, value}}});

@@ -54,6 +54,10 @@ struct SpfQuery {
 struct SpfOutcome {
   std::string result;    // RFC 8601 word
   std::string detail;    // quoted, one line
+  // A pass (or neutral) that says nothing: the record authorises every
+  // client (+all, a pass-qualified range >= /8 IPv4 or /16 IPv6, a/mx "/0")
+  // or is nothing but "?all". The check's word gets "-broad"; A-R keeps the RFC word.
+  bool broad = false;
 };
 
 // RFC 7208 §4.3: a <domain> check_host() can evaluate — at least two labels,
@@ -93,7 +97,8 @@ class SpfJob {
 };
 
 // A Finding for check `check` ("spf", "spf-helo") of identity `value` under
-// A-R property `prop` ("smtp.mailfrom", "smtp.helo").
+// A-R property `prop` ("smtp.mailfrom", "smtp.helo"). Result words: the RFC
+// word, or "pass-broad" / "neutral-broad" for a broad outcome.
 Finding make_finding(const std::string& check, const std::string& prop, const std::string& value,
                      const SpfOutcome& o);
 

@@ -52,6 +52,7 @@ class SpfHelo : public Check {
     s.msg.auth.spf_helo_domain = helo_;
     if (s.msg.mail_from.empty()) {
       s.msg.auth.spf_mailfrom = o.result;
+      s.msg.auth.spf_mailfrom_broad = o.broad;
       s.msg.auth.spf_mailfrom_domain = helo_;
     }
     return {spf::make_finding("spf-helo", "smtp.helo", helo_, o)};
@@ -73,6 +74,9 @@ CheckInfo spf_helo_check_info() {
       {
           {"pass", 0.5, "the HELO name authorises this IP: a configured mail server, weaker than "
                         "MAIL FROM (SpamAssassin SPF_HELO_PASS -0.001)"},
+          {"pass-broad", -0.5, "the HELO name's record authorises every client (+all, huge ranges): "
+                               "no evidence, a spammer's habit"},
+          {"neutral-broad", 0.0, "the HELO name's record is nothing but ?all"},
           {"fail", -1.5, "the HELO name's own record rejects this IP: a forged HELO "
                          "(SpamAssassin SPF_HELO_FAIL, rspamd has none)"},
           {"softfail", -0.5, "the HELO name probably does not send from here "

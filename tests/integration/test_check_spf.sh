@@ -8,7 +8,28 @@
 # usage: test_check_spf.sh PATH/TO/legit-milter
 BIN=${1:?usage: $0 legit-milter}
 . "$(dirname "$0")/lib.sh"
-start_dns "$SRC/tests/dns/spf.test.zone" "$SRC/tests/dns/spf-reverse.zone"
+# Long records (issue 9 item 4: libspf2 dropped "-all" past 64 ip4
+# mechanisms), served as several strings, and broad records (pass-broad).
+$PY - "$WORK/long.json" <<'PYEOF'
+import json, sys
+d = {}
+def add(name, mechs, tail="-all", strings=True):
+    rec = " ".join(["v=spf1"] + mechs + ([tail] if tail else []))
+    d[name] = [{"TXT": [rec[i:i + 250] for i in range(0, len(rec), 250)]}]
+for n in (60, 64, 200, 2000):
+    ip4 = ["ip4:10.%d.%d.1" % (i // 250, i % 250) for i in range(n)]
+    add("m%d.long.test" % n, ip4)                                # client not listed: fail
+    add("hit%d.long.test" % n, ip4 + ["ip4:203.0.113.200"])     # listed last: pass
+    add("v6m%d.long.test" % n, ["ip6:2001:db8:%x::/48" % i for i in range(n)])
+add("inc.long.test", ["include:i%d.long.test" % i for i in range(40)])
+add("plusall.long.test", [], "+all")
+add("wide.long.test", ["ip4:203.0.0.0/8"])
+add("wide6.long.test", ["ip6:2001::/16"])
+add("qall.long.test", [], "?all")
+add("a0.long.test", ["a/0"]); d["a0.long.test"].append({"A": "192.0.2.1"})
+json.dump(d, open(sys.argv[1], "w"))
+PYEOF
+start_dns "$SRC/tests/dns/spf.test.zone" "$SRC/tests/dns/spf-reverse.zone" --json "$WORK/long.json"
 
 DNS_TIMEOUT=1
 check() { check_json "$@"; }
@@ -19,7 +40,7 @@ ar_of() { json_get "$1" 'j["headers"]["Authentication-Results"].replace("\n\t", 
 while read -r ip domain want; do
   out=$(check --client-ip "$ip" --helo mail.spf.test --mail-from "<user@$domain>")
   expect_eq "spf $domain from $ip" "$(result_of "$out" spf)" "$want"
-  expect_match "A-R spf $domain" "$(ar_of "$out")" "spf=$want smtp.mailfrom=$domain"
+  expect_match "A-R spf $domain" "$(ar_of "$out")" "spf=${want%-broad} smtp.mailfrom=$domain"
 done <<'ROWS'
 203.0.113.130 pass.spf.test pass
 203.0.113.170 pass.spf.test fail
@@ -47,7 +68,29 @@ done <<'ROWS'
 2001:db8:a3::52 a.spf.test pass
 2001:db8:a3::53 a.spf.test fail
 2001:db8:a4::1 v6.spf.test fail
+203.0.113.200 m60.long.test fail
+203.0.113.200 m64.long.test fail
+203.0.113.200 m200.long.test fail
+203.0.113.200 m2000.long.test fail
+203.0.113.200 hit60.long.test pass
+203.0.113.200 hit64.long.test pass
+203.0.113.200 hit2000.long.test pass
+10.1.200.1 m2000.long.test pass
+2001:db8:ffff::1 v6m64.long.test fail
+2001:db8:ffff::1 v6m2000.long.test fail
+2001:db8:3f::1 v6m64.long.test pass
+203.0.113.200 inc.long.test permerror
+203.0.113.200 plusall.long.test pass-broad
+203.0.113.200 wide.long.test pass-broad
+2001:db8:a3::1 wide6.long.test pass-broad
+203.0.113.200 qall.long.test neutral-broad
+203.0.113.200 a0.long.test pass-broad
 ROWS
+
+out=$(check --client-ip 203.0.113.200 --helo mail.spf.test --mail-from '<user@inc.long.test>')
+expect_match "too long for libspf2: permerror says why" "$(detail_of "$out" spf)" 'too long for libspf2: it kept [0-9]+ of 41 mechanisms'
+out=$(check --client-ip 203.0.113.200 --helo mail.spf.test --mail-from '<user@plusall.long.test>')
+expect_match "pass-broad: A-R keeps the RFC word" "$(ar_of "$out")" 'spf=pass smtp.mailfrom=plusall.long.test'
 
 # Points: a DNS timeout is never evidence; fail is.
 out=$(check --client-ip 203.0.113.130 --helo mail.spf.test --mail-from '<user@slow.spf.test>')

@@ -27,6 +27,9 @@ TEST_CASE("spf: record syntax (RFC 7208 §12) and the rewrite for libspf2") {
       {"v=spf1 a:x.example/24//64 -all", true, true, "v=spf1 a:x.example//64 -all"},
       {"v=spf1 -ip4:1.2.3.4/0", false, true, "v=spf1 -ip4:0.0.0.0/1 -ip4:128.0.0.0/1"},
       {"v=spf1 ip6:2001:db8::/0", true, true, "v=spf1 ip6:::/1 ip6:8000::/1"},
+      {"v=spf1 a/0 -all", false, true, "v=spf1 exists:%{d}.a0-4.legit-milter.invalid -all"},
+      {"v=spf1 -mx:x.example.//0", true, true, "v=spf1 -exists:x.example.mx0-6.legit-milter.invalid"},
+      {"v=spf1 a:x.example/0 -all", true, true, "v=spf1 a:x.example -all"},
       {"v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} -all", false, true, nullptr},
       {"v=spf1 include:%{d}", false, true, nullptr},
       {"v=spf1x", false, false, nullptr},
@@ -63,6 +66,54 @@ TEST_CASE("spf: record syntax (RFC 7208 §12) and the rewrite for libspf2") {
   SUBCASE("embedded NUL and a 10 kB record never crash") {
     CHECK_FALSE(spf::check_record(std::string("v=spf1 a:x\0y.example", 20), false).ok);
     CHECK(spf::check_record("v=spf1 " + std::string(10000, 'a'), false).ok == false);
+  }
+}
+
+TEST_CASE("spf: pruning for the client, broad records, the /0 markers") {
+  auto v4 = *IpAddress::parse("192.0.2.9");
+  auto v6 = *IpAddress::parse("2001:db8::9");
+  struct Row { const char* rec; bool six; const char* rewritten; int pruned; bool broad; bool neutral_only; };
+  const Row rows[] = {
+      {"v=spf1 ip4:10.0.0.1 ip4:10.0.0.2 -all", false, "v=spf1 -all", 2, false, false},
+      {"v=spf1 ip4:10.0.0.1 ~ip4:192.0.2.0/24 a -all", false, "v=spf1 ~all", 1, false, false},
+      {"v=spf1 ip4:192.0.2.0/24 redirect=x.example", false, "v=spf1 all", 0, false, false},
+      {"v=spf1 ip4:10.0.0.1 redirect=x.example", false, "v=spf1 redirect=x.example", 1, false, false},
+      {"v=spf1 include:a.example ip4:192.0.0.0/8 -all", false, "v=spf1 include:a.example all", 0, true, false},
+      {"v=spf1 -ip4:192.0.0.0/8 +all", false, "v=spf1 -all", 0, false, false},
+      {"v=spf1 ip4:192.0.2.0/9 -all", false, "v=spf1 all", 0, false, false},
+      {"v=spf1 ip6:2001::/16 -all", true, "v=spf1 all", 0, true, false},
+      {"v=spf1 ip6:2001:db8::/17 ip4:0.0.0.0/0 -all", true, "v=spf1 all", 1, false, false},
+      {"v=spf1 +all", false, "v=spf1 +all", 0, true, false},
+      {"v=spf1 mx a/8 -all", false, "v=spf1 mx a/8 -all", 0, true, false},
+      {"v=spf1 ?all", false, "v=spf1 ?all", 0, false, true},
+      {"v=spf1 ip4:10.0.0.1 ?all", false, "v=spf1 ?all", 1, false, false},
+  };
+  for (const auto& r : rows) {
+    SUBCASE(r.rec) {
+      auto c = spf::check_record(r.rec, r.six ? v6 : v4);
+      INFO(c.why);
+      REQUIRE(c.ok);
+      CHECK(c.rewritten == r.rewritten);
+      CHECK(c.pruned == r.pruned);
+      CHECK(c.broad == r.broad);
+      CHECK(c.neutral_only == r.neutral_only);
+    }
+  }
+  SUBCASE("2000 ip4 mechanisms shrink to what libspf2 can hold") {
+    std::string rec = "v=spf1";
+    for (int i = 0; i < 2000; ++i) rec += " ip4:10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+    auto c = spf::check_record(rec + " -all", v4);
+    CHECK(c.rewritten == "v=spf1 -all");
+    CHECK(c.mechanisms == 1);
+    CHECK(c.pruned == 2000);
+  }
+  SUBCASE("markers round-trip") {
+    std::string kind, domain;
+    CHECK(spf::parse_a0_marker("x.example.mx0-6.legit-milter.invalid", &kind, &domain));
+    CHECK(kind == "mx6");
+    CHECK(domain == "x.example");
+    CHECK_FALSE(spf::parse_a0_marker("legit-milter.invalid", &kind, &domain));
+    CHECK_FALSE(spf::parse_a0_marker("x.example", &kind, &domain));
   }
 }
 
