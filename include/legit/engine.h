@@ -79,6 +79,10 @@ class Dialogue {
            Memory* memory = nullptr);
   ~Dialogue();
 
+  // Who we are on this connection, before connect(): the MTA's own name
+  // (Postfix macro j, $myhostname) and the address the client connected to
+  // ({daemon_addr}); "" when unknown. Part of "us" (legit/us.h).
+  void server(std::string_view my_name, std::string_view daemon_addr);
   // client_addr: textual IP ("" or unparsable = no IP: not trusted, no rDNS).
   void connect(std::string_view client_name, std::string_view client_addr);
   void helo(std::string_view name);

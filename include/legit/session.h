@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ struct Connection {
   bool helo_seen = false;
   std::string auth_user;         // SASL login ({auth_authen}); "" = none
   bool trusted = false;          // client IP in trusted-networks
+  std::string our_name;          // the MTA's own name (Postfix $myhostname, macro j); "" = unknown
+  std::string our_addr;          // the address the client connected to ({daemon_addr}); "" = unknown
 };
 
 struct HeaderField {
@@ -54,6 +57,10 @@ struct Message {
   std::string queue_id;
   std::string mail_from;         // envelope sender without <>; "" = null sender
   std::vector<std::string> rcpts;
+  // MX lookups of the recipient domains (lower-case domain → lookup), for
+  // the first kMaxRcptDomains distinct domains; started by the first check
+  // that asks (Session::want_rcpt_mx), shared by helo (claims-us) and relay.
+  std::map<std::string, DnsLookup> rcpt_mx;
   std::vector<HeaderField> headers;  // as received (capped; see Session::kMaxHeaders)
   std::size_t header_bytes = 0;
   std::size_t body_bytes = 0;
@@ -81,6 +88,7 @@ class CountingResolver final : public Resolver {
 class Session {
  public:
   static constexpr std::size_t kMaxHeaders = 1000;
+  static constexpr std::size_t kMaxRcptDomains = 5;
 
   Session(const Config& c, Resolver& r) : config(c), counted_(r), resolver(counted_) {}
 
@@ -101,6 +109,9 @@ class Session {
   std::string mail_from_domain() const;
   // Lookups started through `resolver` since the connection opened.
   int dns_lookups() const { return counted_.count(); }
+  // Starts the MX lookup of this recipient's domain unless it runs already
+  // (or kMaxRcptDomains are running, or it has no domain).
+  void want_rcpt_mx(std::string_view rcpt);
 };
 
 }  // namespace legit

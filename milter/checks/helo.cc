@@ -10,11 +10,21 @@
 //   bare-ip             an address without brackets (RFC-illegal)
 //   invalid             not a host name: "_", spaces, non-ASCII, NUL/CRLF,
 //                       empty labels, > 253 bytes, bad literal
-//   claims-us           our hostname, a name in helo-our-names, or an
-//                       address in helo-our-addresses (bare or literal),
-//                       from a client outside helo-our-addresses
-//   not-fqdn            one label, a local suffix (helo-local-suffixes:
-//                       localdomain, lan, ...), numeric TLD, public suffix
+//   claims-us           one of our names or addresses (legit/us.h: hostname,
+//                       helo-our-names, authserv-id, Postfix's $myhostname,
+//                       helo-our-addresses, {daemon_addr}; bare or literal),
+//                       or an MX host of a recipient domain whose addresses
+//                       do not include the client — from a client that is
+//                       not one of our addresses
+//   localhost           localhost, localhost.localdomain, localhost.*,
+//                       *.localhost, ip6-localhost...: only a misconfigured
+//                       or hostile client says that from the Internet
+//   random-label        one label that reads random: a Windows default name
+//                       (WIN-7T2K4J9QH3L, DESKTOP-...), no vowels, digits
+//                       and letters shuffled (a bot's made-up name)
+//   not-fqdn            one plain label (an internal server's short name),
+//                       a local suffix (helo-local-suffixes: localdomain,
+//                       lan, ...), numeric TLD, public suffix
 //   matches-ptr         equals a forward-confirmed PTR name of the client
 //   resolves-to-client  its A/AAAA hold the client address
 //   same-domain-as-ptr  shares the registrable domain with a confirmed PTR
@@ -30,9 +40,11 @@
 
 #include "../core/names.h"
 #include "generic_name.h"
+#include "helo_words.h"
 #include "legit/check.h"
 #include "legit/domain.h"
 #include "legit/headers.h"
+#include "legit/us.h"
 
 namespace legit {
 namespace {
@@ -49,29 +61,24 @@ class Helo : public Check {
  public:
   explicit Helo(const Config& cfg);
   void on_helo(Session& s) override;
+  void on_rcpt(Session& s, std::string_view rcpt) override { s.want_rcpt_mx(rcpt); }
   std::vector<Finding> finish(Session& s) override;
 
  private:
   std::optional<Finding> syntax(const Session& s) const;
   std::optional<Finding> address(const Session& s, std::string_view text, bool literal) const;
   std::optional<Finding> name_claims(const Session& s, const std::string& n) const;
+  std::optional<Finding> claims_mx(Session& s, const std::string& n);
   Finding identity(Session& s, const std::string& n);
-  bool ours(const IpAddress& ip) const { return in_networks(our_nets_, ip); }
 
   GenericWords words_;
-  std::vector<std::string> our_names_;   // hostname + helo-our-names, normalized
-  std::vector<Network> our_nets_;
   std::vector<std::string> local_suffixes_;
   DnsLookup a_, aaaa_;
   bool looked_up_ = false;
 };
 
 Helo::Helo(const Config& cfg) : words_(GenericWords::from(cfg)) {
-  if (!cfg.hostname.empty()) our_names_.push_back(normalize_name(cfg.hostname));
-  for (const auto& n : cfg.list("helo-our-names")) our_names_.push_back(normalize_name(n));
   for (const auto& s : cfg.list("helo-local-suffixes")) local_suffixes_.push_back(normalize_name(s));
-  std::string bad;
-  our_nets_ = parse_networks(cfg.list("helo-our-addresses"), &bad).value_or(std::vector<Network>{});
 }
 
 void Helo::on_helo(Session& s) {
@@ -93,7 +100,8 @@ std::optional<Finding> Helo::address(const Session& s, std::string_view text, bo
     return found("invalid", "HELO " + q + " is an IPv6 literal without the IPv6: tag");
   IpAddress a = ip->unmapped();
   bool client = s.conn.ip && *s.conn.ip == a;
-  if (ours(a) && !(s.conn.ip && ours(*s.conn.ip)))
+  Us us = Us::of(s);
+  if (us.address(a) && !us.client_is_us(s))
     return found("claims-us", "HELO " + q + " is one of our addresses");
   if (!literal)
     return found("bare-ip", "HELO " + q + " is an address without brackets" +
@@ -105,11 +113,13 @@ std::optional<Finding> Helo::address(const Session& s, std::string_view text, bo
 
 std::optional<Finding> Helo::name_claims(const Session& s, const std::string& n) const {
   std::string q = quote_untrusted(s.conn.helo, 80);
-  bool really_us = s.conn.ip && ours(*s.conn.ip);
-  if (!really_us && std::find(our_names_.begin(), our_names_.end(), n) != our_names_.end())
-    return found("claims-us", "HELO " + q + " is our own name");
+  Us us = Us::of(s);
+  if (!us.client_is_us(s) && us.name(n)) return found("claims-us", "HELO " + q + " is our own name");
+  if (is_localhost_name(n)) return found("localhost", "HELO " + q + " names the loopback host");
   auto dot = n.rfind('.');
   std::string tld = dot == std::string::npos ? n : n.substr(dot + 1);
+  if (dot == std::string::npos && random_label(n))
+    return found("random-label", "HELO " + q + " is a single random-looking label");
   if (dot == std::string::npos) return found("not-fqdn", "HELO " + q + " is a single label, not a FQDN");
   if (std::find(local_suffixes_.begin(), local_suffixes_.end(), tld) != local_suffixes_.end())
     return found("not-fqdn", "HELO " + q + " has the local suffix ." + tld);
@@ -133,6 +143,26 @@ std::optional<Finding> Helo::syntax(const Session& s) const {
   if (!is_hostname(h))
     return found("invalid", "HELO " + quote_untrusted(h, 80) + " is not a valid host name");
   return name_claims(s, normalize_name(h));
+}
+
+// HELO = an MX host of a recipient domain (our inbound MX, by DNS), from a
+// client that is not that host (not among the HELO's own A/AAAA).
+std::optional<Finding> Helo::claims_mx(Session& s, const std::string& n) {
+  if (!looked_up_ || !s.conn.ip || Us::of(s).client_is_us(s)) return std::nullopt;
+  std::string domain;
+  for (const auto& [d, l] : s.msg.rcpt_mx) {
+    auto hosts = mx_hosts(l.get().records);
+    if (std::find(hosts.begin(), hosts.end(), n) != hosts.end()) domain = d;
+    if (!domain.empty()) break;
+  }
+  if (domain.empty()) return std::nullopt;
+  DnsAnswer a = a_.get(), aaaa = aaaa_.get();
+  if (a.status == DnsStatus::temperror || aaaa.status == DnsStatus::temperror) return std::nullopt;
+  for (const auto* ans : {&a, &aaaa})
+    for (const auto& rec : ans->records)
+      if (auto ip = IpAddress::parse(rec); ip && ip->unmapped() == *s.conn.ip) return std::nullopt;
+  return found("claims-us", "HELO " + quote_untrusted(n, 80) + " is an MX host of the recipient domain " +
+                                quote_untrusted(domain, 80) + ", but the client is not that host");
 }
 
 // The positive/negative verdict on a syntactically fine FQDN.
@@ -170,6 +200,7 @@ std::vector<Finding> Helo::finish(Session& s) {
   if (!s.conn.auth_user.empty()) return {};
   if (auto f = syntax(s)) return {*f};
   std::string n = normalize_name(s.conn.helo);
+  if (auto f = claims_mx(s, n)) return {*f};
   Finding f = identity(s, n);
   const IpAddress* ip = s.conn.ip ? &*s.conn.ip : nullptr;
   NameVerdict v = classify_name(n, ip, words_);
@@ -201,8 +232,13 @@ CheckInfo helo_check_info() {
                             "reject_invalid_helo_hostname)"},
           {"claims-us", -6.0, "pretends to be this server: only forgers do that (policyd-weight "
                               "and Postfix FAQ recommend rejecting outright)"},
-          {"not-fqdn", -2.0, "User, OEMCOMPUTER, localhost: a desktop, not an MTA (rspamd "
+          {"not-fqdn", -2.0, "User, OEMCOMPUTER, exch01, mail.corp.local: a desktop or an internal "
+                             "server's short name, not an MTA's public name (rspamd "
                              "HFILTER_HELO_NOT_FQDN 2, Postfix reject_non_fqdn_helo_hostname)"},
+          {"localhost", -3.5, "localhost / localhost.localdomain from the Internet: a broken or "
+                              "hostile client, never a real MTA (SpamAssassin HELO_LOCALHOST 1-3.8)"},
+          {"random-label", -3.0, "a random-looking single label (WIN-7T2K4J9QH3L, xkqzjwpv): a bot's "
+                                 "or a default desktop's made-up name (rspamd HFILTER_HELO_5 3)"},
           {"matches-ptr", 1.0, "HELO equals the forward-confirmed PTR: a properly set-up MTA"},
           {"resolves-to-client", 0.5, "HELO resolves to the client: consistent identity"},
           {"same-domain-as-ptr", 0.5, "same organization as the confirmed PTR (clusters, "

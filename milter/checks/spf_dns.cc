@@ -19,6 +19,7 @@ extern "C" {
 #include <utility>
 #include <vector>
 
+#include "legit/us.h"
 #include "spf_record.h"
 
 namespace legit::spf {
@@ -66,21 +67,7 @@ bool push_name(SPF_dns_rr_t* rr, const std::string& name) {
 }
 
 // MX records "<pref> <name>" sorted by preference; null MX and junk dropped.
-std::vector<std::string> mx_names(const std::vector<std::string>& records) {
-  std::vector<std::pair<long, std::string>> mx;
-  for (const auto& r : records) {
-    auto sp = r.find(' ');
-    if (sp == std::string::npos || sp + 1 >= r.size()) continue;
-    char* end = nullptr;
-    long pref = std::strtol(r.c_str(), &end, 10);
-    if (end != r.c_str() + sp) continue;
-    mx.emplace_back(pref, r.substr(sp + 1));
-  }
-  std::stable_sort(mx.begin(), mx.end(), [](auto& a, auto& b) { return a.first < b.first; });
-  std::vector<std::string> out;
-  for (auto& m : mx) out.push_back(std::move(m.second));
-  return out;
-}
+std::vector<std::string> mx_names(const std::vector<std::string>& records) { return mx_hosts(records); }
 
 bool fill(SPF_dns_rr_t* rr, ns_type type, const std::vector<std::string>& records) {
   if (type == ns_t_mx) {

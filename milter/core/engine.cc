@@ -56,6 +56,11 @@ void Dialogue::forward(const std::function<void(Check&)>& fn) {
   }
 }
 
+void Dialogue::server(std::string_view my_name, std::string_view daemon_addr) {
+  session_->conn.our_name = std::string(my_name.substr(0, 255));
+  session_->conn.our_addr = std::string(daemon_addr.substr(0, 64));
+}
+
 void Dialogue::connect(std::string_view client_name, std::string_view client_addr) {
   auto& c = session_->conn;
   c.client_name = client_name.empty() ? "unknown" : std::string(client_name);

@@ -210,7 +210,7 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     log_msg(LogLevel::warning, "milter negotiate: MTA lacks add/change header or quarantine");
   if (f0 & SMFIF_SETSYMLIST) {
     const std::pair<int, const char*> lists[] = {
-        {SMFIM_CONNECT, "{client_addr} {client_name} {client_ptr} j _"},
+        {SMFIM_CONNECT, "{client_addr} {client_name} {client_ptr} {daemon_addr} j _"},
         {SMFIM_ENVFROM, "i {auth_authen} {auth_type} {mail_addr}"},
         {SMFIM_ENVRCPT, "{rcpt_addr}"},
         {SMFIM_DATA, "i"},
@@ -246,6 +246,7 @@ sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
     c->snap = current_snapshot();
     if (!c->snap) throw std::runtime_error("no configuration");
     c->dialogue = c->snap->engine->open();
+    c->dialogue->server(macro(ctx, "j"), macro(ctx, "{daemon_addr}"));  // "us" (legit/us.h)
     c->dialogue->connect(name, addr);
     return answer(*c, SMFIP_NR_CONN, SMFIS_CONTINUE);
   } catch (const std::exception& e) {

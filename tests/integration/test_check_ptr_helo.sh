@@ -60,11 +60,23 @@ done <<'ROWS'
 203.0.113.11|www.ptrhelo.test|resolves-elsewhere|none
 203.0.113.11|nowhere.ptrhelo.test|no-resolve|none
 203.0.113.21|www.ptrhelo.test|resolves-elsewhere|unconfirmed
-203.0.113.11|localhost.localdomain|not-fqdn|none
+203.0.113.11|localhost.localdomain|localhost|none
+203.0.113.11|localhost|localhost|none
+203.0.113.11|WIN-7T2K4J9QH3L|random-label|none
+203.0.113.11|exch01|not-fqdn|none
 203.0.113.11|bad_name.ptrhelo.test|invalid|none
 203.0.113.20|203-0-113-20.dsl.ptrhelo.test|generic|generic
 203.0.113.12|203-0-113-12.pool.ptrhelo.test|no-resolve generic|none
 ROWS
+
+# "Us" without configuration (check command): the authserv-id, and the MX
+# host of a recipient domain sent by a client that is not that host.
+out=$(check_json --client-ip 203.0.113.11 --helo mx.test.example --mail-from '<a@ptrhelo.test>')
+expect_eq "claims-us: HELO = authserv-id" "$(results "$out" helo)" claims-us
+out=$(check --client-ip 203.0.113.11 --helo mail.ptrhelo.test --mail-from '<a@ptrhelo.test>' --rcpt '<u@ptrhelo.test>')
+expect_eq "claims-us: HELO = MX host of the recipient domain" "$(results "$out" helo)" claims-us
+out=$(check --client-ip 203.0.113.10 --helo mail.ptrhelo.test --mail-from '<a@ptrhelo.test>' --rcpt '<u@ptrhelo.test>')
+expect_eq "not claims-us: the MX host itself" "$(results "$out" helo)" matches-ptr
 
 # A HELO whose A/AAAA never answer: temperror, zero points, within the deadline.
 start=$(date +%s%N)

@@ -65,8 +65,17 @@ TEST_CASE("helo: results per HELO and DNS situation") {
       {"empty literal", "203.0.113.4", "[]", none, "invalid"},
       {"single label (seed 001)", "72.38.252.2", "User", none, "not-fqdn"},
       {"OEMCOMPUTER", "203.0.113.6", "OEMCOMPUTER", none, "not-fqdn"},
-      {"localhost", "203.0.113.6", "localhost", none, "not-fqdn"},
-      {"localhost.localdomain", "203.0.113.6", "localhost.localdomain", none, "not-fqdn"},
+      {"localhost", "203.0.113.6", "localhost", none, "localhost"},
+      {"localhost.localdomain", "203.0.113.6", "LocalHost.LocalDomain", none, "localhost"},
+      {"localhost.<domain>", "203.0.113.6", "localhost.example.com", none, "localhost"},
+      {"ip6-localhost", "203.0.113.6", "ip6-localhost", none, "localhost"},
+      {"Windows default name", "203.0.113.6", "WIN-7T2K4J9QH3L", none, "random-label"},
+      {"DESKTOP- default name", "203.0.113.6", "DESKTOP-4F9K2LQ", none, "random-label"},
+      {"no vowels", "203.0.113.6", "xkqzjwpv", none, "random-label"},
+      {"letters and digits shuffled", "203.0.113.6", "a8f3k2q9", none, "random-label"},
+      {"internal short name", "203.0.113.6", "exch01", none, "not-fqdn"},
+      {"internal name with a hyphen", "203.0.113.6", "SRV-MAIL", none, "not-fqdn"},
+      {"local suffix", "203.0.113.6", "mail.corp.local", none, "not-fqdn"},
       {"numeric TLD", "203.0.113.6", "1.2.3", none, "not-fqdn"},
       {"public suffix", "203.0.113.6", "co.uk", none, "not-fqdn"},
       {"underscore", "203.0.113.6", "my_host.example.com", none, "invalid"},
@@ -136,6 +145,37 @@ TEST_CASE("helo: results per HELO and DNS situation") {
         CHECK(it.finding.detail.find_first_of(std::string("\r\n\0", 3)) == std::string::npos);
       }
     }
+  }
+}
+
+TEST_CASE("helo: claims-us with no configuration: authserv-id, $myhostname, daemon_addr, recipient MX") {
+  FakeResolver dns;
+  dns.add("example.net", DnsType::MX, {"10 mx1.example.net", "20 backup.other.example"});
+  dns.add("mx1.example.net", DnsType::A, {"198.51.100.30"});
+  dns.add("backup.other.example", DnsType::A, {"192.0.2.40"});
+  Config cfg = make_config({{"hostname", "box.internal"}, {"authserv-id", "mx.site.example"}});
+  Engine engine(cfg, dns, {&kCheck});
+  struct Row { const char* ip; const char* helo; const char* want; };
+  const Row rows[] = {
+      {"203.0.113.50", "mx.site.example", "claims-us"},        // authserv-id
+      {"203.0.113.50", "smtp.site.example", "claims-us"},      // macro j
+      {"203.0.113.50", "[198.51.100.77]", "claims-us"},        // {daemon_addr}
+      {"203.0.113.50", "198.51.100.77", "claims-us"},
+      {"203.0.113.50", "mx1.example.net", "claims-us"},        // MX of the recipient domain
+      {"198.51.100.30", "mx1.example.net", "resolves-to-client"},  // that MX host itself
+      {"192.0.2.40", "backup.other.example", "resolves-to-client"},  // backup MX relaying to us
+      {"198.51.100.77", "smtp.site.example", "no-resolve"},    // from our own address
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.helo);
+    CAPTURE(r.ip);
+    auto d = engine.open();
+    d->server("smtp.site.example", "198.51.100.77");
+    d->connect("unknown", r.ip);
+    d->helo(r.helo);
+    d->mail_from("<a@example.com>", "");
+    d->rcpt("<bob@example.net>");
+    CHECK(result_of(d->end_of_message("Q1"), "helo") == r.want);
   }
 }
 
