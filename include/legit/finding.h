@@ -25,6 +25,12 @@ struct Finding {
   std::string result;  // "pass", "fail", "temperror", "bare-ip", ...
   std::string detail;  // human explanation (untrusted text already quoted)
   std::vector<ArEntry> ar;  // zero or more A-R method results
+  // The least action this finding demands whatever the score: "" (none),
+  // "quarantine" or "reject" (a check sets it from its own options, e.g.
+  // dmarc-reject-action). With floor_with_negative it applies only when some
+  // other finding scored below 0 (DMARC p=quarantine).
+  std::string floor = {};
+  bool floor_with_negative = false;
 };
 
 struct ScoredFinding {

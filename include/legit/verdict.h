@@ -16,17 +16,23 @@ const char* to_string(Action a);
 
 struct Verdict {
   double score = 0;
-  Action action = Action::accept;   // what the thresholds say
+  Action action = Action::accept;   // what the thresholds (and floors) say
   bool any_temperror = false;       // some check could not decide (DNS etc.)
+  std::string floor_by;             // "dmarc:fail-reject" when a finding's floor set the action
+  double margin = 0;                // score minus the nearest threshold (< 0: below it)
+  std::string nearest;              // "quarantine-below" or "reject-below"
   std::vector<ScoredFinding> items;
 };
 
 // Scores findings. Thresholds: score < reject-below → reject, score <
-// quarantine-below → quarantine, else accept. A reject that rests on a
-// temporary failure — the checks that answered temperror could, with their
-// best points-table row, have lifted the score to reject-below or above — is
-// softened to tempfail when on-error = tempfail, and to quarantine
-// otherwise: a DNS outage never rejects mail.
+// quarantine-below → quarantine, else accept — a score EQUAL to a threshold
+// gets the milder action (-4 with quarantine-below -4 is accepted). A reject
+// that rests on a temporary failure — the checks that answered temperror
+// could, with their best points-table row, have lifted the score to
+// reject-below or above — is softened to tempfail when on-error = tempfail,
+// and to quarantine otherwise: a DNS outage never rejects mail. Then each
+// finding's floor (finding.h) raises the action to at least that floor
+// (order accept < quarantine < tempfail < reject); a floor never lowers it.
 Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg);
 
 // "-2.5", "1", "0.25": shortest text for points/score (no trailing zeros).

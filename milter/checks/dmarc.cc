@@ -12,7 +12,13 @@
 //                        not aligned; the word carries the policy that
 //                        applies (sp= for a subdomain when the record came
 //                        from the organizational domain; pct= only shown) [fail]
+//   forwarded            would be fail-*, but the client is a listed
+//                        forwarder (legit/forwarder.h): judged by its own
+//                        DKIM instead; no floor                          [fail]
 //   none                 no DMARC record (or several: §6.6.3)           [none]
+//   unauthenticated      no DMARC record, no SPF record for the MAIL FROM
+//                        identity and no DKIM signature at all: since 2024
+//                        the big mailbox providers refuse such mail     [none]
 //   temperror            a policy lookup failed temporarily             [temperror]
 //   permerror            the published record is invalid                [permerror]
 //   bad-from             not exactly one From field with one valid
@@ -20,8 +26,18 @@
 //                        rejected)                                      [permerror]
 // A-R: "dmarc=fail (p=reject) header.from=example.org" — the published policy
 // as a comment, as opendmarc does; there is no "dis=" since the score, not
-// this check, decides the disposition. No finding for a message without any
-// header (the offline check command run without --message).
+// this check, decides the disposition. A message without any header is
+// bad-from; no finding when there is no message at all (the offline check
+// command run without --message: end-of-headers never came).
+//
+// Identity first: the From domain is what the recipient trusts. A fail under
+// p=reject sets the floor `dmarc-reject-action` (default quarantine) on its
+// own, whatever else passed; under p=quarantine the floor `quarantine`
+// applies together with any other negative finding (verdict.h). A reject
+// floor becomes quarantine when SPF or DKIM had a temperror (they might have
+// aligned). Points for other identities (an unaligned SPF pass, a clean PTR)
+// cannot buy the floor back. An SPF pass from a record that authorises every
+// client (pass-broad) does not count for alignment.
 #include <memory>
 #include <string>
 
@@ -29,6 +45,7 @@
 #include "dmarc_record.h"
 #include "legit/check.h"
 #include "legit/domain.h"
+#include "legit/forwarder.h"
 #include "legit/headers.h"
 
 namespace legit {
@@ -85,13 +102,31 @@ std::string aligned_with(const Session& s, const std::string& from, const Record
   return "";
 }
 
-Finding evaluate(const Session& s, const std::string& from, const Discovery& d) {
+// The owner's policy as a floor for the verdict (see the header comment).
+void set_floor(const Session& s, Finding& f, Policy applied) {
+  const auto& a = s.msg.auth;
+  bool temp = a.spf_mailfrom == "temperror";
+  for (const auto& k : a.dkim) temp = temp || k.result == "temperror";
+  if (applied == Policy::reject) {
+    std::string act = s.config.str("dmarc-reject-action");
+    f.floor = act == "none" ? "" : (act == "reject" && temp ? "quarantine" : act);
+  } else if (applied == Policy::quarantine && s.config.str("dmarc-quarantine-action") != "none") {
+    f.floor = "quarantine";
+    f.floor_with_negative = true;
+  }
+}
+
+Finding evaluate(const Session& s, const std::string& from, const Discovery& d, bool forwarder) {
   Finding f{"dmarc", "", "", {}};
   ArEntry ar{"dmarc", "", "", {{"header.from", from}}};
   if (d.state != "found") {
     f.result = ar.result = d.state;
     f.detail = d.why;
     if (d.state == "permerror") ar.reason = "invalid DMARC record";
+    if (d.state == "none" && s.msg.auth.spf_mailfrom == "none" && s.msg.auth.dkim.empty()) {
+      f.result = "unauthenticated";
+      f.detail += "; no SPF record and no DKIM signature either: nothing authenticates this sender";
+    }
   } else {
     bool sub = d.where != from;
     Policy applied = sub && d.record.sp ? *d.record.sp : d.record.p;
@@ -105,6 +140,13 @@ Finding evaluate(const Session& s, const std::string& from, const Discovery& d) 
       f.result = std::string("fail-") + dmarc::to_string(applied);
       f.detail = "From domain " + from + " aligned with no SPF or DKIM pass; policy of " + d.where + ": " +
                  ar.reason + " (applies: " + dmarc::to_string(applied) + ")";
+      if (s.msg.auth.spf_mailfrom_broad) f.detail += "; an SPF pass that authorises everyone does not count";
+      if (forwarder) {
+        f.detail += "; the client is a listed forwarder: judged by its own DKIM instead";
+        f.result = "forwarded";
+      } else {
+        set_floor(s, f, applied);
+      }
     }
   }
   f.ar.push_back(std::move(ar));
@@ -131,11 +173,11 @@ class Dmarc : public Check {
   }
 
   std::vector<Finding> finish(Session& s) override {
-    if (s.msg.headers.empty()) return {};
+    if (!s.msg.eoh_seen) return {};  // no message at all (check without --message)
     auto fd = dmarc::from_domain(from_values_);
-    if (fd.domain.empty())
-      return {{"dmarc", "bad-from", fd.error, {{"dmarc", "permerror", fd.error, {}}}}};
-    return {evaluate(s, fd.domain, discover(fd.domain))};
+    std::string why = s.msg.headers.empty() ? "the message has no header section at all" : fd.error;
+    if (fd.domain.empty()) return {{"dmarc", "bad-from", why, {{"dmarc", "permerror", why, {}}}}};
+    return {evaluate(s, fd.domain, discover(fd.domain), is_forwarder(s))};
   }
 
  private:
@@ -152,6 +194,13 @@ class Dmarc : public Check {
   std::string org_;
 };
 
+std::string forwarder_or_why(const std::string& v) {
+  if (v.find('/') != std::string::npos || IpAddress::parse(v))
+    return Network::parse(v) ? "" : "is not an IP address or network";
+  std::string d = v.front() == '.' ? v.substr(1) : v;
+  return is_hostname(d) && d.find('.') != std::string::npos ? "" : "is not a network or a domain name";
+}
+
 }  // namespace
 
 CheckInfo dmarc_check_info() {
@@ -161,19 +210,35 @@ CheckInfo dmarc_check_info() {
       {
           {"pass", 2.0, "the visible From domain is authenticated: the strongest evidence of a real "
                         "sender (rspamd DMARC_POLICY_ALLOW -0.5 on a spam scale)"},
-          {"fail-reject", -4.0, "the From domain's owner asks receivers to reject unauthenticated mail: "
-                                "alone this quarantines rather than rejects, as forwarders and lists break "
-                                "DMARC (RFC 7960; rspamd DMARC_POLICY_REJECT 2.0)"},
-          {"fail-quarantine", -2.5, "the owner asks for quarantine (rspamd DMARC_POLICY_QUARANTINE 1.5)"},
+          {"fail-reject", -4.0, "the From domain's owner asks receivers to reject unauthenticated mail; "
+                                "besides these points it sets the floor dmarc-reject-action (quarantine: "
+                                "forwarders and lists break DMARC, RFC 7960; rspamd DMARC_POLICY_REJECT 2.0)"},
+          {"fail-quarantine", -2.5, "the owner asks for quarantine; with any other negative finding at least "
+                                    "quarantine (rspamd DMARC_POLICY_QUARANTINE 1.5)"},
           {"fail-none", -0.5, "unaligned, owner only monitoring (p=none): weak evidence "
                               "(rspamd DMARC_POLICY_SOFTFAIL 0.1)"},
+          {"forwarded", 0.0, "unaligned, but the client is a listed forwarder/list (forwarders): its "
+                             "own DKIM and HELO judge it, not the original domain's policy"},
           {"none", 0.0, "no DMARC record: no statement either way"},
+          {"unauthenticated", -1.5, "no SPF record, no DKIM signature, no DMARC record: Gmail and Yahoo "
+                                    "refuse such mail since 2024; weak-to-medium alone (small servers "
+                                    "with a proper PTR and HELO still pass)"},
           {"temperror", 0.0, "policy lookup failed: never evidence against the sender"},
           {"permerror", 0.0, "the domain publishes an invalid record: its owner's mistake"},
           {"bad-from", -2.0, "no, several or unparsable From fields: breaks RFC 5322 and is a known "
                              "DMARC evasion (rspamd MULTIPLE_FROM 8, MISSING_FROM 2; SpamAssassin MISSING_FROM 1)"},
       },
-      {},
+      {
+          {"dmarc-reject-action", OptKind::choice, "quarantine",
+           "least action for a DMARC fail under p=reject, whatever the score (none = points only)",
+           {"quarantine", "reject", "none"}},
+          {"dmarc-quarantine-action", OptKind::choice, "quarantine",
+           "least action for a DMARC fail under p=quarantine with any other negative finding",
+           {"quarantine", "none"}},
+          {"forwarders", OptKind::list, "",
+           "forwarders/lists judged by their own DKIM, not SPF/DMARC of the original domain: "
+           "networks, or domains of their confirmed PTR names", {}, forwarder_or_why},
+      },
       [](const Config&) { return std::make_unique<Dmarc>(); },
   };
 }

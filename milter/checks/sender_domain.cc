@@ -4,7 +4,9 @@
 //
 // The MX, A and AAAA lookups of the domain all start at MAIL FROM, in
 // parallel, so end-of-data only collects them. Results:
-//   ok          an MX with a usable target, or no MX but an A/AAAA (implicit MX)
+//   ok          an MX with a usable target
+//   implicit-mx no MX but a usable A/AAAA (RFC 5321 §5.1 implicit MX): it can
+//               receive a bounce, but real mail domains publish MX — no bonus
 //   nxdomain    the domain does not exist (seed 004's tbg4-finance.org)
 //   no-mail     the domain exists but has no MX and no A/AAAA
 //   null-mx     RFC 7505 "MX 0 ." — the domain says it sends and receives no mail
@@ -143,7 +145,7 @@ class SenderDomain : public Check {
     bool any = a.ok() || aaaa.ok();
     for (const auto& ip : addrs)
       if (!unusable_address(ip))
-        return set("ok", "has no MX; implicit MX to its address " + quote_untrusted(ip, 48));
+        return set("implicit-mx", "has no MX; implicit MX to its address " + quote_untrusted(ip, 48));
     if (any)
       return set("bogus-mx", "has no MX and only unusable addresses (" + quote_untrusted(addrs.front(), 48) + ")");
     if (a.status == DnsStatus::temperror || aaaa.status == DnsStatus::temperror)
@@ -166,6 +168,8 @@ CheckInfo sender_domain_check_info() {
       {
           {"ok", 0.5, "a working return path is a precondition of legitimate mail, but spammers' "
                       "domains have one too: weak evidence (SpamAssassin and rspamd give no bonus)"},
+          {"implicit-mx", 0.0, "only an A/AAAA (implicit MX): a bounce could arrive, but a domain that "
+                               "really sends mail publishes MX; throw-away domains often have just an A"},
           {"nxdomain", -7.0, "the sender domain does not exist: every bounce becomes backscatter; "
                              "Postfix reject_unknown_sender_domain rejects it outright (seed 004)"},
           {"no-mail", -3.0, "no MX and no A/AAAA: nothing can be returned to the sender; Postfix "

@@ -3,7 +3,8 @@
 // The evaluation starts at MAIL FROM on a worker (spf_eval.h) and is
 // collected at end-of-data. Results: pass, fail, softfail, neutral, none,
 // temperror, permerror (RFC 8601 words), pass-broad / neutral-broad (the
-// record authorises everyone, or is only "?all": spf_eval.h), with
+// record authorises everyone, or is only "?all": spf_eval.h), forwarded
+// (fail or softfail from a client listed in `forwarders`), with
 // libspf2's comment in the detail; A-R "spf=<result> smtp.mailfrom=<domain>". Published for DMARC in
 // Message::auth.spf_mailfrom(_domain).
 //
@@ -17,6 +18,7 @@
 #include <chrono>
 
 #include "legit/check.h"
+#include "legit/forwarder.h"
 #include "legit/headers.h"
 #include "../core/names.h"
 #include "spf_eval.h"
@@ -64,7 +66,12 @@ class Spf : public Check {
     s.msg.auth.spf_mailfrom_domain = problem_.empty() ? domain_ : "";
     if (!problem_.empty())
       return {{"spf", "none", "MAIL FROM " + quote_untrusted(s.msg.mail_from, 100) + ": " + o.detail, {}}};
-    return {spf::make_finding("spf", "smtp.mailfrom", domain_, o)};
+    Finding f = spf::make_finding("spf", "smtp.mailfrom", domain_, o);
+    if ((o.result == "fail" || o.result == "softfail") && is_forwarder(s)) {
+      f.result = "forwarded";  // A-R keeps the RFC word
+      f.detail += "; the client is a listed forwarder: not judged by the original domain's SPF";
+    }
+    return {f};
   }
 
  private:
@@ -97,6 +104,8 @@ CheckInfo spf_check_info() {
                              "(SpamAssassin SPF_SOFTFAIL 0.97, rspamd R_SPF_SOFTFAIL 0)"},
           {"neutral", -0.5, "the domain makes no statement about this IP (?all) "
                             "(SpamAssassin SPF_NEUTRAL 0.65)"},
+          {"forwarded", 0.0, "fail/softfail from a listed forwarder (forwarders): forwarding breaks "
+                             "SPF of the original domain by design (RFC 7208 appendix D)"},
           {"none", 0.0, "no SPF record, or a null sender (see spf-helo): no evidence either way "
                         "(SpamAssassin SPF_NONE 0.001, rspamd R_SPF_NA 0)"},
           {"temperror", 0.0, "DNS failed during the evaluation: never evidence"},

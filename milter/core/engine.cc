@@ -121,6 +121,7 @@ void Dialogue::header(std::string_view name, std::string_view value) {
 }
 
 void Dialogue::end_of_headers() {
+  session_->msg.eoh_seen = true;
   forward([&](Check& k) { k.on_eoh(*session_); });
 }
 
@@ -207,8 +208,11 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
     o.reply_text = greylisted.empty() ? "Temporary failure while checking the sender, try again later"
                                       : greylisted;
   } else if (o.action == Action::quarantine) {
-    o.quarantine_reason = "legit-milter score " + format_points(o.verdict.score) +
-                          " below quarantine-below " + format_points(cfg_.quarantine_below);
+    o.quarantine_reason = o.verdict.floor_by.empty()
+                              ? "legit-milter score " + format_points(o.verdict.score) +
+                                    " below quarantine-below " + format_points(cfg_.quarantine_below)
+                              : "legit-milter " + o.verdict.floor_by + " (score " +
+                                    format_points(o.verdict.score) + ")";
   }
   o.dns_lookups = session_->dns_lookups() - dns_mark_;
   dns_mark_ = session_->dns_lookups();
@@ -261,7 +265,14 @@ std::string format_log_line(const Session& s, const Outcome& o) {
     sep = ",";
   }
   line += greylist;
-  char cost[64];
+  // How far the score is from the nearest threshold (negative: below it, so
+  // that threshold's action applies; 0: equal, the milder action applies).
+  line += " margin=" + std::string(o.verdict.margin > 0 ? "+" : "") + format_points(o.verdict.margin) + "(" +
+          o.verdict.nearest + ")";
+  if (auto colon = o.verdict.floor_by.find(':'); colon != std::string::npos)
+    line += " floor=" + log_word(o.verdict.floor_by.substr(0, colon)) + ":" +
+            log_word(o.verdict.floor_by.substr(colon + 1));
+  char cost[64];  // last: test_metrics.sh and log_parse.cc read them at the end
   std::snprintf(cost, sizeof cost, " eom-ms=%.1f dns-lookups=%d", o.eom_seconds * 1000, o.dns_lookups);
   return line + cost;
 }

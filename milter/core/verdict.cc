@@ -36,6 +36,34 @@ static double best_points(const Config& cfg, const std::string& check) {
   return best;
 }
 
+static int severity(Action a) {
+  switch (a) {
+    case Action::accept: return 0;
+    case Action::quarantine: return 1;
+    case Action::tempfail: return 2;
+    case Action::reject: return 3;
+  }
+  return 0;
+}
+
+// Raises v.action to each applicable finding's floor (verdict.h).
+static void apply_floors(Verdict& v) {
+  for (const auto& item : v.items) {
+    const Finding& f = item.finding;
+    if (f.floor != "quarantine" && f.floor != "reject") continue;
+    if (f.floor_with_negative) {
+      bool other = false;
+      for (const auto& o : v.items) other = other || (&o != &item && o.points < 0);
+      if (!other) continue;
+    }
+    Action a = f.floor == "reject" ? Action::reject : Action::quarantine;
+    if (severity(a) > severity(v.action)) {
+      v.action = a;
+      v.floor_by = f.check + ":" + f.result;
+    }
+  }
+}
+
 Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg) {
   Verdict v;
   double optimistic = 0;  // the score if every temperror had been the best result
@@ -59,6 +87,10 @@ Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg) 
   // answer might have lifted the score above reject-below. Never reject then.
   if (v.action == Action::reject && v.any_temperror && optimistic >= cfg.reject_below)
     v.action = cfg.on_error == OnError::tempfail ? Action::tempfail : Action::quarantine;
+  apply_floors(v);
+  bool nearer_reject = std::fabs(v.score - cfg.reject_below) < std::fabs(v.score - cfg.quarantine_below);
+  v.nearest = nearer_reject ? "reject-below" : "quarantine-below";
+  v.margin = std::round((v.score - (nearer_reject ? cfg.reject_below : cfg.quarantine_below)) * 100) / 100;
   return v;
 }
 

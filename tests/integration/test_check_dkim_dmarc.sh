@@ -84,7 +84,7 @@ dmarc-sub-fail         fail-quarantine dmarc=fail \(p=reject sp=quarantine\) hea
 dmarc-other-txt        fail-quarantine dmarc=fail .*header.from=other.dmarc.test$
 dmarc-strict           fail-reject     dkim=pass header.d=dmarc.test.*dmarc=fail \(p=reject\) header.from=s.dmarc.test$
 dmarc-no-record        none            dmarc=none header.from=dkim.test$
-dmarc-multi            none            dmarc=none header.from=multi.dmarc.test$
+dmarc-multi            unauthenticated dmarc=none header.from=multi.dmarc.test$
 dmarc-bad              permerror       dmarc=permerror \(invalid DMARC record\) header.from=bad.dmarc.test$
 dmarc-tmp              temperror       dmarc=temperror header.from=tmp.dmarc.test$
 dmarc-two-from         bad-from        dmarc=permerror \(2 From headers\)$
@@ -105,6 +105,23 @@ else
 fi
 out=$(check dmarc-spf --mail-from '<bounce@dmarc.test>' --client-ip 198.51.100.99)
 expect_eq "dmarc: SPF fail does not align" "$(result_of "$out" dmarc)" fail-reject
+
+# Issue 9 item 8: a message with no header section at all is bad-from, not skipped.
+printf '\r\nonly a body\r\n' >"$FIX/no-headers.eml"
+out=$(check no-headers)
+expect_eq "no header section: bad-from" "$(result_of "$out" dmarc)" bad-from
+expect_match "no header section: A-R" "$(ar_of "$out")" 'dmarc=permerror \(the message has no header section at all\)'
+# The owner's p=reject is a floor: quarantine at least, whatever the score
+# (thresholds moved out of the way so the score alone would accept).
+low="--quarantine-below -50 --reject-below -100"
+out=$(check dmarc-fail-reject $low)
+expect_eq "dmarc fail-reject: quarantined by the floor" "$(json_get "$out" 'j["action"]')" quarantine
+expect_match "dmarc fail-reject: log names the floor" "$(json_get "$out" 'j["log"]')" ' floor=dmarc:fail-reject'
+out=$(check dmarc-fail-reject $low --dmarc-reject-action reject)
+expect_eq "dmarc-reject-action reject" "$(json_get "$out" 'j["action"]')" reject
+out=$(check dmarc-fail-reject $low --forwarders 203.0.113.0/24)
+expect_eq "forwarder: dmarc forwarded" "$(result_of "$out" dmarc)" forwarded
+expect_eq "forwarder: accepted" "$(json_get "$out" 'j["action"]')" accept
 
 for case in rsa2048-simple multi-good-bad timeout malformed unsigned dmarc-pass-dkim dmarc-fail-reject \
             dmarc-sub-fail dmarc-tmp dmarc-bad dmarc-two-from; do

@@ -34,8 +34,8 @@ while read -r from want; do
 done <<'ROWS'
 <a@ok.sender.test> ok
 <a@OK.Sender.Test> ok
-<a@implicit.sender.test> ok
-<a@implicit6.sender.test> ok
+<a@implicit.sender.test> implicit-mx
+<a@implicit6.sender.test> implicit-mx
 <a@nullmx.sender.test> null-mx
 <a@nomail.sender.test> no-mail
 <a@lh.sender.test> bogus-mx

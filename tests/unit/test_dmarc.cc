@@ -124,17 +124,22 @@ const CheckInfo* dmarc_info() {
 
 struct Got {
   std::string result, detail, ar;
+  Action action = Action::accept;
+  std::string floor_by;
 };
 
-Got run(FakeResolver& dns, const Facts& facts, std::vector<std::pair<std::string, std::string>> headers) {
+Got run(FakeResolver& dns, const Facts& facts, std::vector<std::pair<std::string, std::string>> headers,
+        std::map<std::string, std::string> options = {}) {
   CheckInfo stub{"facts", "", {}, {}, [facts](const Config&) { return std::make_unique<FactsCheck>(facts); }};
-  Config cfg = make_config();
+  Config cfg = make_config(std::move(options));
   Engine engine(cfg, dns, {&stub, dmarc_info()});
   Msg m;
   m.ip = "203.0.113.201";
   m.headers = std::move(headers);
   Outcome o = run_message(engine, m);
   Got g;
+  g.action = o.verdict.action;
+  g.floor_by = o.verdict.floor_by;
   for (const auto& it : o.verdict.items)
     if (it.finding.check == "dmarc") {
       g.result = it.finding.result;
@@ -207,12 +212,58 @@ TEST_CASE("dmarc: results") {
   }
 }
 
-TEST_CASE("dmarc: From field count; no finding without headers") {
+TEST_CASE("dmarc: From field count; no header section at all is bad-from; no message, no finding") {
   FakeResolver dns;
   zone(dns);
   CHECK(run(dns, {}, {{"From", "a@example.org"}, {"from", "b@example.org"}}).result == "bad-from");
   CHECK(run(dns, {}, {{"Subject", "no from"}}).result == "bad-from");
-  CHECK(run(dns, {}, {}).result == "");
+  Got none = run(dns, {}, {});
+  CHECK(none.result == "bad-from");  // issue 9 item 8: was skipped
+  CHECK(none.detail.find("no header section") != std::string::npos);
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {dmarc_info()});
+  auto d = engine.open();  // the check command without --message: end-of-headers never comes
+  d->connect("unknown", "203.0.113.202");
+  d->mail_from("<a@example.org>", "");
+  CHECK(result_of(d->end_of_message("Q1"), "dmarc") == "");
+}
+
+TEST_CASE("dmarc: the owner's policy is a floor; forwarders; unauthenticated") {
+  FakeResolver dns;
+  zone(dns);
+  Facts spf_other{"pass", "other.test", {}};  // SPF pass for an unaligned envelope domain
+  Got g = run(dns, spf_other, {{"From", "a@example.org"}});
+  CHECK(g.result == "fail-reject");
+  CHECK(g.action == Action::quarantine);  // alone, whatever else passed
+  CHECK(g.floor_by == "dmarc:fail-reject");
+  g = run(dns, spf_other, {{"From", "a@example.org"}}, {{"dmarc-reject-action", "reject"}});
+  CHECK(g.action == Action::reject);
+  Facts dkim_timeout{"pass", "other.test", {{"example.org", "s", "temperror"}}};
+  g = run(dns, dkim_timeout, {{"From", "a@example.org"}}, {{"dmarc-reject-action", "reject"}});
+  CHECK(g.action == Action::quarantine);  // DKIM might have aligned: never reject on that
+  g = run(dns, spf_other, {{"From", "a@example.org"}}, {{"dmarc-reject-action", "none"}});
+  CHECK(g.action == Action::accept);
+  // p=quarantine: only together with another negative finding (none here).
+  g = run(dns, spf_other, {{"From", "a@q.example.org"}});
+  CHECK(g.result == "fail-quarantine");
+  CHECK(g.action == Action::accept);
+  // A listed forwarder: judged by its own DKIM, no floor.
+  for (const char* fwd : {"203.0.113.0/24", "203.0.113.201"}) {
+    g = run(dns, spf_other, {{"From", "a@example.org"}}, {{"forwarders", fwd}});
+    CHECK(g.result == "forwarded");
+    CHECK(g.action == Action::accept);
+    CHECK(g.ar.find("dmarc=fail") != std::string::npos);
+  }
+  g = run(dns, spf_other, {{"From", "a@example.org"}}, {{"forwarders", "198.51.100.0/24"}});
+  CHECK(g.result == "fail-reject");
+  // Nothing authenticates the sender: no SPF record, no DKIM signature, no DMARC record.
+  CHECK(run(dns, {"none", "nodmarc.test", {}}, {{"From", "a@nodmarc.test"}}).result == "unauthenticated");
+  CHECK(run(dns, {"fail", "nodmarc.test", {}}, {{"From", "a@nodmarc.test"}}).result == "none");
+  CHECK(run(dns, {"none", "nodmarc.test", {{"nodmarc.test", "s", "fail"}}}, {{"From", "a@nodmarc.test"}}).result ==
+        "none");
+  std::string err;
+  CHECK_FALSE(config_from({{"forwarders", "not a domain"}}, &err));
+  CHECK(config_from({{"forwarders", ".lists.example.org"}}, &err));
 }
 
 TEST_CASE("dmarc: policy lookups start when the From field arrives") {

@@ -212,7 +212,7 @@ TEST_CASE("engine: log line fields are key=value, each key once") {
     pos = end + 1;
   }
   CHECK(keys == std::vector<std::string>{"client", "helo", "from", "score", "action", "dry-run", "checks",
-                                        "eom-ms", "dns-lookups"});
+                                        "margin", "eom-ms", "dns-lookups"});
 }
 
 TEST_CASE("engine: log line quotes untrusted text") {

@@ -31,10 +31,10 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
       {"MX", "<a@example.com>", [](FakeResolver& f) { mx(f, "example.com", {"10 mx.example.com"}); }, "ok"},
       {"implicit MX via A", "<a@a-only.example>", [](FakeResolver& f) {
          f.add("a-only.example", DnsType::A, {"192.0.2.7"});
-       }, "ok"},
+       }, "implicit-mx"},
       {"implicit MX via AAAA", "<a@v6.example>", [](FakeResolver& f) {
          f.add("v6.example", DnsType::AAAA, {"2001:db8::7"});
-       }, "ok"},
+       }, "implicit-mx"},
       {"NXDOMAIN (seed 004)", "<x@tbg4-finance.org>", [](FakeResolver&) {}, "nxdomain"},
       {"exists, no MX, no address", "<a@txt-only.example>", [](FakeResolver& f) {
          f.add("txt-only.example", DnsType::TXT, {"v=spf1 -all"});
@@ -69,7 +69,7 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
       {"no MX, A timeout, AAAA ok", "<a@slowa6.example>", [](FakeResolver& f) {
          f.set("slowa6.example", DnsType::A, DnsStatus::temperror, "SERVFAIL");
          f.add("slowa6.example", DnsType::AAAA, {"2001:db8::9"});
-       }, "ok"},
+       }, "implicit-mx"},
       {"null sender", "<>", [](FakeResolver&) {}, "null-sender"},
       {"no domain part", "<postmaster>", [](FakeResolver&) {}, "invalid"},
       {"empty domain part", "<a@>", [](FakeResolver&) {}, "invalid"},

@@ -1,0 +1,73 @@
+// test_verdict.cc — score_findings (milter/core/verdict.cc): a score equal
+// to a threshold gets the milder action, the margin to the nearest
+// threshold, and findings' floors (DMARC policy, open relay).
+#include <doctest/doctest.h>
+
+#include "legit/verdict.h"
+#include "test_helpers.h"
+
+using namespace legit;
+using namespace legit::test;
+
+namespace {
+
+Config thresholds() {
+  Config c = make_config({{"quarantine-below", "-4"}, {"reject-below", "-8"}});
+  c.point_table["t.minus4"] = -4;
+  c.point_table["t.minus8"] = -8;
+  c.point_table["t.plus3"] = 3;
+  c.point_table["t.minus1"] = -1;
+  c.point_table["t.minus10"] = -10;
+  return c;
+}
+
+Finding f(const char* result, std::string floor = "", bool with_negative = false) {
+  Finding x{"t", result, "", {}};
+  x.floor = std::move(floor);
+  x.floor_with_negative = with_negative;
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("verdict: a score equal to a threshold gets the milder action; margin to the nearest") {
+  Config c = thresholds();
+  struct Row { std::vector<const char*> results; Action action; double margin; const char* nearest; };
+  const Row rows[] = {
+      {{"minus4"}, Action::accept, 0, "quarantine-below"},
+      {{"minus8"}, Action::quarantine, 0, "reject-below"},
+      {{"minus8", "minus1"}, Action::reject, -1, "reject-below"},
+      {{"plus3"}, Action::accept, 7, "quarantine-below"},
+      {{"minus4", "minus1"}, Action::quarantine, -1, "quarantine-below"},
+  };
+  for (const auto& r : rows) {
+    std::vector<Finding> fs;
+    for (const char* w : r.results) fs.push_back(f(w));
+    Verdict v = score_findings(fs, c);
+    CAPTURE(v.score);
+    CHECK(v.action == r.action);
+    CHECK(v.margin == doctest::Approx(r.margin));
+    CHECK(v.nearest == r.nearest);
+    CHECK(v.floor_by.empty());
+  }
+}
+
+TEST_CASE("verdict: floors raise the action whatever the score, never lower it") {
+  Config c = thresholds();
+  Verdict v = score_findings({f("plus3", "quarantine")}, c);
+  CHECK(v.action == Action::quarantine);
+  CHECK(v.floor_by == "t:plus3");
+  v = score_findings({f("plus3", "reject")}, c);
+  CHECK(v.action == Action::reject);
+  v = score_findings({f("minus10", "quarantine")}, c);
+  CHECK(v.action == Action::reject);  // never lowered
+  CHECK(v.floor_by.empty());
+  // "with another negative": alone nothing, with any other negative finding the floor.
+  v = score_findings({f("plus3", "quarantine", true)}, c);
+  CHECK(v.action == Action::accept);
+  v = score_findings({f("plus3", "quarantine", true), f("plus3")}, c);
+  CHECK(v.action == Action::accept);
+  v = score_findings({f("plus3", "quarantine", true), f("minus1"), f("plus3")}, c);
+  CHECK(v.action == Action::quarantine);
+  CHECK(v.score == doctest::Approx(5));
+}
