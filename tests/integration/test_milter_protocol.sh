@@ -141,8 +141,10 @@ expect_eq "log: no callback errors" "$(grep -c "milter [a-z]*: .*on-error=" "$WO
 # reject rests on iprev=temperror (iprev=pass is worth more than 0.25), so the
 # engine softens it to tempfail (on-error=tempfail); the client without a PTR
 # (iprev=fail, ptr=none) scores lower still and is rejected outright.
+# (The same message as milterclient.py sends: its From header is scored by dmarc.)
+printf 'From: sender@milter.test\r\n\r\nbody\r\n' >"$WORK/tscore.eml"
 tscore=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$BIN" check --json --client-ip 203.0.113.13 --helo mail.milter.test \
-  --mail-from sender@milter.test --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 2>/dev/null)
+  --mail-from sender@milter.test --message "$WORK/tscore.eml" --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 2>/dev/null)
 below=$(json_get "$tscore" 'j["score"] + 0.25')
 start_milter reject --reject-below "$below" --quarantine-below "$below" --on-error tempfail \
   --reject-reply "Rejected for the test (score %s)"
