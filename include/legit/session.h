@@ -63,7 +63,6 @@ struct Message {
   std::map<std::string, DnsLookup> rcpt_mx;
   std::vector<HeaderField> headers;  // as received (capped; see Session::kMaxHeaders)
   std::size_t header_bytes = 0;
-  bool eoh_seen = false;         // end of headers reached (false: no message, e.g. `check` without --message)
   std::size_t body_bytes = 0;
   AuthFacts auth;
 };

@@ -121,7 +121,6 @@ void Dialogue::header(std::string_view name, std::string_view value) {
 }
 
 void Dialogue::end_of_headers() {
-  session_->msg.eoh_seen = true;
   forward([&](Check& k) { k.on_eoh(*session_); });
 }
 

@@ -166,7 +166,7 @@ int run_check(int argc, char** argv) {
   d->mail_from(a.one["mail-from"], a.one["auth"]);
   for (const auto& r : a.rcpts) d->rcpt(r);
   for (const auto& h : msg.headers) d->header(h.name, h.value);
-  if (a.one.count("message")) d->end_of_headers();  // without a message there is no header section
+  d->end_of_headers();
   for (std::size_t off = 0; off < msg.body.size(); off += 65536)
     d->body(std::string_view(msg.body).substr(off, 65536));
   Outcome o = d->end_of_message(a.one.count("queue-id") ? a.one["queue-id"] : "");
