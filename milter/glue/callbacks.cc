@@ -34,6 +34,7 @@
 #include "insight/metrics.h"
 #include "legit/log.h"
 #include "macros.h"
+#include "reaper.h"
 #include "runtime.h"
 #include "sessions.h"
 #include "throttle.h"
@@ -87,6 +88,7 @@ sfsistat guarded(SMFICTX* ctx, const char* stage, unsigned long nr, F&& fn) noex
   Conn* c = conn_of(ctx);
   if (!c) return on_error(stage, "no session for this connection");
   c->last_seen = std::chrono::steady_clock::now();
+  reaper::Busy busy(c->watch.get());
   if (c->refused) return answer(*c, nr, policy());  // logged at admission
   if (c->failed) {  // logged when it failed; answered now, then forgotten
     if (!(c->no_reply & nr)) c->failed = false;
@@ -177,6 +179,15 @@ bool admit(Conn& c) {
   return false;
 }
 
+// Hands the Conn to libmilter (smfi_setpriv), then lets the idle reaper
+// watch its socket (read through the checked context: needs the priv set).
+Conn* attach(SMFICTX* ctx, std::unique_ptr<Conn> c) {
+  Conn* raw = c.release();
+  smfi_setpriv(ctx, raw);
+  raw->watch = reaper::watch(session_socket(ctx));
+  return raw;
+}
+
 // Also decides admission (the session cap): a connection over the cap keeps
 // its connect step answered, so the refusal goes out at once.
 // No-reply steps: libmilter offers every SMFIP_NR_* bit in f1 (it fakes a
@@ -202,7 +213,7 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     if (!admitted) nr &= ~SMFIP_NR_CONN;
     c->no_reply = nr;
     *pf1 = nr | (c->skip ? SMFIP_SKIP : 0);
-    smfi_setpriv(ctx, c.release());
+    attach(ctx, std::move(c));
   } catch (...) {
     *pf1 = 0;  // no Conn: every later step answers the on-error policy
   }
@@ -231,10 +242,10 @@ sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
     if (!c) {  // after SMFIC_QUIT_NC (same socket, no new negotiation): no_reply unknown
       auto fresh = std::make_unique<Conn>();
       admit(*fresh);
-      c = fresh.get();
-      smfi_setpriv(ctx, fresh.release());
+      c = attach(ctx, std::move(fresh));
     }
     c->last_seen = std::chrono::steady_clock::now();
+    reaper::Busy busy(c->watch.get());
     if (c->refused) return answer(*c, SMFIP_NR_CONN, policy());
     c->failed = false;
     c->end_message();
@@ -342,21 +353,16 @@ sfsistat cb_abort(SMFICTX* ctx) {
   return SMFIS_CONTINUE;
 }
 
-Throttle g_idle_log;
-
 // Logs the probe line of a connection that completed no message (engine),
-// and a line when libmilter closes a connection for being idle longer than
-// idle-timeout. Connections without a Dialogue (refused) log nothing.
+// and counts a connection libmilter itself closed for being idle longer than
+// idle-timeout (those the reaper cut are counted there). Connections without a Dialogue (refused) log nothing.
 sfsistat cb_close(SMFICTX* ctx) {
   Conn* c = conn_of(ctx);
   if (!c) return SMFIS_CONTINUE;
   try {
     double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() - c->last_seen).count();
     double limit = snapshot_of(ctx)->config.num("idle-timeout");
-    if (idle >= limit && g_idle_log.due())
-      log_msg(LogLevel::warning, "idle-timeout: closed " + std::to_string(g_idle_log.take()) +
-                                     " milter connection(s) idle for " + std::to_string(static_cast<long>(limit)) +
-                                     " s or more (one line a minute)");
+    if (idle >= limit && !(c->watch && c->watch->cut)) reaper::count_idle_close(static_cast<long>(limit));
     if (c->dialogue)
       if (auto line = c->dialogue->close()) {
         log_msg(LogLevel::info, *line);

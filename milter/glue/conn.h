@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "legit/engine.h"
+#include "reaper.h"
 #include "runtime.h"
 
 namespace legit::glue {
@@ -30,6 +31,7 @@ struct Conn {
   bool refused = false;                // over the session cap
   bool failed = false;                 // a no-reply step failed: on-error at the next answer
   std::chrono::steady_clock::time_point last_seen = std::chrono::steady_clock::now();
+  reaper::WatchPtr watch;              // the idle reaper's view (null: not watched)
 
   Conn() = default;
   ~Conn();

@@ -88,6 +88,11 @@ std::string macro_value(SMFICTX* ctx, std::string_view name) {
   return "";
 }
 
+int session_socket(SMFICTX* ctx) {
+  const PrivateCtxHead* head = checked_head(ctx);
+  return head ? head->ctx_sd : -1;
+}
+
 std::string unknown_command_text(const char* cmd) {
   if (!cmd) return "";
   // libmilter hands over the start of the packet buffer it malloc()ed

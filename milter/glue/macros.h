@@ -38,6 +38,11 @@ void macros_expect_timeout(long seconds);
 // to be non-null (the layout check compares it). Never throws.
 std::string macro_value(SMFICTX* ctx, std::string_view name);
 
+// The socket libmilter serves this connection on (ctx_sd of the same
+// checked context head), or -1 when the layout check fails. For the idle
+// reaper (reaper.h), which only ever shutdown()s it. Never throws.
+int session_socket(SMFICTX* ctx);
+
 // The command text libmilter passed to xxfi_unknown, up to its NUL, never
 // reading past the buffer libmilter allocated for the packet (its payload is
 // not NUL-terminated when the client left the NUL out). "" for nullptr.

@@ -59,6 +59,7 @@
 #include "macros.h"
 #include "memory_cli.h"
 #include "process_limits.h"
+#include "reaper.h"
 
 // Process-wide sender memory (memory.h): opened once, kept across reloads
 // (runtime.h). External linkage: leak checkers see it reachable.
@@ -295,7 +296,9 @@ int run_milter(int argc, char** argv) {
                      "without a reload or a drain (is libmilter linked statically?)");
   });
   check_parked.detach();
+  legit::glue::reaper::start(idle);  // libmilter's pool sweeps idle sessions every 600 s only
   int rc = smfi_main();
+  legit::glue::reaper::stop();
   returned = true;
   if (legit::glue::g_memory) legit::glue::g_memory->flush(2);  // queued history updates
   if (!stopping) pthread_kill(control_thread.native_handle(), SIGTERM);  // smfi_main failed alone

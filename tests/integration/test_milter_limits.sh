@@ -7,7 +7,9 @@
 #   * RLIMIT_NOFILE raised at start to what max-sessions needs (/proc limits),
 #     a clear error when the hard limit forbids it (unprivileged user);
 #   * idle-timeout: a command left half-sent is cut after idle-timeout, with
-#     a log line;
+#     a log line; a connection quiet after EHLO or MAIL FROM is closed within
+#     idle-timeout + 1.5 s (libmilter's pool alone: up to +600 s) while others
+#     are served, and a slow session (a command every 1.2 s) is not cut;
 #   * unix socket: mode from socket-mode whatever the umask, group from
 #     socket-group; running as root without `user` logs a warning;
 #   * -t rejects bad values of the new options.
@@ -118,6 +120,70 @@ EOF
 expect_match "idle-timeout 2: a half-sent command is cut after ~2 s (${took}s)" "$took" '^[23]\.[0-9]$'
 sleep 0.3
 expect_match "idle-timeout: logged" "$(grep 'idle-timeout' "$WORK/idle.err")" 'closed 1 milter connection\(s\) idle for 2 s or more'
+
+# Quiet between commands: libmilter's worker pool looks for such sessions
+# every 600 s only; the reaper (milter/glue/reaper.h) must cut them after
+# idle-timeout, keep serving others, and leave a slow but active session be.
+port=$(free_port)
+start idle2 "inet:$port@127.0.0.1" --idle-timeout 2
+out=$($PY - "$port" <<'EOF'
+import socket, sys, time, os, threading
+sys.path.insert(0, os.environ["HERE"])
+import milterclient as mc
+port = int(sys.argv[1])
+res = {}
+def scored(mods):
+    return any(c in ("h", "i") and nm == "X-Legit-Score" for c, i, nm, v in mods)
+def quiet(name, upto):  # goes silent after EHLO (upto=1) or MAIL FROM (upto=2)
+    m = mc.Milter(port); m.connect("203.0.113.10", "quiet.milter.test")
+    m.step(m.packet(b"H", mc.z("quiet.milter.test")))
+    if upto == 2:
+        m.step(m.macros(b"M", i="QIDLE"), m.packet(b"M", mc.z("<sender@milter.test>")))
+    t0 = time.time(); m.s.settimeout(12)
+    try:
+        res[name] = "%.1f" % (time.time() - t0) if m.s.recv(10) == b"" else "data"
+    except OSError:
+        res[name] = "not-closed"
+def slow():  # one command every 1.2 s (idle-timeout 2), 10 steps: ~13 s
+    m = mc.Milter(port); m.connect("203.0.113.10", "mail.milter.test"); gap = 1.2
+    steps = [[m.packet(b"H", mc.z("mail.milter.test"))],
+             [m.macros(b"M", i="QSLOW"), m.packet(b"M", mc.z("<sender@milter.test>"))],
+             [m.packet(b"R", mc.z("<rcpt@example.net>"))], [m.macros(b"T", i="QSLOW"), m.packet(b"T")],
+             [m.packet(b"L", mc.z("From", "sender@milter.test"))], [m.packet(b"L", mc.z("Subject", "slow"))],
+             [m.packet(b"N")], [m.packet(b"B", b"Hello.\r\n")], [m.packet(b"B", b"Again.\r\n")]]
+    try:
+        for st in steps:
+            time.sleep(gap); m.step(*st)
+        time.sleep(gap)
+        cmd, _, mods = m.step(m.macros(b"E", i="QSLOW"), m.packet(b"E"))
+        res["slow"] = "scored" if scored([mc.parse_mod(c, d) for c, d in mods]) else "not-scored:%r" % cmd
+        m.quit()
+    except (EOFError, OSError) as e:
+        res["slow"] = "cut"
+def other(name):  # a normal session while the quiet ones wait
+    m = mc.Milter(port)
+    cmd, mods, _ = mc.full_session(m, "QOTHER")
+    res[name] = "scored" if scored(mods) else "not-scored"
+    m.quit()
+ts = [threading.Thread(target=quiet, args=("ehlo", 1)), threading.Thread(target=quiet, args=("mail", 2)),
+      threading.Thread(target=slow)]
+for t in ts: t.start()
+time.sleep(1.0); other("during")
+for t in ts: t.join()
+other("after")
+print(res["ehlo"], res["mail"], res["slow"], res["during"], res["after"])
+EOF
+)
+read -r t_ehlo t_mail slow during after <<<"$out"
+expect_match "idle-timeout 2: quiet after EHLO, closed within 2..3.5 s (${t_ehlo}s)" "$t_ehlo" '^(2\.[0-9]|3\.[0-5])$'
+expect_match "idle-timeout 2: quiet after MAIL FROM, closed within 2..3.5 s (${t_mail}s)" "$t_mail" '^(2\.[0-9]|3\.[0-5])$'
+expect_eq "idle-timeout 2: a session with a command every 1.2 s for ~13 s is not cut" "$slow" scored
+expect_eq "idle-timeout: another session is served while quiet ones wait" "$during" scored
+expect_eq "idle-timeout: and after they were closed" "$after" scored
+sleep 0.3
+expect_eq "idle-timeout: the closes are logged in one line (a minute)" \
+  "$(grep -c 'idle-timeout: closed 1 milter connection(s) idle for 2 s or more' "$WORK/idle2.err")" 1
+expect_eq "idle-timeout: the milter is still running" "$(kill -0 "$PID_idle2" 2>&1 && echo up)" up
 
 # --- unix socket permissions, root warning -------------------------------------------
 mkdir -p "$WORK/sock"
