@@ -74,14 +74,21 @@ void help_group(std::ostream& out, const std::string& title, const std::vector<O
   for (const auto& s : opts) help_option(out, s);
 }
 
+// Every command main() dispatches on is listed here (test_config_file.sh
+// checks each one against --help and its own --help).
 const char* kUsage =
     "Usage: legit-milter [-c FILE] [-t] [--OPTION VALUE ...]\n"
-    "       legit-milter check --client-ip IP --helo NAME --mail-from ADDR [options]\n"
+    "       legit-milter check [--record] --client-ip IP --helo NAME --mail-from ADDR [options]\n"
     "       legit-milter dig [--dns-server IP[@PORT]] NAME TYPE...\n"
+    "       legit-milter memory show|forget [ADDRESS|IP|NETWORK|DOMAIN] [options]\n"
+    "       legit-milter stats [--metrics-listen inet:PORT@IP] [--raw]\n"
     "\nCommands (each has --help):\n"
     "  (none)   run the milter in the foreground on --socket\n"
-    "  check    score one SMTP session offline and explain it (--json for scripts)\n"
-    "  dig      ask the milter's resolver, for debugging DNS\n";
+    "  check    score one SMTP session offline and explain it (--json for scripts;\n"
+    "           --record also updates the sender memory as a real session would)\n"
+    "  dig      ask the milter's resolver, for debugging DNS\n"
+    "  memory   show or forget what the sender memory holds on an address, network or domain\n"
+    "  stats    print the running milter's counters (from its metrics-listen endpoint)\n";
 
 // The value `c` holds for option `s`, as the file writes it.
 std::string value_of(const Config& c, const OptionSpec& s) {
@@ -206,6 +213,7 @@ std::string render_config(const Config* c, const std::set<std::string>& set, con
          "# comment above a row says why. Here as \"check.result = N\", on the command\n"
          "# line as --points.check.result=N.\n";
   for (const auto& chk : check_registry()) {
+    if (chk.points.empty()) continue;  // greylist: options only, no result is worth points
     out << "\n# ===== " << chk.name << " =====\n";
     for (const auto& row : chk.points) {
       std::string name = points_name(chk.name, row.result);

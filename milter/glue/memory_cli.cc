@@ -81,6 +81,14 @@ int show_summary(Memory& m) {
 int run_memory(int argc, char** argv) {
   if (argc < 2) return usage("show or forget?");
   std::string verb = argv[1];
+  if (verb == "--help" || verb == "-h") {
+    std::cout << "legit-milter memory: what the sender memory holds (memory = lmdb:... or redis://...)\n"
+                 "usage: legit-milter memory show [ADDRESS|IP|NETWORK|DOMAIN] [-c FILE] [options]\n"
+                 "       legit-milter memory forget ADDRESS|IP|NETWORK|DOMAIN [-c FILE] [options]\n"
+                 "show without a target counts the records by kind; forget erases every record\n"
+                 "of an address, IP, network or domain. Options as for the milter (--help).\n";
+    return 0;
+  }
   if (verb != "show" && verb != "forget") return usage("unknown command '" + verb + "'");
   std::string target;
   std::vector<const char*> rest{argv[0]};

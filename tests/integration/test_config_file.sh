@@ -7,7 +7,8 @@
 # file without -c (here $LEGIT_MILTER_CONF, never the host's /etc file, except
 # where a test only reads the name), --dump-config printing the effective
 # config, a line appended after [points], an option set twice, a quoted '#'.
-# Also --help (listing check and dig), dig --help and --version exit 0.
+# Also --help (listing every command: check, dig, memory, stats), each command's --help,
+# dig --help and --version exit 0.
 #
 # Usage: test_config_file.sh /path/to/legit-milter   (ctest passes it;
 # LEGIT_SOURCE_DIR = repo root). Exit 0 all passed, 1 some failed, 77 skip.
@@ -32,6 +33,12 @@ else
   bad "--dump-config exits $? ($(head -c 300 "$TMP/dump.err"))"
 fi
 
+# A "# ===== name =====" heading with nothing under it (next heading, the
+# section line, or the end of the file follows) is noise: none may exist.
+empty=$(awk '/^# ===== .* =====$/ { if (h != "") print h; h = $0; next }
+             /^\[/ { if (h != "") print h; h = ""; next }
+             /^$/ { next } { h = "" } END { if (h != "") print h }' "$TMP/dump.conf")
+expect_eq "--dump-config: no empty headings" "$empty" ""
 if out=$("$BIN" -t -c "$CONF" 2>&1); then
   ok "-t -c etc/legit-milter.conf exits 0"
 else
@@ -130,8 +137,13 @@ if out=$("$BIN" --help 2>&1) && [[ "$out" == *"--reject-below"* ]]; then
 else
   bad "--help: $out"
 fi
-expect_match "--help lists the check command" "$(grep -E '^  check +score one SMTP session' <<<"$out")" .
-expect_match "--help lists the dig command" "$(grep -E '^  dig +ask the milter' <<<"$out")" .
+# Every command main() dispatches on (read from its source) is listed by
+# --help and answers its own --help with exit 0.
+help=$out
+for cmd in $(grep -oE 'string_view\(argv\[1\]\) == "[a-z]+"' "$SRC/milter/glue/main.cc" | grep -oE '"[a-z]+"' | tr -d '"'); do
+  expect_match "--help lists the $cmd command" "$(grep -E "^  $cmd +[a-z]" <<<"$help")" .
+  "$BIN" "$cmd" --help >/dev/null 2>&1; expect_eq "$cmd --help exits 0" "$?" 0
+done
 if out=$("$BIN" dig --help 2>&1) && [[ "$out" == *"--dns-server"* ]]; then
   ok "dig --help exits 0 and shows its options"
 else
