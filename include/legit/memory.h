@@ -42,6 +42,11 @@ struct Update {
   double half_life = 0;      // seconds; 0 = no decay
   std::int64_t ttl = 0;      // record expires ttl seconds after this update
   std::int64_t at = 0;       // unix seconds of the event (set by Memory::write)
+  // Sequence number within this Memory's writer (set by Memory::write, from
+  // 1, in queue order): a store that cannot tell whether a batch it sent was
+  // applied (Redis: connection lost before the replies) may be handed the
+  // same updates again; it applies each seq once. 0 = no id, always applied.
+  std::uint64_t seq = 0;
 };
 
 // Decays `count`, last updated at `last`, to `now` with `half_life` seconds.

@@ -17,6 +17,9 @@
 //                         first seen, kept greylist-window
 //   g:ok:HASH             a triplet that retried and passed (35 days)
 //   g:n:NET, g:d:DOMAIN   greylisting passes of a network / SPF-pass domain (35 days)
+//   w:ID                  Redis only, not a record: the highest update sequence
+//                         a writer (one milter process) applied (7 days), so a
+//                         re-sent batch counts once (redis_store.cc)
 // HASH = Memory::hash (keyed SipHash of the lower-cased text): addresses and
 // Message-IDs are never stored in clear. Networks and domains are.
 #pragma once

@@ -46,6 +46,7 @@ struct Memory::Writer {
   std::deque<Update> queue;
   std::size_t in_flight = 0;
   std::size_t dropped = 0;
+  std::uint64_t seq = 0;  // last Update::seq given
   bool stop = false;
   LogEvery log;
   std::thread thread;
@@ -121,6 +122,7 @@ void Memory::write(std::vector<Update> updates) {
     std::lock_guard<std::mutex> lock(w.mu);
     for (auto& u : updates) {
       u.at = t;
+      u.seq = ++w.seq;
       w.queue.push_back(std::move(u));
     }
     std::size_t over = w.queue.size() > Writer::kMaxQueue ? w.queue.size() - Writer::kMaxQueue : 0;

@@ -2,15 +2,27 @@
 // (hiredis, synchronous contexts with SO_RCVTIMEO/SO_SNDTIMEO deadlines).
 //
 // A record is a hash PREFIXkey {c: count, f: first, l: last, h: half-life}
-// with EXPIRE; an update is one Lua script (decay + add + expire, atomic in
-// Redis), a batch is pipelined: one round trip per read or write batch.
+// with EXPIRE. Writes: one Lua script (loaded once per writer connection
+// with SCRIPT LOAD, then EVALSHA; a NOSCRIPT answer after a Redis restart or
+// SCRIPT FLUSH loads it again and re-sends) applies up to kChunk updates per
+// call (decay + add + expire each), atomically, pipelined: one round trip
+// per write batch, one script run per 128 updates instead of one EVAL with
+// the script's text per update (bench/memory.sh: see README).
+// Exactly once: each update carries Memory's sequence number; the script
+// keeps, per writer (a random id per store object), the highest sequence it
+// applied (key PREFIXw:ID, 7 days) and skips updates at or below it, in the
+// same atomic run. So a batch re-sent after the connection broke before its
+// replies came back (applied or not: unknown) counts each update once.
 // Reads take a context from a small pool (libmilter threads run in
 // parallel; a hiredis context is not thread-safe) and get `deadline` per
 // call; after any failure the store answers false at once for one second
 // (a dead Redis costs nothing per message) and logs at most once a minute.
 // Writes (the Memory writer thread only) get 10x the deadline, at most 1 s;
 // a failed write batch is WriteResult::retry and is kept by Memory.
+// Redis Cluster is not supported (a script's keys must share one slot);
+// Sentinel / replicas: see README "A fleet of MX hosts".
 #include <hiredis/hiredis.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,21 +38,35 @@ namespace {
 using memory_detail::LogEvery;
 using Clock = std::chrono::steady_clock;
 
+// KEYS[1]: the writer's high-water mark; KEYS[2..]: records. ARGV[1]: the
+// mark's TTL; then per update: add, half-life, ttl, at, seq.
 constexpr const char* kIncrScript =
-    "local at = tonumber(ARGV[4]) "
-    "local r = redis.call('HMGET', KEYS[1], 'c', 'f', 'l', 'h') "
-    "local c = tonumber(r[1]) or 0 "
-    "local f = tonumber(r[2]) or at "
-    "local l = tonumber(r[3]) or at "
-    "local h = tonumber(r[4]) or tonumber(ARGV[2]) "
-    "if h > 0 and at > l then c = c * math.pow(0.5, (at - l) / h) end "
-    "if at > l then l = at end "
-    "if at < f then f = at end "
-    "redis.call('HSET', KEYS[1], 'c', string.format('%.17g', c + tonumber(ARGV[1])), "
-    "  'f', string.format('%d', f), 'l', string.format('%d', l), 'h', string.format('%.17g', h)) "
-    "local ttl = tonumber(ARGV[3]) "
-    "if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end "
-    "return 1";
+    "local done = tonumber(redis.call('GET', KEYS[1])) or 0 "
+    "local top = done "
+    "for i = 2, #KEYS do "
+    "  local b = (i - 2) * 5 + 1 "
+    "  local seq = tonumber(ARGV[b + 5]) "
+    "  if seq == 0 or seq > done then "
+    "    local at = tonumber(ARGV[b + 4]) "
+    "    local r = redis.call('HMGET', KEYS[i], 'c', 'f', 'l', 'h') "
+    "    local c = tonumber(r[1]) or 0 "
+    "    local f = tonumber(r[2]) or at "
+    "    local l = tonumber(r[3]) or at "
+    "    local h = tonumber(r[4]) or tonumber(ARGV[b + 2]) "
+    "    if h > 0 and at > l then c = c * math.pow(0.5, (at - l) / h) end "
+    "    if at > l then l = at end "
+    "    if at < f then f = at end "
+    "    redis.call('HSET', KEYS[i], 'c', string.format('%.17g', c + tonumber(ARGV[b + 1])), "
+    "      'f', string.format('%d', f), 'l', string.format('%d', l), 'h', string.format('%.17g', h)) "
+    "    local ttl = tonumber(ARGV[b + 3]) "
+    "    if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end "
+    "    if seq > top then top = seq end "
+    "  end "
+    "end "
+    "if top > done then redis.call('SET', KEYS[1], string.format('%d', top), 'EX', ARGV[1]) end "
+    "return top";
+constexpr std::size_t kChunk = 128;        // updates per script run
+constexpr const char* kMarkTtl = "604800";  // 7 days
 
 struct CtxDeleter {
   void operator()(redisContext* c) const { redisFree(c); }
@@ -101,27 +127,30 @@ class RedisStore : public Store {
 
   WriteResult write(const std::vector<Update>& updates) override {
     std::lock_guard<std::mutex> lock(writer_mu_);
-    if (!writer_) writer_ = connect(write_deadline());
-    if (!writer_) return WriteResult::retry;
-    for (const auto& u : updates) {
-      std::string key = o_.prefix + u.key;
-      std::string add = fmt(u.add), half = fmt(u.half_life), ttl = std::to_string(std::max<std::int64_t>(u.ttl, 1)),
-                  at = std::to_string(u.at);
-      redisAppendCommand(writer_.get(), "EVAL %s 1 %b %b %b %b %b", kIncrScript, key.data(), key.size(),
-                         add.data(), add.size(), half.data(), half.size(), ttl.data(), ttl.size(),
-                         at.data(), at.size());
-    }
-    for (std::size_t i = 0; i < updates.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(writer_.get(), &raw) != REDIS_OK || !raw) {
-        problem("write", writer_.get());
-        writer_.reset();
-        return WriteResult::retry;  // the script is idempotent enough: a re-sent +1 at worst
+    for (int attempt = 0; attempt < 2; ++attempt) {  // the second after NOSCRIPT
+      if (!writer_) writer_ = connect_writer();
+      if (!writer_) return WriteResult::retry;
+      std::size_t calls = 0;
+      for (std::size_t at = 0; at < updates.size(); at += kChunk, ++calls)
+        append_script(updates, at, std::min(updates.size(), at + kChunk));
+      bool noscript = false;
+      for (std::size_t i = 0; i < calls; ++i) {
+        void* raw = nullptr;
+        if (redisGetReply(writer_.get(), &raw) != REDIS_OK || !raw) {
+          problem("write", writer_.get());
+          writer_.reset();
+          return WriteResult::retry;  // re-sent later: applied ones are skipped (seq)
+        }
+        Reply r(static_cast<redisReply*>(raw));
+        if (r->type != REDIS_REPLY_ERROR) continue;
+        std::string err(r->str, r->len);
+        if (err.rfind("NOSCRIPT", 0) == 0) noscript = true;
+        else log_.log(LogLevel::error, "memory: " + name_ + " write: " + err);
       }
-      Reply r(static_cast<redisReply*>(raw));
-      if (r->type == REDIS_REPLY_ERROR) log_.log(LogLevel::error, "memory: " + name_ + " write: " + std::string(r->str, r->len));
+      if (!noscript) return WriteResult::ok;
+      writer_.reset();  // reconnect loads the script again; applied calls are skipped (seq)
     }
-    return WriteResult::ok;
+    return WriteResult::retry;
   }
 
   bool erase_prefix(std::string_view prefix, std::size_t* n) override {
@@ -174,6 +203,55 @@ class RedisStore : public Store {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.17g", v);
     return buf;
+  }
+
+  // EVALSHA of updates [from, to) on the writer, pipelined (reply read later).
+  void append_script(const std::vector<Update>& updates, std::size_t from, std::size_t to) {
+    std::vector<std::string> args{"EVALSHA", sha_, std::to_string(to - from + 1), mark_};
+    for (std::size_t i = from; i < to; ++i) args.push_back(o_.prefix + updates[i].key);
+    args.emplace_back(kMarkTtl);
+    for (std::size_t i = from; i < to; ++i) {
+      const Update& u = updates[i];
+      args.push_back(fmt(u.add));
+      args.push_back(fmt(u.half_life));
+      args.push_back(std::to_string(std::max<std::int64_t>(u.ttl, 1)));
+      args.push_back(std::to_string(u.at));
+      args.push_back(std::to_string(u.seq));
+    }
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(writer_.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+  }
+
+  // The writer's context with the script loaded (sha_), or nullptr.
+  Ctx connect_writer() {
+    Ctx c = connect(write_deadline());
+    if (!c) return nullptr;
+    Reply r(static_cast<redisReply*>(redisCommand(c.get(), "SCRIPT LOAD %s", kIncrScript)));
+    if (!r || r->type != REDIS_REPLY_STRING) {
+      if (r && r->type == REDIS_REPLY_ERROR)
+        log_.log(LogLevel::error, "memory: " + name_ + " SCRIPT LOAD: " + std::string(r->str, r->len));
+      else
+        problem("SCRIPT LOAD", c.get());
+      return nullptr;
+    }
+    sha_.assign(r->str, r->len);
+    return c;
+  }
+
+  // Random, so no two writers (processes, MX hosts) share a mark; without
+  // /dev/urandom: host, pid and time.
+  static std::string writer_id() {
+    std::string id = memory_detail::random_hex(8);
+    if (!id.empty()) return id;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    return std::string(host) + "." + std::to_string(getpid()) + "." +
+           std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   }
 
   double write_deadline() const { return std::min(1.0, std::max(0.05, o_.deadline * 10)); }
@@ -270,7 +348,8 @@ class RedisStore : public Store {
       for (std::size_t i = 0; i < r->element[1]->elements && keys.size() < limit; ++i) {
         const redisReply* k = r->element[1]->element[i];
         std::string key(k->str, k->len);
-        if (key != o_.prefix + "secret") keys.push_back(std::move(key));
+        bool mark = key.compare(0, o_.prefix.size() + 2, o_.prefix + "w:") == 0;  // not a record
+        if (key != o_.prefix + "secret" && !mark) keys.push_back(std::move(key));
       }
     } while (cursor != "0" && keys.size() < limit);
     return true;
@@ -282,6 +361,8 @@ class RedisStore : public Store {
   std::vector<Ctx> pool_;
   std::mutex writer_mu_;
   Ctx writer_;
+  std::string sha_;  // of kIncrScript, from SCRIPT LOAD
+  std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark
   std::atomic<Clock::rep> down_until_{0};
   LogEvery log_;
 };

@@ -17,6 +17,7 @@
 
 #include "../../milter/memory/keys.h"
 #include "config_test_util.h"
+#include "redis_server.h"
 #include "legit/memory.h"
 
 using namespace legit;
@@ -25,33 +26,6 @@ namespace {
 
 std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-// redis-server on a unix socket in `dir`; killed by the destructor.
-struct RedisServer {
-  pid_t pid = -1;
-  std::string sock;
-  explicit RedisServer(const std::string& dir) : sock(dir + "/redis.sock") {
-    if (access("/usr/bin/redis-server", X_OK) != 0) return;
-    pid = fork();
-    if (pid == 0) {
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      std::string unixsocket = sock;
-      execl("/usr/bin/redis-server", "redis-server", "--port", "0", "--unixsocket", unixsocket.c_str(),
-            "--save", "", "--appendonly", "no", "--dir", dir.c_str(), "--loglevel", "warning", nullptr);
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && !std::filesystem::exists(sock); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ~RedisServer() {
-    if (pid > 0) {
-      kill(pid, SIGTERM);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-  bool up() const { return pid > 0 && std::filesystem::exists(sock); }
-};
 
 std::unique_ptr<Store> redis_at(const std::string& sock) {
   RedisOptions o;
@@ -155,7 +129,7 @@ TEST_CASE("memory: a full LMDB drops writes, reads go on") {
 
 TEST_CASE("memory: Redis store behind the interface (real redis-server)") {
   test::TempDir dir;
-  RedisServer redis(dir.path);
+  test::RedisServer redis(dir.path);
   if (!redis.up()) {
     MESSAGE("redis-server not available: skipped");
     return;
