@@ -88,7 +88,8 @@ class Dialogue {
   void helo(std::string_view name);
   // auth_user: {auth_authen} macro, "" if not authenticated.
   void mail_from(std::string_view addr, std::string_view auth_user);
-  void rcpt(std::string_view addr);
+  // mailer/host: the MTA's route for it ({rcpt_mailer}, {rcpt_host}); "" = not said.
+  void rcpt(std::string_view addr, std::string_view mailer = {}, std::string_view host = {});
   void header(std::string_view name, std::string_view value);
   void end_of_headers();
   void body(std::string_view chunk);

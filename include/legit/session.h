@@ -53,6 +53,13 @@ struct AuthFacts {
   std::vector<Dkim> dkim;
 };
 
+// How the MTA routes a recipient (Postfix's {rcpt_mailer} and {rcpt_host}
+// at RCPT: the transport and the next hop). Empty mailer = the MTA did not say.
+struct RcptRoute {
+  std::string mailer;
+  std::string host;
+};
+
 struct Message {
   std::string queue_id;
   std::string mail_from;         // envelope sender without <>; "" = null sender
@@ -61,6 +68,8 @@ struct Message {
   // the first kMaxRcptDomains distinct domains; started by the first check
   // that asks (Session::want_rcpt_mx), shared by helo (claims-us) and relay.
   std::map<std::string, DnsLookup> rcpt_mx;
+  // The route of the first recipient of each domain (same cap), for relay.
+  std::map<std::string, RcptRoute> rcpt_routes;
   std::vector<HeaderField> headers;  // as received (capped; see Session::kMaxHeaders)
   std::size_t header_bytes = 0;
   std::size_t body_bytes = 0;

@@ -15,6 +15,7 @@ CheckInfo dnsbl_check_info();
 CheckInfo dkim_check_info();
 CheckInfo dmarc_check_info();
 CheckInfo allowlist_check_info();
+CheckInfo relay_check_info();
 CheckInfo correspondent_check_info();
 CheckInfo history_check_info();
 CheckInfo greylist_check_info();
@@ -31,6 +32,7 @@ const std::vector<CheckInfo>& check_registry() {
       dnsbl_check_info(),
       dmarc_check_info(),
       allowlist_check_info(),  // after spf/dkim: reads what they published
+      relay_check_info(),
       correspondent_check_info(),  // memory checks: after SPF/DKIM (AuthFacts)
       history_check_info(),
       greylist_check_info(),

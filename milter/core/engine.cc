@@ -15,6 +15,7 @@
 #include "../checks/greylist.h"
 #include "../memory/recorder.h"
 #include "legit/headers.h"
+#include "legit/us.h"
 #include "names.h"
 
 namespace legit {
@@ -98,10 +99,14 @@ void Dialogue::mail_from(std::string_view addr, std::string_view auth_user) {
   forward([&](Check& k) { k.on_mail(*session_); });
 }
 
-void Dialogue::rcpt(std::string_view addr) {
+void Dialogue::rcpt(std::string_view addr, std::string_view mailer, std::string_view host) {
   if (addr.size() >= 2 && addr.front() == '<' && addr.back() == '>')
     addr = addr.substr(1, addr.size() - 2);
   if (session_->msg.rcpts.size() < 1000) session_->msg.rcpts.emplace_back(addr);
+  auto& routes = session_->msg.rcpt_routes;
+  if (std::string d = rcpt_domain(addr); !mailer.empty() && !d.empty() && !routes.count(d) &&
+                                         routes.size() < Session::kMaxRcptDomains)
+    routes[d] = {std::string(mailer.substr(0, 64)), std::string(host.substr(0, 255))};
   forward([&](Check& k) { k.on_rcpt(*session_, addr); });
 }
 

@@ -45,7 +45,8 @@ std::vector<std::string> mx_hosts(const std::vector<std::string>& records) {
     char* end = nullptr;
     long pref = std::strtol(r.c_str(), &end, 10);
     if (end != r.c_str() + sp) continue;
-    mx.emplace_back(pref, normalize_name(std::string_view(r).substr(sp + 1)));
+    std::string host = normalize_name(std::string_view(r).substr(sp + 1));
+    if (!host.empty()) mx.emplace_back(pref, std::move(host));  // "0 ." is the null MX
   }
   std::stable_sort(mx.begin(), mx.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<std::string> out;

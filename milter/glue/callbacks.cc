@@ -223,7 +223,7 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     const std::pair<int, const char*> lists[] = {
         {SMFIM_CONNECT, "{client_addr} {client_name} {client_ptr} {daemon_addr} j _"},
         {SMFIM_ENVFROM, "i {auth_authen} {auth_type} {mail_addr}"},
-        {SMFIM_ENVRCPT, "{rcpt_addr}"},
+        {SMFIM_ENVRCPT, "{rcpt_addr} {rcpt_mailer} {rcpt_host}"},
         {SMFIM_DATA, "i"},
         {SMFIM_EOH, "i"},
         {SMFIM_EOM, "i"}};
@@ -284,7 +284,10 @@ sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
 
 sfsistat cb_envrcpt(SMFICTX* ctx, char** argv) {
   return guarded(ctx, "rcpt", SMFIP_NR_RCPT,
-                 [&](Conn& c) { c.dialogue->rcpt(argv && argv[0] ? argv[0] : ""); });
+                 [&](Conn& c) {
+                   c.dialogue->rcpt(argv && argv[0] ? argv[0] : "", macro(ctx, "{rcpt_mailer}"),
+                                    macro(ctx, "{rcpt_host}"));  // relay.cc
+                 });
 }
 
 // Never negotiated away (SMFIP_NODATA): Postfix sends the DATA macros anyway

@@ -23,20 +23,21 @@
 #include "legit/engine.h"
 #include "legit/headers.h"
 #include "legit/message_file.h"
+#include "legit/us.h"
 
 namespace legit {
 namespace {
 
 struct CheckArgs {
-  std::map<std::string, std::string> one;  // client-ip, client-name, helo, mail-from, auth, message, queue-id
+  std::map<std::string, std::string> one;  // every kValued option but rcpt
   std::vector<std::string> rcpts;
   bool json = false;
   bool record = false;  // --record: update the memory like a real session
   std::vector<std::string> rest;           // for parse_config (rest[0] = "check")
 };
 
-const char* const kValued[] = {"client-ip", "client-name", "helo", "mail-from", "rcpt",
-                               "auth", "message", "queue-id"};
+const char* const kValued[] = {"client-ip", "client-name", "helo", "mail-from", "rcpt", "auth", "message",
+                               "queue-id", "server-name", "server-addr", "rcpt-mailer", "rcpt-host"};
 
 // Returns "" on success, else the error text.
 std::string split_args(int argc, char** argv, CheckArgs& a) {
@@ -124,8 +125,14 @@ int run_check(int argc, char** argv) {
   if (pr.show_help) {
     std::cout << "usage: legit-milter check --client-ip IP [--client-name NAME] [--helo NAME]\n"
                  "         [--mail-from ADDR] [--rcpt ADDR]... [--auth USER] [--message FILE]\n"
-                 "         [--queue-id ID] [--json] [--record] [-c FILE] [milter options]\n"
-                 "  --record  update the memory (history, greylisting) as the milter would\n\n"
+                 "         [--queue-id ID] [--server-name NAME] [--server-addr IP]\n"
+                 "         [--rcpt-mailer M [--rcpt-host H]] [--json] [--record] [-c FILE] [milter options]\n"
+                 "  --record       update the memory (history, greylisting) as the milter would\n"
+                 "  --server-name  the MTA's own name (Postfix $myhostname, macro j)\n"
+                 "  --server-addr  the address the client connected to ({daemon_addr})\n"
+                 "  --rcpt-mailer  how the MTA routes every --rcpt ({rcpt_mailer}: smtp, local,\n"
+                 "                 virtual, relay...); --rcpt-host its next hop ({rcpt_host};\n"
+                 "                 default: the recipient's own domain)\n\n"
               << pr.help_text;
     return 0;
   }
@@ -161,10 +168,15 @@ int run_check(int argc, char** argv) {
   auto memory = open_check_memory(cfg, a.record);  // memory_cli.cc
   engine.set_memory(memory.get());
   auto d = engine.open();
+  d->server(a.one["server-name"], a.one["server-addr"]);  // "" = unknown, as without the macros
   d->connect(a.one.count("client-name") ? a.one["client-name"] : "unknown", a.one["client-ip"]);
   if (a.one.count("helo")) d->helo(a.one["helo"]);
   d->mail_from(a.one["mail-from"], a.one["auth"]);
-  for (const auto& r : a.rcpts) d->rcpt(r);
+  // Recipients: the route the MTA would report (Postfix: the recipient's
+  // domain as next hop of the default transport).
+  const bool own_host = a.one.count("rcpt-host") > 0;
+  const std::string mailer = a.one["rcpt-mailer"], host = a.one["rcpt-host"];
+  for (const auto& r : a.rcpts) d->rcpt(r, mailer, own_host || mailer.empty() ? host : rcpt_domain(r));
   for (const auto& h : msg.headers) d->header(h.name, h.value);
   d->end_of_headers();
   for (std::size_t off = 0; off < msg.body.size(); off += 65536)

@@ -11,7 +11,9 @@
 #   pf_listener NAME OPT..  one more "127.0.0.1:PORT inet ... smtpd" in
 #                           master.cf with "-o OPT" lines; sets PORT_NAME
 #   pf_start / pf_stop      smtp-sink + `postfix -c $PF/etc start`; stop by PID
-#                           (PF_SINK_DUMP=0: smtp-sink keeps no message files)
+#                           (PF_SINK_DUMP=0: smtp-sink keeps no message files;
+#                           PF_MAIN_EXTRA=("name = value"...): main.cf settings
+#                           over the template's)
 #   pf_swaks NAME ARG..     swaks against listener NAME; output in $SW_OUT,
 #                           exit code in $SW_RC, queue id in $SW_QID
 #   xclient IP NAME [LOGIN] swaks XCLIENT arguments (NAME and REVERSE_NAME
@@ -93,6 +95,10 @@ pf_listener() {
 pf_start() {
   sed -e "s#@PF@#$PF#g" -e "s/@SINK_PORT@/$SINK_PORT/g" -e "s/@MILTER@/${1:-9}/g" \
     "$HARNESS_DIR/main.cf.in" >"$PF/etc/main.cf"
+  local _l
+  for _l in ${PF_MAIN_EXTRA+"${PF_MAIN_EXTRA[@]}"}; do  # "name = value" lines over the template
+    postconf -c "$PF/etc" -e "$_l" || { echo "postconf -e '$_l' failed"; exit 1; }
+  done
   local dump=(-d "$PF/sink/%Y%m%d%H%M%S.")
   [ "${PF_SINK_DUMP:-1}" = 0 ] && dump=()  # bench/run.sh: no disk copy per message
   smtp-sink -u nobody -h sink.e2e.test "${dump[@]}" "127.0.0.1:$SINK_PORT" 1024 \
