@@ -316,6 +316,7 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::string_view(argv[1]) == "dig") return legit::run_dig(argc - 1, argv + 1);
     if (argc > 1 && std::string_view(argv[1]) == "memory") return legit::run_memory(argc - 1, argv + 1);
     if (argc > 1 && std::string_view(argv[1]) == "stats") return legit::insight::run_stats(argc - 1, argv + 1);
+    if (argc > 1 && std::string_view(argv[1]) == "report") return legit::insight::run_report(argc - 1, argv + 1);
     return run_milter(argc, argv);
   } catch (const std::exception& e) {
     return fail(kExitRuntime, std::string("fatal: ") + e.what());
