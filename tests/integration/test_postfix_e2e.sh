@@ -23,6 +23,8 @@
 #   9 macros with Postfix's default milter_*_macros (a protocol spy)
 #  11 probes (postfix/probe_scenarios.sh): EHLO+QUIT, ".", no HELO -> one
 #     "probe:" line each in the milter log, Postfix's replies unchanged
+#  12 report (postfix/report_scenarios.sh): `legit-milter report` over the
+#     milter logs 1-11 wrote, its counts against grep, the --html page
 #  10 contrib/systemd's layout: unix socket in the queue directory, setgid
 #     directory of group postfix, milter unprivileged with umask 0007
 # usage: test_postfix_e2e.sh PATH/TO/legit-milter  (root + Postfix, else 77)
@@ -163,6 +165,7 @@ s4_dry_run() {
 
 . "$SRC/tests/integration/postfix/scenarios.sh"
 . "$SRC/tests/integration/postfix/probe_scenarios.sh"
+. "$SRC/tests/integration/postfix/report_scenarios.sh"
 
 s1_delivered
 s2_reject
@@ -174,7 +177,8 @@ s8_one_connection
 s9_macros
 s10_unix_socket
 s11_probes
-s7_milter_stopped   # last: stops the dry-run milter
+s7_milter_stopped   # stops the dry-run milter
+s12_report          # last: reads the logs of all the others
 expect_eq "no sanitizer report in the milter logs" "$(sanitizer_errors)" ""
 
 echo "# runtime: $(($(date +%s) - T0)) s"
