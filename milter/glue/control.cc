@@ -117,6 +117,7 @@ void run_control(const ControlArgs& args) {
       try {
         reload(args, signal_name(sig));
       } catch (const std::exception& e) {  // e.g. bad_alloc: the old config stays
+        insight::count_reload(false);
         log_msg(LogLevel::error, std::string("reload failed: ") + e.what());
       }
       continue;

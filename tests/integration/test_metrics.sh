@@ -6,7 +6,8 @@
 # log lines the same milter wrote (messages, actions, check results,
 # probes, latency and DNS counts per message). Also: metrics-listen is off
 # by default, a bad value is a config error, a busy port a start-up error,
-# only GET /metrics answers, and `stats` prints the same numbers.
+# only GET /metrics answers, `stats` prints the same numbers, and a reload
+# (SIGHUP) is counted in legit_reloads_total{result} and keeps the counters.
 # usage: test_metrics.sh PATH/TO/legit-milter   (exit 77 = skipped)
 BIN=${1:?usage: $0 legit-milter}
 . "$(dirname "$0")/lib.sh"
@@ -145,5 +146,29 @@ expect_match "stats without metrics-listen: says what to set" "$out" "metrics-li
 out=$("$BIN" stats --metrics-listen "inet:$(free_port)@127.0.0.1" 2>&1); rc=$?
 expect_eq "stats with nothing listening: exit 1" "$rc" 1
 
+# --- reload: counted, and the counters survive it --------------------------------------
+# wait_line FILE REGEX : up to 5 s for a line in a milter's log
+wait_line() { for _ in $(seq 1 50); do grep -q "$2" "$1" && return 0; sleep 0.1; done; return 1; }
+kill -HUP "$MAIN_PID"
+wait_line "$LOG" 'reload on SIGHUP: .* is live' || fail "SIGHUP: reload logged" "$(tail -3 "$LOG")"
+re=$(scrape)
+expect_eq "SIGHUP: legit_reloads_total{result=ok} 0 -> 1" \
+  "$(metric "$after" 'legit_reloads_total{result="ok"}') -> $(metric "$re" 'legit_reloads_total{result="ok"}')" "0 -> 1"
+expect_eq "a reload keeps the counters" "$(total "$re" legit_messages_total):$(total "$re" legit_probes_total)" \
+  "$scored:$(total "$after" legit_probes_total)"
+expect_eq "after a reload the resolver is still watched" "$(metric "$re" legit_dns_resolver_healthy)" 1
 kill -TERM "$MAIN_PID"
+wait "$MAIN_PID" 2>/dev/null
+
+# A reload that fails (a broken file) is counted as failed.
+HPORT=$(free_port)
+printf 'metrics-listen = inet:%s@127.0.0.1\n' "$HPORT" >"$WORK/reload.conf"
+start_milter rl -c "$WORK/reload.conf" || { cat "$WORK/rl.err"; exit 1; }
+echo "reject-below = x" >>"$WORK/reload.conf"
+kill -HUP "$PID"
+wait_line "$WORK/rl.err" 'reload on SIGHUP failed' || fail "broken file: reload refused" "$(tail -3 "$WORK/rl.err")"
+re=$(scrape)
+expect_eq "failed reload: legit_reloads_total ok/failed" \
+  "$(metric "$re" 'legit_reloads_total{result="ok"}')/$(metric "$re" 'legit_reloads_total{result="failed"}')" "0/1"
+kill -TERM "$PID"
 finish
