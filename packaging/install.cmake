@@ -63,5 +63,9 @@ install(FILES ${LEGIT_MAN_DIR}/legit-milter.conf.5.gz DESTINATION ${CMAKE_INSTAL
 install(FILES README.md DESTINATION ${LEGIT_DOCDIR})
 install(FILES etc/legit-milter.conf DESTINATION ${LEGIT_DOCDIR} RENAME legit-milter.conf.example)
 install(DIRECTORY contrib/postfix contrib/fail2ban contrib/spamassassin DESTINATION ${LEGIT_DOCDIR}/examples)
+# Monitoring: the Grafana dashboard and the Prometheus alert rules (not their
+# generator and test).
+install(FILES contrib/grafana/legit-milter.json DESTINATION ${LEGIT_DOCDIR}/examples/grafana)
+install(FILES contrib/prometheus/legit-milter-alerts.yml DESTINATION ${LEGIT_DOCDIR}/examples/prometheus)
 
 include(packaging/deb/cpack.cmake)

@@ -25,7 +25,9 @@ for f in usr/sbin/legit-milter etc/legit-milter.conf usr/lib/systemd/system/legi
   usr/share/man/man8/legit-milter.8.gz usr/share/man/man5/legit-milter.conf.5.gz \
   usr/share/doc/legit-milter/README.md usr/share/doc/legit-milter/legit-milter.conf.example \
   usr/share/doc/legit-milter/examples/postfix/main.cf.snippet \
-  usr/share/doc/legit-milter/examples/fail2ban/filter.d/legit-milter.conf; do
+  usr/share/doc/legit-milter/examples/fail2ban/filter.d/legit-milter.conf \
+  usr/share/doc/legit-milter/examples/grafana/legit-milter.json \
+  usr/share/doc/legit-milter/examples/prometheus/legit-milter-alerts.yml; do
   expect_eq "installed: /$f" "$([ -f "$ROOT/$f" ] && echo yes)" yes
 done
 expect_eq "the binary is stripped (no .symtab)" "$(readelf -S "$ROOT/usr/sbin/legit-milter" | grep -c '\.symtab')" 0
