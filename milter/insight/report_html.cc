@@ -161,7 +161,9 @@ std::vector<Bucket> over_time(const Report& r, const char** step_name) {
 std::vector<Bucket> score_buckets(const Report& r) {
   std::vector<Bucket> out;
   if (r.scores.empty()) return out;
-  int lo = std::max(r.scores.begin()->first, -40), hi = std::min(r.scores.rbegin()->first, 30);
+  // Scores outside [-40, 30] go into the edge bar; both ends are clamped,
+  // so lo <= hi even when every score lies beyond one edge (-55 alone).
+  int lo = std::clamp(r.scores.begin()->first, -40, 30), hi = std::clamp(r.scores.rbegin()->first, -40, 30);
   for (int s = lo; s <= hi; ++s) out.push_back({std::to_string(s), {}});
   for (const auto& [s, by] : r.scores) {
     int i = std::clamp(s, lo, hi) - lo;  // beyond the range: into the edge bar

@@ -91,6 +91,10 @@ for id in score-histogram actions-over-time probes-over-time; do
   expect_eq "html: <svg id=$id>" "$(grep -c "<svg id=\"$id\"" "$WORK/report.html")" 1
 done
 expect_match "html: offenders table" "$(cat "$WORK/report.html")" '<table id="offenders"><tr><th>client</th>.*<td>198\.51\.100\.7</td>'
+# Every score beyond the chart's left edge (-40): one edge bar, no crash (fuzz_log_parse found it).
+grep -m1 ' score=-' "$WORK/mail.log" | sed -E 's/ score=-?[0-9.]+ / score=-55 /' >"$WORK/edge.log"
+"$BIN" report --html "$WORK/edge.html" "$WORK/edge.log" >/dev/null 2>&1; rc=$?
+expect_eq "html: a lone score of -55 lands in the edge bar" "$rc:$(grep -o '<svg id="score-histogram".*</svg>' "$WORK/edge.html" | grep -o 'class="bar"' | head -1)" '0:class="bar"'
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
   echo "     (no chromium: the page is not rendered)"
