@@ -82,13 +82,16 @@ const char* kUsage =
     "       legit-milter dig [--dns-server IP[@PORT]] NAME TYPE...\n"
     "       legit-milter memory show|forget [ADDRESS|IP|NETWORK|DOMAIN] [options]\n"
     "       legit-milter stats [--metrics-listen inet:PORT@IP] [--raw]\n"
+    "       legit-milter report [--since T] [--until T] [--json] [--html FILE] [FILE...]\n"
     "\nCommands (each has --help):\n"
     "  (none)   run the milter in the foreground on --socket\n"
     "  check    score one SMTP session offline and explain it (--json for scripts;\n"
     "           --record also updates the sender memory as a real session would)\n"
     "  dig      ask the milter's resolver, for debugging DNS\n"
     "  memory   show or forget what the sender memory holds on an address, network or domain\n"
-    "  stats    print the running milter's counters (from its metrics-listen endpoint)\n";
+    "  stats    print the running milter's counters (from its metrics-listen endpoint)\n"
+    "  report   summarise our log lines (files, .gz, stdin): actions, scores, offenders,\n"
+    "           probes, latency; --html FILE writes a page with charts\n";
 
 // The value `c` holds for option `s`, as the file writes it.
 std::string value_of(const Config& c, const OptionSpec& s) {
