@@ -34,6 +34,7 @@
 #include "insight/metrics.h"
 #include "legit/log.h"
 #include "macros.h"
+#include "quickack.h"
 #include "reaper.h"
 #include "runtime.h"
 #include "sessions.h"
@@ -72,10 +73,12 @@ sfsistat on_error(const char* stage, const char* why) noexcept {
 
 // The answer of a step whose no-reply bit is `nr`: SMFIS_NOREPLY when that
 // step was negotiated as no-reply; a failure there (anything but CONTINUE)
-// is kept and becomes the answer of the next step that is answered.
+// is kept and becomes the answer of the next step that is answered. A
+// no-reply step ACKs the MTA's packet at once (quickack.h: no Nagle stall).
 sfsistat answer(Conn& c, unsigned long nr, sfsistat r) {
   if (!(c.no_reply & nr)) return r;
   if (r != SMFIS_CONTINUE) c.failed = true;
+  if (!ack_now(c.ack_fd)) c.ack_fd = -1;
   return SMFIS_NOREPLY;
 }
 
@@ -213,7 +216,8 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     if (!admitted) nr &= ~SMFIP_NR_CONN;
     c->no_reply = nr;
     *pf1 = nr | (c->skip ? SMFIP_SKIP : 0);
-    attach(ctx, std::move(c));
+    Conn* kept = attach(ctx, std::move(c));
+    if (nr) kept->ack_fd = quickack_socket(ctx);
   } catch (...) {
     *pf1 = 0;  // no Conn: every later step answers the on-error policy
   }

@@ -30,6 +30,7 @@ struct Conn {
   bool skip = false;                   // the MTA understands SMFIS_SKIP
   bool refused = false;                // over the session cap
   bool failed = false;                 // a no-reply step failed: on-error at the next answer
+  int ack_fd = -1;                     // TCP socket to ACK after no-reply steps (quickack.h)
   std::chrono::steady_clock::time_point last_seen = std::chrono::steady_clock::now();
   reaper::WatchPtr watch;              // the idle reaper's view (null: not watched)
 

@@ -40,7 +40,7 @@ std::string macro_value(SMFICTX* ctx, std::string_view name);
 
 // The socket libmilter serves this connection on (ctx_sd of the same
 // checked context head), or -1 when the layout check fails. For the idle
-// reaper (reaper.h), which only ever shutdown()s it. Never throws.
+// reaper (reaper.h), which only ever shutdown()s it, and for quickack.h. Never throws.
 int session_socket(SMFICTX* ctx);
 
 // The command text libmilter passed to xxfi_unknown, up to its NUL, never
