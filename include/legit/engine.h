@@ -92,6 +92,9 @@ class Dialogue {
   void rcpt(std::string_view addr, std::string_view mailer = {}, std::string_view host = {});
   void header(std::string_view name, std::string_view value);
   void end_of_headers();
+  // The offline check command run without --message: there is no message to
+  // judge (the checks that read it say nothing), unlike an empty one.
+  void no_message();
   void body(std::string_view chunk);
   // Whether any check still needs body bytes not yet fed (false for a
   // message that is not scored): when false, the rest of the body may be

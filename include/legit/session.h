@@ -73,6 +73,7 @@ struct Message {
   std::vector<HeaderField> headers;  // as received (capped; see Session::kMaxHeaders)
   std::size_t header_bytes = 0;
   std::size_t body_bytes = 0;
+  bool absent = false;  // no message at all (Dialogue::no_message), not an empty one
   AuthFacts auth;
 };
 

@@ -27,8 +27,9 @@
 // A-R: "dmarc=fail (p=reject) header.from=example.org" — the published policy
 // as a comment, as opendmarc does; there is no "dis=" since the score, not
 // this check, decides the disposition. A message without any header is
-// bad-from; no finding when there is no message at all, neither header nor
-// body (the offline check command run without --message).
+// bad-from, also with no body either (an empty message over the milter
+// protocol); no finding when there is no message at all (the offline check
+// command run without --message: Dialogue::no_message).
 //
 // Identity first: the From domain is what the recipient trusts. A fail under
 // p=reject sets the floor `dmarc-reject-action` (default quarantine) on its
@@ -173,7 +174,7 @@ class Dmarc : public Check {
   }
 
   std::vector<Finding> finish(Session& s) override {
-    if (s.msg.headers.empty() && s.msg.body_bytes == 0) return {};  // no message at all (check without --message)
+    if (s.msg.absent) return {};  // no message at all (check without --message)
     auto fd = dmarc::from_domain(from_values_);
     std::string why = s.msg.headers.empty() ? "the message has no header section at all" : fd.error;
     if (fd.domain.empty()) return {{"dmarc", "bad-from", why, {{"dmarc", "permerror", why, {}}}}};

@@ -125,6 +125,8 @@ void Dialogue::header(std::string_view name, std::string_view value) {
   forward([&](Check& k) { k.on_header(*session_, name, value); });
 }
 
+void Dialogue::no_message() { session_->msg.absent = true; }
+
 void Dialogue::end_of_headers() {
   forward([&](Check& k) { k.on_eoh(*session_); });
 }

@@ -177,6 +177,7 @@ int run_check(int argc, char** argv) {
   const bool own_host = a.one.count("rcpt-host") > 0;
   const std::string mailer = a.one["rcpt-mailer"], host = a.one["rcpt-host"];
   for (const auto& r : a.rcpts) d->rcpt(r, mailer, own_host || mailer.empty() ? host : rcpt_domain(r));
+  if (!a.one.count("message")) d->no_message();
   for (const auto& h : msg.headers) d->header(h.name, h.value);
   d->end_of_headers();
   for (std::size_t off = 0; off < msg.body.size(); off += 65536)

@@ -111,6 +111,13 @@ printf '\r\nonly a body\r\n' >"$FIX/no-headers.eml"
 out=$(check no-headers)
 expect_eq "no header section: bad-from" "$(result_of "$out" dmarc)" bad-from
 expect_match "no header section: A-R" "$(ar_of "$out")" 'dmarc=permerror \(the message has no header section at all\)'
+: >"$FIX/empty.eml"  # no header and no body either
+out=$(check empty)
+expect_eq "empty message (no header, no body): bad-from" "$(result_of "$out" dmarc)" bad-from
+out=$("$BIN" check --json --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 1 --authserv-id mx.test.example \
+  --log stderr --client-ip 203.0.113.200 --mail-from '<bounce@elsewhere.test>' 2>>"$WORK/stderr")
+expect_eq "check without --message: no message, no dmarc finding" \
+  "$(json_get "$out" "len([c for c in j['checks'] if c['check'] == 'dmarc'])")" 0
 # The owner's p=reject is a floor: quarantine at least, whatever the score
 # (thresholds moved out of the way so the score alone would accept).
 low="--quarantine-below -50 --reject-below -100"

@@ -222,11 +222,15 @@ TEST_CASE("dmarc: From field count; no header section at all is bad-from; no mes
   CHECK(none.detail.find("no header section") != std::string::npos);
   Config cfg = make_config();
   Engine engine(cfg, dns, {dmarc_info()});
-  auto d = engine.open();  // the check command without --message: no header, no body
+  auto d = engine.open();  // over the milter protocol: DATA with no header and no body
   d->connect("unknown", "203.0.113.202");
   d->mail_from("<a@example.org>", "");
   d->end_of_headers();
-  CHECK(result_of(d->end_of_message("Q1"), "dmarc") == "");
+  CHECK(result_of(d->end_of_message("Q1"), "dmarc") == "bad-from");  // issue 9 item 8: was skipped
+  d->mail_from("<a@example.org>", "");  // the check command without --message: no message at all
+  d->no_message();
+  d->end_of_headers();
+  CHECK(result_of(d->end_of_message("Q2"), "dmarc") == "");
 }
 
 TEST_CASE("dmarc: the owner's policy is a floor; forwarders; unauthenticated") {
