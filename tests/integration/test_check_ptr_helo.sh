@@ -77,6 +77,14 @@ out=$(check --client-ip 203.0.113.11 --helo mail.ptrhelo.test --mail-from '<a@pt
 expect_eq "claims-us: HELO = MX host of the recipient domain" "$(results "$out" helo)" claims-us
 out=$(check --client-ip 203.0.113.10 --helo mail.ptrhelo.test --mail-from '<a@ptrhelo.test>' --rcpt '<u@ptrhelo.test>')
 expect_eq "not claims-us: the MX host itself" "$(results "$out" helo)" matches-ptr
+# The check command takes what Postfix's macros would say: $myhostname (j)
+# and {daemon_addr}.
+out=$(check --client-ip 203.0.113.11 --helo box.site.example --mail-from '<a@ptrhelo.test>' --server-name box.site.example)
+expect_eq "claims-us: HELO = --server-name (macro j)" "$(results "$out" helo)" claims-us
+out=$(check --client-ip 203.0.113.11 --helo '[198.51.100.77]' --mail-from '<a@ptrhelo.test>' --server-addr 198.51.100.77)
+expect_eq "claims-us: HELO = [--server-addr] ({daemon_addr})" "$(results "$out" helo)" claims-us
+out=$(check --client-ip 203.0.113.11 --helo '[198.51.100.77]' --mail-from '<a@ptrhelo.test>')
+expect_eq "without --server-addr: literal-mismatch" "$(results "$out" helo)" literal-mismatch
 
 # A HELO whose A/AAAA never answer: temperror, zero points, within the deadline.
 start=$(date +%s%N)

@@ -16,6 +16,7 @@
 #     scored
 #   6 a milter that cannot tell who we are ({daemon_addr} 127.0.0.1 is
 #     private, no helo-our-addresses: behind NAT): accepted, relay:unknown
+#   7 the check command given the same macros (--server-*, --rcpt-mailer)
 # usage: test_postfix_relay.sh PATH/TO/legit-milter  (root + Postfix, else 77)
 BIN=${1:?usage: $0 legit-milter}
 . "$(dirname "$0")/lib.sh"
@@ -102,6 +103,21 @@ send nat "" bob@foreign.relay.test
 expect_eq "6: cannot tell who we are: accepted" "$SW_RC" 0
 expect_match "6: relay:unknown" "$(milter_line nat "$SW_QID")" ' action=accept .*relay:unknown\(0\)'
 expect_eq "6: no warning" "$(grep -c 'OPEN RELAY' "$PF/milter-nat.log")" 0
+
+# ---------------------------------------------------------------- 7 check command
+# The same judgement offline: --server-addr/--server-name stand for the
+# macros, --rcpt-mailer for Postfix's route (next hop: the recipient domain).
+chk() {
+  noleak "$BIN" check --json -c "$WORK/p.conf" --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 --log stderr \
+    --client-ip 198.18.0.10 --helo mail.sender.relay.test --mail-from alice@sender.relay.test \
+    --server-name mx.e2e.test --server-addr 192.0.2.25 "$@" 2>>"$WORK/stderr"
+}
+expect_eq "7: check --rcpt-mailer smtp, foreign: open-relay" \
+  "$(results_of "$(chk --rcpt bob@foreign.relay.test --rcpt-mailer smtp)" relay)" open-relay
+expect_eq "7: check --rcpt-mailer smtp, backup MX: ok" \
+  "$(results_of "$(chk --rcpt bob@backup.relay.test --rcpt-mailer smtp)" relay)" ok
+expect_eq "7: check without --rcpt-mailer: unknown" \
+  "$(results_of "$(chk --rcpt bob@foreign.relay.test)" relay)" unknown
 
 S=$(sanitizer_errors)
 expect_eq "no sanitizer reports" "$S" ""
