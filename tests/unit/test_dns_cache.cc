@@ -180,21 +180,28 @@ TEST_CASE("dns cache resolver: a hit costs no thread hop (median <= 2 us)") {
   auto first = r->lookup("host.example", DnsType::A);
   fake->answer_all("host.example.", answer(DnsStatus::ok, 300, {"192.0.2.1", "192.0.2.2"}));
   REQUIRE(first.get().ok());
-  std::vector<double> us;
-  for (int i = 0; i < 20000; ++i) {
-    auto t = Clock::now();
-    DnsAnswer a = r->lookup("host.example", DnsType::A).get();
-    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
-    REQUIRE(a.records.size() == 2);
+  // Five rounds of 4,000 hits; the best round's median is compared, so a
+  // round that other processes preempted (CI on 2 shared cores) does not
+  // decide. A thread hop costs ~80 us, far above the bound either way.
+  double best = 1e9;
+  for (int round = 0; round < 5; ++round) {
+    std::vector<double> us;
+    for (int i = 0; i < 4000; ++i) {
+      auto t = Clock::now();
+      DnsAnswer a = r->lookup("host.example", DnsType::A).get();
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+      REQUIRE(a.records.size() == 2);
+    }
+    std::nth_element(us.begin(), us.begin() + us.size() / 2, us.end());
+    best = std::min(best, us[us.size() / 2]);
   }
-  std::nth_element(us.begin(), us.begin() + us.size() / 2, us.end());
-  MESSAGE("cached lookup + get: median " << us[us.size() / 2] << " us");
+  MESSAGE("cached lookup + get: best round median " << best << " us");
 #if defined(__SANITIZE_ADDRESS__)
   const double bound = 20.0;  // ASan + Debug: ~3 us measured; the 2 us target is for release
 #else
   const double bound = 2.0;
 #endif
-  CHECK(us[us.size() / 2] <= bound);
+  CHECK(best <= bound);
   CHECK(fake->count("host.example.") == 1);
 }
 
