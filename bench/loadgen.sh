@@ -18,6 +18,8 @@
 #   metrics-listen and the other side the same binary and options with
 #   --metrics-listen (scraped with curl every second during the runs, more
 #   often than any Prometheus): the cost of the metrics (target <= 2 %).
+#   The counters themselves count either way: bench/metrics_cost measures
+#   count_message() alone and the share of CPU per message it is.
 # Needs no root. usage: bench/loadgen.sh [BUILD_DIR]   (default build)
 # env: N=4000 C=50 M=1 RUNS=5 LN=50 PACE=20 AB=null|metrics
 set -uo pipefail
@@ -108,6 +110,12 @@ if [ "$AB" = metrics ]; then
   printf '%-58s %12s %12s\n' "B eom p99 us, paced $PACE ms" "$(cut -d' ' -f4 <<<"$BN")" "$(cut -d' ' -f4 <<<"$BL")"
   printf '%-58s %12s\n' "messages counted by /metrics (all sent to it are scored)" \
     "$(curl -s "http://127.0.0.1:$HPORT/metrics" | awk '/^legit_messages_total\{/ { s += $2 } END { print s + 0 }')"
+  # The counters count with or without metrics-listen: their cost, alone.
+  if [ -x "$BUILD/bench/metrics_cost" ]; then
+    mc=$("$BUILD/bench/metrics_cost"); echo "$mc"
+    ns=$(sed -n 's/.* \([0-9]*\) ns CPU per message (2 threads)/\1/p' <<<"$mc")
+    printf '%-58s %12s\n' "counting (2 threads) as a share of plain CPU per message" "$(calc %.3f "100 * $ns / ($NC * 1e6)") %"
+  fi
   echo "legit-milter log lines reporting an error: $errors; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi
