@@ -28,6 +28,7 @@ DNS server is broken.
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -256,6 +257,8 @@ def main():
                     print("MISS - bad   %-24s %6.1f %s: %s | %s" % (sess["id"], score, action, sess["why"], fired))
     finally:
         proc.kill()
+        proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
     share = caught / bad_total if bad_total else 1.0
     a = auc(scores["legit"], scores["bad"])
     print("legitimate: %d of %d accepted; bad: %d of %d quarantined or rejected (%.0f %%); AUC %.3f"
