@@ -13,6 +13,9 @@
 // list that failed or answered an error code (127.255.255.x), else one
 // "clean". A hit's detail names the list, the codes and the list's TXT reason
 // (fetched for hits only, in parallel). Hostile answers are quoted, never trusted.
+// A listed-strong hit also sets the verdict floor dnsbl-strong-action (default
+// quarantine): a spam operation authenticates its own domains, so SPF, DKIM
+// and a clean PTR must not buy the listing back (snowshoe senders).
 #include <string>
 #include <vector>
 
@@ -29,6 +32,7 @@ using dnsbl::Source;
 constexpr const char* kCheck = "dnsbl";
 constexpr const char* kBlockOption = "dnsbl-lists";
 constexpr const char* kAllowOption = "dnsbl-allow-lists";
+constexpr const char* kStrongAction = "dnsbl-strong-action";
 
 struct Query {
   const ListSpec* list;
@@ -71,7 +75,7 @@ class Dnsbl : public Check {
     std::vector<Hit> hits;
     for (const auto* set : {&ip_, &helo_, &ptr_, &sender_})
       for (const auto& q : *set) collect(s, q, &hits, &errors);
-    for (auto& h : hits) out.push_back(describe(h));
+    for (auto& h : hits) out.push_back(describe(h, s.config.str(kStrongAction)));
     out.insert(out.end(), errors.begin(), errors.end());
     if (out.empty()) out.push_back({kCheck, "clean", clean_detail(), {}});
     return out;
@@ -119,12 +123,15 @@ class Dnsbl : public Check {
     }
   }
 
-  static Finding describe(const Hit& h) {
+  // strong_action: the floor of a listed-strong hit (dnsbl-strong-action).
+  static Finding describe(const Hit& h, const std::string& strong_action) {
     const char* on = h.q->list->kind == dnsbl::Kind::block ? " listed on " : " allowed by ";
     std::string d = h.q->subject + on + h.q->list->zone + " (" + h.codes + ")";
     DnsAnswer txt = h.txt.get();
     if (txt.ok() && !txt.records.empty()) d += ": " + quote_untrusted(txt.records.front(), 120);
-    return {kCheck, h.word, d, {}};
+    Finding f{kCheck, h.word, d, {}};
+    if (h.word == "listed-strong" && strong_action != "none") f.floor = strong_action;
+    return f;
   }
 
   std::string clean_detail() const {
@@ -160,8 +167,11 @@ CheckInfo dnsbl_check_info() {
       kCheck,
       "client IP / HELO / PTR / sender domain on DNS block- and allowlists (RFC 5782)",
       {
-          {"listed-strong", -5.0, "a list of spam sources or hijacked hosts (Spamhaus SBL/CSS/XBL, "
-                                  "DBL): rspamd RBL_SPAMHAUS_SBL 4, SpamAssassin RCVD_IN_SBL 2.6"},
+          {"listed-strong", -7.0, "a list of spam sources or hijacked hosts (Spamhaus SBL/CSS/XBL, "
+                                  "DBL): rspamd RBL_SPAMHAUS_SBL 4, SpamAssassin RCVD_IN_SBL 2.6; besides "
+                                  "these points the floor dnsbl-strong-action. Was -5: most sites reject "
+                                  "these lists at connect (Postfix reject_rbl_client), as they do an "
+                                  "NXDOMAIN sender (-7); corpus: 3 bad, no legit"},
           {"listed", -3.0, "a general blocklist (SpamCop): SpamAssassin RCVD_IN_BL_SPAMCOP_NET 1.3, "
                            "policyd-weight bl.spamcop.net 3.75"},
           {"listed-weak", -1.0, "policy lists of dynamic space (Spamhaus PBL): not spam itself, "
@@ -187,6 +197,12 @@ CheckInfo dnsbl_check_info() {
            "DNS allowlists, same syntax, WORD allowed-strong|allowed|allowed-weak|temperror "
            "(default allowed); e.g. list.dnswl.org=127.0.0.255:temperror;127.0.0.0-127.0.255.255:allowed",
            {}, validator(dnsbl::Kind::allow)},
+          {kStrongAction, OptKind::choice, "quarantine",
+           "least action for a listed-strong hit, whatever the score: a spam operation authenticates "
+           "its own domains (SPF, DKIM, FCrDNS all pass), so they must not buy the listing back; the "
+           "field rejects these lists at connect (Postfix reject_rbl_client zen.spamhaus.org). "
+           "none = points only",
+           {"quarantine", "reject", "none"}},
       },
       make_dnsbl,
   };

@@ -93,10 +93,15 @@ CheckInfo spf_check_info() {
       "spf",
       "SPF (RFC 7208) of the MAIL FROM domain, evaluated with libspf2 from MAIL FROM on",
       {
-          {"pass", 2.0, "the domain authorises this IP; strong when aligned with From (see dmarc) "
-                        "(rspamd R_SPF_ALLOW -0.2 spam-wise, SpamAssassin SPF_PASS -0.001)"},
-          {"pass-broad", -1.0, "a pass from a record that authorises every client (+all, >= /8 IPv4, "
-                               ">= /16 IPv6): no evidence, and nobody legitimate needs it (spammers do)"},
+          {"pass", 1.0, "the domain authorises this IP; only the envelope domain's word, and spammers' "
+                        "own domains pass too (rspamd R_SPF_ALLOW -0.2 spam-wise, SpamAssassin SPF_PASS "
+                        "-0.001). Was 2: the corpus (tests/corpus) had 6 bad senders passing, and an aligned "
+                        "pass is counted again by dmarc.pass; fit_points.py proposed 0.5-1"},
+          {"pass-broad", -3.0, "a pass from a record that authorises every client (+all, >= /8 IPv4, "
+                               ">= /16 IPv6): no evidence, and nobody legitimate needs it (spammers do). "
+                               "Was -1: worth as much as spf.fail, the owner made forged mail pass on "
+                               "purpose; corpus: 2 spammers, 2 careless legit senders still accepted "
+                               "(fit_points.py: -2 to -3.5)"},
           {"neutral-broad", -0.5, "the record is nothing but ?all: like neutral, SPF published to say nothing"},
           {"fail", -3.0, "the domain says this IP must not send for it: forgery or a broken relay "
                          "path (rspamd R_SPF_FAIL 1, SpamAssassin SPF_FAIL 0.9)"},

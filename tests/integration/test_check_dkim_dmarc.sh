@@ -91,7 +91,7 @@ dmarc-two-from         bad-from        dmarc=permerror \(2 From headers\)$
 dmarc-two-addresses    bad-from        dmarc=permerror \(From has 2 addresses\)$
 ROWS
 out=$(check dmarc-fail-reject)
-expect_eq "dmarc fail-reject: points" "$(json_get "$out" "[c['points'] for c in j['checks'] if c['check']=='dmarc'][0]")" -4
+expect_eq "dmarc fail-reject: points" "$(json_get "$out" "[c['points'] for c in j['checks'] if c['check']=='dmarc'][0]")" -6
 out=$(check dmarc-tmp)
 expect_eq "dmarc temperror: zero points" "$(json_get "$out" "[c['points'] for c in j['checks'] if c['check']=='dmarc'][0]")" 0
 # SPF pass for the org domain aligns (relaxed) with a subdomain From.

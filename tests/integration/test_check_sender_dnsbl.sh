@@ -73,11 +73,11 @@ done <<'ROWS'
 2001:db8:a2::101 clean
 ROWS
 out=$(bl 203.0.113.100)
-expect_eq "listed: mapped points (default)" "$(points_of "$out" dnsbl)" -5
+expect_eq "listed: mapped points (default)" "$(points_of "$out" dnsbl)" -7
 expect_eq "listed: points from [points]" "$(points_of "$(bl 203.0.113.100 --points.dnsbl.listed-strong -4.5)" dnsbl)" -4.5
 expect_match "listed: detail names list, code, reason" "$(detail_of "$out" dnsbl)" \
   '203.0.113.100 listed on bl.dnsbl.test \(127.0.0.2\): .*dnsbl.test/q\?203.0.113.100'
-expect_match "listed: X-Legit-Score" "$(json_get "$out" 'j["headers"]["X-Legit-Score"]')" 'dnsbl=listed-strong\(-5\)'
+expect_match "listed: X-Legit-Score" "$(json_get "$out" 'j["headers"]["X-Legit-Score"]')" 'dnsbl=listed-strong\(-7\)'
 out=$(bl 203.0.113.103)
 expect_match "error code: detail" "$(detail_of "$out" dnsbl)" "127.255.255.254"
 expect_eq "error code: 0 points" "$(points_of "$out" dnsbl)" 0

@@ -100,6 +100,7 @@ namespace {
 struct Facts {
   std::string spf = "", spf_domain = "";
   std::vector<AuthFacts::Dkim> dkim = {};
+  bool spf_broad = false;
 };
 
 class FactsCheck : public Check {
@@ -108,6 +109,7 @@ class FactsCheck : public Check {
   std::vector<Finding> finish(Session& s) override {
     s.msg.auth.spf_mailfrom = f_.spf;
     s.msg.auth.spf_mailfrom_domain = f_.spf_domain;
+    s.msg.auth.spf_mailfrom_broad = f_.spf_broad;
     s.msg.auth.dkim = f_.dkim;
     return {};
   }
@@ -237,7 +239,9 @@ TEST_CASE("dmarc: the owner's policy is a floor; forwarders; unauthenticated") {
   FakeResolver dns;
   zone(dns);
   Facts spf_other{"pass", "other.test", {}};  // SPF pass for an unaligned envelope domain
-  Got g = run(dns, spf_other, {{"From", "a@example.org"}});
+  // Points too mild to quarantine by themselves: the floor alone must do it.
+  const std::pair<std::string, std::string> mild{"points.dmarc.fail-reject", "-2"};
+  Got g = run(dns, spf_other, {{"From", "a@example.org"}}, {mild});
   CHECK(g.result == "fail-reject");
   CHECK(g.action == Action::quarantine);  // alone, whatever else passed
   CHECK(g.floor_by == "dmarc:fail-reject");
@@ -246,7 +250,7 @@ TEST_CASE("dmarc: the owner's policy is a floor; forwarders; unauthenticated") {
   Facts dkim_timeout{"pass", "other.test", {{"example.org", "s", "temperror"}}};
   g = run(dns, dkim_timeout, {{"From", "a@example.org"}}, {{"dmarc-reject-action", "reject"}});
   CHECK(g.action == Action::quarantine);  // DKIM might have aligned: never reject on that
-  g = run(dns, spf_other, {{"From", "a@example.org"}}, {{"dmarc-reject-action", "none"}});
+  g = run(dns, spf_other, {{"From", "a@example.org"}}, {{"dmarc-reject-action", "none"}, mild});
   CHECK(g.action == Action::accept);
   // p=quarantine: only together with another negative finding (none here).
   g = run(dns, spf_other, {{"From", "a@q.example.org"}});
@@ -266,6 +270,15 @@ TEST_CASE("dmarc: the owner's policy is a floor; forwarders; unauthenticated") {
   CHECK(run(dns, {"fail", "nodmarc.test", {}}, {{"From", "a@nodmarc.test"}}).result == "none");
   CHECK(run(dns, {"none", "nodmarc.test", {{"nodmarc.test", "s", "fail"}}}, {{"From", "a@nodmarc.test"}}).result ==
         "none");
+  // An SPF record that authorises everyone (+all, ?all only) authenticates no one.
+  Facts broad_pass{"pass", "nodmarc.test", {}};
+  broad_pass.spf_broad = true;
+  CHECK(run(dns, broad_pass, {{"From", "a@nodmarc.test"}}).result == "unauthenticated");
+  Facts broad_neutral{"neutral", "nodmarc.test", {}};
+  broad_neutral.spf_broad = true;
+  CHECK(run(dns, broad_neutral, {{"From", "a@nodmarc.test"}}).result == "unauthenticated");
+  CHECK(run(dns, {"pass", "nodmarc.test", {}}, {{"From", "a@nodmarc.test"}}).result == "none");
+  CHECK(run(dns, {"neutral", "nodmarc.test", {}}, {{"From", "a@nodmarc.test"}}).result == "none");
   std::string err;
   CHECK_FALSE(config_from({{"forwarders", "not a domain"}}, &err));
   CHECK(config_from({{"forwarders", ".lists.example.org"}}, &err));

@@ -185,6 +185,34 @@ TEST_CASE("dnsbl: a hit's detail names the list, the code and the TXT reason") {
   CHECK(o.verdict.score == cfg.points("dnsbl", "listed-strong"));
 }
 
+TEST_CASE("dnsbl: a listed-strong hit is a floor (dnsbl-strong-action); other words are points only") {
+  FakeResolver dns;
+  dns.add("66.113.0.203.zen.test", DnsType::A, {"127.0.0.2"});
+  dns.add("67.113.0.203.zen.test", DnsType::A, {"127.0.0.10"});
+  // A snowshoe sender authenticates its own domain: make the score clearly positive.
+  const auto run = [&](const char* ip, std::map<std::string, std::string> opts) {
+    opts["dnsbl-lists"] = kZen;
+    opts["points.dnsbl.listed-strong"] = "-1";
+    opts["points.dnsbl.listed-weak"] = "-1";
+    Config cfg = make_config(opts);
+    Engine engine(cfg, dns, {dnsbl_info()});
+    Msg m;
+    m.ip = ip;
+    return run_message(engine, m).verdict;
+  };
+  Verdict v = run("203.0.113.66", {});
+  CHECK(v.score == -1);
+  CHECK(v.action == Action::quarantine);
+  CHECK(v.floor_by == "dnsbl:listed-strong");
+  CHECK(run("203.0.113.66", {{"dnsbl-strong-action", "reject"}}).action == Action::reject);
+  CHECK(run("203.0.113.66", {{"dnsbl-strong-action", "none"}}).action == Action::accept);
+  v = run("203.0.113.67", {});  // PBL (listed-weak): points only
+  CHECK(v.action == Action::accept);
+  CHECK(v.floor_by.empty());
+  std::string err;
+  CHECK_FALSE(config_from({{"dnsbl-strong-action", "tempfail"}}, &err));
+}
+
 TEST_CASE("dnsbl: no list configured, nothing looked up and no finding") {
   FakeResolver dns;
   Config cfg = make_config();
