@@ -11,7 +11,9 @@ ed25519, python3-dkim), the message is built and signed as the session says
 subject), the DNS facts of the whole corpus (world: + each session's dns:,
 fcrdns:, ptr:) are served by tests/dns/zoneserver.py on a free loopback
 port, and the session is checked with tests/corpus/corpus.conf (our site:
-corp.example, MX mx.corp.example 203.0.113.25).
+corp.example, MX mx.corp.example 203.0.113.25, given as --server-name and
+--server-addr like Postfix's j and {daemon_addr}; a session's rcpt_mailer is
+Postfix's {rcpt_mailer}, smtp for a recipient it relays).
 
 Assertions (each counted; the last line is "N passed, N failed"):
   * every legitimate session is accepted (a rejected customer costs more
@@ -176,6 +178,11 @@ def check(binary, sess, msg_path, dns_port, config, extra):
             "--helo", sess.get("helo", ""), "--mail-from", "<%s>" % sess["from"]]
     for r in sess["rcpt"]:
         args += ["--rcpt", "<%s>" % r]
+    # What Postfix tells the milter about itself ($myhostname, {daemon_addr}),
+    # and how it routes the recipients ({rcpt_mailer}: smtp for a relayed one).
+    args += ["--server-name", "mx.corp.example", "--server-addr", "203.0.113.25"]
+    if sess.get("rcpt_mailer"):
+        args += ["--rcpt-mailer", sess["rcpt_mailer"]]
     if sess.get("auth"):
         args += ["--auth", sess["auth"]]
     if msg_path:
