@@ -2,7 +2,10 @@
 // for one writer thread, the keyed hash, and open_memory() for the `memory`
 // option.
 //
-// The writer applies queued updates in batches of up to 512. A batch the
+// The writer applies queued updates in batches of up to 512, gathered for up
+// to 20 ms after the first one arrives (one store call and one wake-up per
+// gathering instead of per message: a Redis round trip or an LMDB commit each;
+// flush() and a full batch cut the wait short). A batch the
 // store could not reach (Redis down) stays queued and is retried every
 // second, so a Redis restart loses nothing; the queue holds at most 200,000
 // updates (about 20 MB), beyond which the oldest are dropped and counted in
@@ -40,6 +43,7 @@ double decay(double count, std::int64_t last, std::int64_t now, double half_life
 struct Memory::Writer {
   static constexpr std::size_t kMaxQueue = 200000;
   static constexpr std::size_t kBatch = 512;
+  static constexpr std::chrono::milliseconds kGather{20};
 
   std::mutex mu;
   std::condition_variable cv, idle;
@@ -47,6 +51,7 @@ struct Memory::Writer {
   std::size_t in_flight = 0;
   std::size_t dropped = 0;
   std::uint64_t seq = 0;  // last Update::seq given
+  bool hurry = false;     // flush() waits: no gathering until the queue is empty
   bool stop = false;
   LogEvery log;
   std::thread thread;
@@ -70,9 +75,13 @@ Memory::Memory(std::unique_ptr<Store> store, bool writable, std::string secret)
         lock.lock();
       }
       if (w.queue.empty()) {
+        w.hurry = false;
         if (w.stop) return;
         continue;
       }
+      if (w.queue.size() < Writer::kBatch && !w.stop && !w.hurry)
+        w.cv.wait_for(lock, Writer::kGather,
+                      [&] { return w.stop || w.hurry || w.queue.size() >= Writer::kBatch; });
       std::size_t n = std::min(w.queue.size(), Writer::kBatch);
       std::vector<Update> batch(w.queue.begin(), w.queue.begin() + static_cast<std::ptrdiff_t>(n));
       w.in_flight = n;
@@ -91,7 +100,10 @@ Memory::Memory(std::unique_ptr<Store> store, bool writable, std::string secret)
         w.log.log(LogLevel::error, "memory: " + store_->describe() + " refused " + std::to_string(n) +
                                        " updates (full or not writable; raise memory-size or check the "
                                        "disk); mail flows, those updates are lost");
-      if (w.queue.empty()) w.idle.notify_all();
+      if (w.queue.empty()) {
+        w.hurry = false;
+        w.idle.notify_all();
+      }
     }
   });
 }
@@ -118,8 +130,10 @@ void Memory::write(std::vector<Update> updates) {
   if (!writable_ || updates.empty()) return;
   std::int64_t t = now();
   Writer& w = *writer_;
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(w.mu);
+    bool was_empty = w.queue.empty();
     for (auto& u : updates) {
       u.at = t;
       u.seq = ++w.seq;
@@ -135,14 +149,17 @@ void Memory::write(std::vector<Update> updates) {
       w.log.log(LogLevel::error, "memory: write queue full (" + std::to_string(w.dropped) +
                                      " updates dropped so far): " + store_->describe() + " is down or too slow");
     }
+    // The writer waits for a first update, or gathers until a batch is full.
+    wake = was_empty || w.queue.size() >= Writer::kBatch;
   }
-  w.cv.notify_one();
+  if (wake) w.cv.notify_one();
 }
 
 bool Memory::flush(double seconds) {
   if (!writer_->thread.joinable()) return true;
   Writer& w = *writer_;
   std::unique_lock<std::mutex> lock(w.mu);
+  if (!w.queue.empty() || w.in_flight) w.hurry = true;
   w.cv.notify_one();
   return w.idle.wait_for(lock, std::chrono::duration<double>(seconds),
                          [&] { return w.queue.empty() && w.in_flight == 0; });
