@@ -159,12 +159,16 @@ std::vector<std::string> addresses(std::string_view v) {
 }  // namespace
 
 FromDomain from_domain(const std::vector<std::string>& from_values) {
+  return from_domain(from_values.empty() ? std::string_view() : std::string_view(from_values.front()),
+                     from_values.size());
+}
+
+FromDomain from_domain(std::string_view v, std::size_t count) {
   FromDomain f;
-  if (from_values.size() != 1) {
-    f.error = from_values.empty() ? "no From header" : std::to_string(from_values.size()) + " From headers";
+  if (count != 1) {
+    f.error = count == 0 ? "no From header" : std::to_string(count) + " From headers";
     return f;
   }
-  const std::string& v = from_values.front();
   for (std::size_t i = 0; i < v.size(); i++) {
     bool fold = v[i] == '\n' && i + 1 < v.size() && (v[i + 1] == ' ' || v[i + 1] == '\t');
     bool crlf_fold = v[i] == '\r' && i + 1 < v.size() && v[i + 1] == '\n';

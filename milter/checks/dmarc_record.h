@@ -49,5 +49,8 @@ struct FromDomain {
 // (as the milter got them). Exactly one field with exactly one address whose
 // domain is a valid host name, else an error (§6.6.1).
 FromDomain from_domain(const std::vector<std::string>& from_values);
+// The same from the first From field's value and how many there were (what a
+// streaming caller keeps: a message may carry 100,000 From fields).
+FromDomain from_domain(std::string_view first_value, std::size_t count);
 
 }  // namespace legit::dmarc
