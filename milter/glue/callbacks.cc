@@ -31,7 +31,9 @@
 #include <libmilter/mfapi.h>
 
 #include "conn.h"
+#include "eom_actions.h"
 #include "insight/metrics.h"
+#include "legit/headers.h"
 #include "legit/log.h"
 #include "macros.h"
 #include "quickack.h"
@@ -121,48 +123,6 @@ std::string sockaddr_text(const _SOCK_ADDR* sa) {
   else if (sa && sa->sa_family == AF_INET6)
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
   return buf;
-}
-
-void warn_if(bool failed, const std::string& what) {
-  if (failed) log_msg(LogLevel::warning, "milter eom: " + what + " failed");
-}
-
-
-// Printable ASCII only; '%' doubled for smfi_setreply (a format string there).
-std::string clean(std::string_view text, bool double_percent) {
-  std::string out;
-  for (char ch : text.substr(0, 400)) {
-    auto u = static_cast<unsigned char>(ch);
-    if (ch == '%' && double_percent) out += "%%";
-    else out += (u < 0x20 || u >= 0x7f) ? ' ' : ch;
-  }
-  return out;
-}
-
-// Deletes forged headers (in the engine's order: highest index first), then
-// inserts ours at the top: Authentication-Results is a trace field (RFC 8601
-// §5: prepend, as opendkim does), and X-Legit-Score goes with it, so both
-// sit above the message's own headers in the engine's order.
-void apply_headers(SMFICTX* ctx, Outcome& o) {
-  for (auto& d : o.deletes)
-    warn_if(smfi_chgheader(ctx, d.name.data(), d.index, nullptr) != MI_SUCCESS,
-            "delete " + d.name + "[" + std::to_string(d.index) + "]");
-  for (auto it = o.adds.rbegin(); it != o.adds.rend(); ++it)  // reversed: keeps their order
-    warn_if(smfi_insheader(ctx, 0, it->first.data(), it->second.data()) != MI_SUCCESS,
-            "insert " + it->first);
-}
-
-sfsistat set_reply(SMFICTX* ctx, const Outcome& o, bool temp) {
-  const char lead = temp ? '4' : '5';
-  std::string code = o.reply_code.size() == 3 && o.reply_code[0] == lead ? o.reply_code
-                                                                         : (temp ? "451" : "550");
-  std::string xcode = o.reply_xcode.size() >= 5 && o.reply_xcode[0] == lead ? o.reply_xcode
-                                                                          : (temp ? "4.7.1" : "5.7.1");
-  std::string text = clean(o.reply_text.empty() ? (temp ? "try again later" : "rejected")
-                                                : o.reply_text, true);
-  warn_if(smfi_setreply(ctx, code.data(), xcode.data(), text.data()) != MI_SUCCESS,
-          "setreply " + code + " " + xcode);
-  return temp ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
 // Steps legit-milter never needs to answer: it decides at end-of-data.
@@ -323,22 +283,11 @@ sfsistat eom(SMFICTX* ctx) {
   return guarded(ctx, "eom", 0, [&](Conn& c) {
     Outcome o = c.dialogue->end_of_message(macro(ctx, "i"));
     if (!o.log_line.empty()) log_msg(LogLevel::info, o.log_line);
-    insight::count_message(o, c.dialogue->session().config.mode);
-    switch (o.action) {
-      case Action::reject:
-        return set_reply(ctx, o, false);
-      case Action::tempfail:
-        return set_reply(ctx, o, true);
-      case Action::quarantine:
-      case Action::accept:
-        break;
-    }
-    apply_headers(ctx, o);
-    if (o.action == Action::quarantine) {  // Postfix: hold queue; the reason is not stored
-      std::string why = clean(o.quarantine_reason.empty() ? "legit-milter" : o.quarantine_reason, false);
-      warn_if(smfi_quarantine(ctx, why.data()) != MI_SUCCESS, "quarantine");
-    }
-    return SMFIS_ACCEPT;
+    const Config& cfg = c.dialogue->session().config;
+    std::string bounded = bound_forged_deletes(o, cfg.mode);  // eom_actions.h
+    if (!bounded.empty()) log_msg(LogLevel::warning, quote_untrusted(macro(ctx, "i"), 32) + ": " + bounded);
+    insight::count_message(o, cfg.mode);
+    return apply_outcome(ctx, o);  // eom_actions.cc
   });
 }
 

@@ -8,6 +8,8 @@
 #   * milter/milterclient.py: negotiated actions/steps/macros, DATA answered,
 #     the exact index and order of header edits, reject (550 + the configured text),
 #     tempfail (451 on temperror), quarantine, and end-of-message latency;
+#     a forged-field flood: 1,000 forged X-Legit-Score all deleted, 1,001
+#     refuse the message (550 5.7.1, logged; milter/glue/eom_actions.h);
 #   * probe sessions (milterclient.py probe): EHLO then QUIT, unknown
 #     commands, no HELO, MAIL without a message, a PTR that times out: every
 #     step answered continue, nothing sent after QUIT, exactly one
@@ -88,7 +90,10 @@ expect_match "start line: version, socket, dns, mode, TCP_NODELAY" "$(head -1 "$
   "starting legit-milter [0-9.]+ .*socket=inet:$PORT_main@127.0.0.1 .*mode=enforce .*dns-servers=127.0.0.1@$DNS_PORT .*tcp-nodelay=on"
 
 run_helper miltertest miltertest -D port="$PORT_main" -s "$HERE/scenarios.lua"
-for t in negotiate forged timing probe fallback hostile; do run_helper "client-$t" $PY "$HERE/milterclient.py" "$t" "$PORT_main"; done
+for t in negotiate forged forgedflood timing probe fallback hostile; do run_helper "client-$t" $PY "$HERE/milterclient.py" "$t" "$PORT_main"; done
+
+expect_match "forged flood: the refusal is logged" "$(grep 'QFLOOD1001: milter eom: 1001 forged' "$WORK/main.err")" \
+  'more than 1000\): refused with 550 5\.7\.1'
 
 # One log line per message: queue id, client, helo, from, score, action.
 for qid in QGOOD1 QFORGED1 QAUTH2 QTWO1 QTWO2 QABORT1 QTEMP1; do

@@ -7,7 +7,7 @@ latency of each end-of-message round trip; probe sessions (EHLO then QUIT,
 an unknown command ".", no HELO, a PTR that times out) answered with
 continue and nothing else.
 
-usage: milterclient.py negotiate|forged|timing|reject|quarantine|probe|fallback|hostile|session PORT
+usage: milterclient.py negotiate|forged|forgedflood|timing|reject|quarantine|probe|fallback|hostile|session PORT
 Prints "ok - NAME" or "FAIL - NAME: WHY" per assertion; exit 0 unless the
 client itself broke (protocol error, timeout): that prints a FAIL line too.
 """
@@ -196,6 +196,27 @@ def t_forged(port):
         and ins[0][2].startswith("mx.test.example;"), ins)
     adds = [(n, v) for c, i, n, v in mods if c == "h"]
     out("forged: nothing appended at the bottom", adds == [], adds)
+
+
+def t_forgedflood(port):
+    """1,000 forged X-Legit-Score fields are all deleted; 1,001 refuse the
+    message (550 5.7.1, no delete requests): never a forged field let through."""
+    for n, want in ((1000, "deleted"), (1001, "refused")):
+        m = Milter(port)
+        m.connect("203.0.113.10", "mail.milter.test")
+        m.envelope("QFLOOD%d" % n)
+        headers = [("From", "sender@milter.test")] + [("X-Legit-Score", "9 forged %d" % i) for i in range(n)]
+        cmd, data, mods = m.content("QFLOOD%d" % n, headers)
+        mods = [parse_mod(c, d) for c, d in mods]
+        deletes = sorted(i for c, i, nm, v in mods if c == "m" and nm == "X-Legit-Score" and v == "")
+        if want == "deleted":
+            out("forged flood %d: accepted with every one deleted (index %d..1)" % (n, n),
+                cmd in (b"a", b"c") and deletes == list(range(1, n + 1)), (cmd, len(deletes)))
+        else:
+            out("forged flood %d: refused 550 5.7.1, no delete requests" % n,
+                cmd == b"y" and data.startswith(b"550 5.7.1") and b"1001 forged" in data and not mods,
+                (cmd, data[:80], len(mods)))
+        m.quit()
 
 
 def t_session(port):
@@ -395,7 +416,7 @@ def t_hostile(port):
 if __name__ == "__main__":
     test, port = sys.argv[1], int(sys.argv[2])
     try:
-        {"negotiate": t_negotiate, "forged": t_forged, "timing": t_timing,
+        {"negotiate": t_negotiate, "forged": t_forged, "forgedflood": t_forgedflood, "timing": t_timing,
          "reject": t_reject, "quarantine": t_quarantine,
          "probe": t_probe, "fallback": t_fallback, "hostile": t_hostile, "session": t_session}[test](port)
     except Exception as e:  # the client broke: one FAIL line says why
