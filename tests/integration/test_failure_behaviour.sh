@@ -11,6 +11,10 @@
 #                 stream of messages (one every 0.1 s), restarted 1 s later
 #                 on the same socket
 #   restart       the milter stopped (SIGTERM) and started again, likewise
+#   redis         memory = redis://: Redis killed (SIGKILL) a third of the
+#                 way through a stream, started again at two thirds
+#   disk-full     memory = lmdb: on a 1 MB tmpfs filled up a third of the way
+#                 through, freed at two thirds (root; skipped without mount)
 # For each: messages sent / accepted by Postfix (2xx) / tempfailed (4xx) /
 # rejected (5xx) / connection failures / delivered (found in smtp-sink by
 # Message-ID) / lost (accepted but never delivered) / duplicates / scored
@@ -22,7 +26,8 @@
 # tempfail (every message delivered, scored); the slow resolver gives the
 # same verdicts as no fault; kill-9 and restart: every
 # message either delivered or tempfailed to the sender, and the messages
-# after the restart scored again.
+# after the restart scored again; redis and disk-full: every message
+# delivered and scored (never tempfailed), the outage logged.
 # LEGIT_FAILURE_N=N messages per fault (default 12; kill-9/restart send 3N);
 # the CI run takes ~1–2 minutes. Long run: LEGIT_FAILURE_N=500.
 # usage: test_failure_behaviour.sh PATH/TO/legit-milter  (root + Postfix, else 77)
@@ -30,7 +35,7 @@ BIN=${1:?usage: $0 legit-milter}
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/integration/postfix/harness.sh"
 pf_require
-trap 'pf_stop; cleanup' EXIT
+trap 'pf_stop; umount -l "$WORK/disk" 2>/dev/null; cleanup' EXIT
 N=${LEGIT_FAILURE_N:-12}
 T0=$(date +%s)
 # The e2e zones with TTL 0 (negative answers too), so that every message
@@ -61,7 +66,28 @@ DNS_PORT=$BLACKHOLE_PORT milter_start timeout --dns-timeout 1
 DNS_PORT=$SF_PORT milter_start servfail
 DNS_PORT=$GB_PORT milter_start garbage
 DNS_PORT=$SL_PORT milter_start slow --dns-timeout 5
-for m in good timeout servfail garbage slow; do
+MEMS=()
+RPORT=$(free_port)
+start_redis() {
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" >>"$WORK/redis.log" 2>&1 &
+  RPID=$!
+  PIDS+=("$RPID")
+  wait_port "$RPORT"
+}
+if command -v redis-server >/dev/null && start_redis; then
+  DNS_PORT=$ZONE_PORT milter_start redis --memory "redis://127.0.0.1:$RPORT/0"
+  MEMS+=(redis)
+else
+  echo "     (no redis-server: the redis fault is not run)"
+fi
+mkdir -p "$WORK/disk"
+if mount -t tmpfs -o size=1m tmpfs "$WORK/disk" 2>/dev/null; then
+  DNS_PORT=$ZONE_PORT milter_start disk --memory "lmdb:$WORK/disk/memory.lmdb"
+  MEMS+=(disk)
+else
+  echo "     (cannot mount a tmpfs: the disk-full fault is not run)"
+fi
+for m in good timeout servfail garbage slow "${MEMS[@]}"; do
   eval "pf_listener $m smtpd_milters=inet:127.0.0.1:\$MPORT_$m milter_default_action=tempfail"
 done
 pf_start "$MPORT_good"
@@ -189,6 +215,46 @@ wait "$SEND_PID"
 drain
 tally restart "milter stopped (SIGTERM) and started again"
 expect_eq "restart: every message delivered or tempfailed" "$((DELIV + TEMP))" "$((3 * N))"
+
+# ---------------------------------------------------------------- memory store
+# fault_on MEM / fault_off MEM: Redis killed and started again; the tmpfs
+# under the LMDB file filled up and freed.
+fault_on() {
+  case $1 in
+    redis) kill -KILL "$RPID"; wait "$RPID" 2>/dev/null ;;
+    disk) dd if=/dev/zero of="$WORK/disk/fill" bs=64k 2>/dev/null ;;
+  esac
+}
+fault_off() {
+  case $1 in
+    redis) start_redis ;;
+    disk) rm -f "$WORK/disk/fill" ;;
+  esac
+}
+for mem in "${MEMS[@]}"; do
+  send "$mem" "$mem" $((3 * N)) -i 0.1
+  wait_lines "$mem" "$N"
+  fault_on "$mem"
+  wait_lines "$mem" $((2 * N))
+  fault_off "$mem"
+  wait "$SEND_PID"
+  drain
+  case $mem in
+    redis) name="Redis killed, back after a third of the messages" ;;
+    disk) name="LMDB disk full (tmpfs filled), freed after a third of the messages" ;;
+  esac
+  tally "$mem" "$name"
+  expect_eq "$mem: every message delivered" "$DELIV" $((3 * N))
+  expect_eq "$mem: every message scored" "$SCORED" $((3 * N))
+  expect_eq "$mem: none tempfailed or rejected" "$TEMP $REJ" "0 0"
+  echo "#   checks: $(verdicts "$mem")"
+  echo "#   memory log lines: $(grep -c 'memory: ' "$PF/milter-$mem.log")"
+  grep 'memory: ' "$PF/milter-$mem.log" | head -4 | sed 's/^/#     /'
+done
+if [[ " ${MEMS[*]} " == *" redis "* ]]; then
+  expect_match "redis: the outage is logged" "$(grep 'memory: ' "$PF/milter-redis.log")" 'failed: .*mail flows'
+  expect_match "redis: and its end" "$(grep 'memory: ' "$PF/milter-redis.log")" 'reachable again'
+fi
 
 expect_eq "no sanitizer report in the milter logs" "$(sanitizer_errors)" ""
 echo "# table (LEGIT_FAILURE_N=$N, $(($(date +%s) - T0)) s):"

@@ -89,8 +89,11 @@ extra=(--socket "inet:$MPORT@127.0.0.1" --dns-server "127.0.0.1@$DNS_PORT" --dns
 # with UMask=, so $! of `as_unit ... &` is the milter's own pid.
 as_unit() {
   umask "$(key UMask)"
-  exec env -u LEGIT_MILTER_CONF setpriv --reuid="$(key User)" --regid="$(key Group)" --init-groups "$@"
+  exec env -u LEGIT_MILTER_CONF -u LEGIT_MEMORY_DEFAULT setpriv --reuid="$(key User)" --regid="$(key Group)" --init-groups "$@"
 }
+# StateDirectory= as systemd makes it (the default memory store lives there).
+state=/var/lib/$(key StateDirectory)
+install -d -m 0755 -o "$(key User)" -g "$(key Group)" "$state"
 # shellcheck disable=SC2046
 (as_unit $(key ExecStartPre) "${extra[@]}") >"$WORK/pre.out" 2>&1 9>&-
 expect_eq "ExecStartPre (-t) passes as User=$(key User)" "$?" 0
@@ -111,6 +114,7 @@ grep -q '^ok - session: accepted' "$WORK/session.out" || fail "milter session" "
 sleep 0.2
 expect_match "one log line for the session" "$(grep -F ' QSESSION1: ' "$WORK/milter.err")" \
   "QSESSION1: client=mail.milter.test\[203.0.113.10\] .* action=accept checks="
+expect_eq "the default memory store was created in StateDirectory=" "$(ls "$state" 2>/dev/null | grep -c lmdb)" 1
 kill "$MPID"; wait "$MPID" 2>/dev/null
 expect_eq "the milter stopped on SIGTERM" "$(kill -0 "$MPID" 2>/dev/null && echo running || echo stopped)" stopped
 MPID=""
@@ -129,6 +133,7 @@ out=$(dpkg_retry -P $PKG); rc=$?
 expect_eq "dpkg -P exits 0" "$rc" 0
 expect_eq "purged: dpkg -L lists nothing" "$(dpkg -L $PKG 2>/dev/null | wc -l)" 0
 expect_eq "purged: no /etc/legit-milter.conf" "$([ -e /etc/legit-milter.conf ] && echo present || echo gone)" gone
+expect_eq "purged: no $state" "$([ -e "$state" ] && echo present || echo gone)" gone
 expect_eq "purged: no doc dir" "$([ -e /usr/share/doc/legit-milter ] && echo present || echo gone)" gone
 echo "# package test took $(($(date +%s) - t0)) s"
 finish
