@@ -67,6 +67,10 @@ DNS_PORT=$SF_PORT milter_start servfail
 DNS_PORT=$GB_PORT milter_start garbage
 DNS_PORT=$SL_PORT milter_start slow --dns-timeout 5
 MEMS=()
+# With a memory store the test's doubtful sender (a new triplet) would be
+# greylisted (451, correct and tested elsewhere): these rows are about the
+# store's faults, so greylisting is kept out.
+NOGREY=(--greylist-below -100)
 RPORT=$(free_port)
 start_redis() {
   redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" >>"$WORK/redis.log" 2>&1 &
@@ -75,14 +79,14 @@ start_redis() {
   wait_port "$RPORT"
 }
 if command -v redis-server >/dev/null && start_redis; then
-  DNS_PORT=$ZONE_PORT milter_start redis --memory "redis://127.0.0.1:$RPORT/0"
+  DNS_PORT=$ZONE_PORT milter_start redis --memory "redis://127.0.0.1:$RPORT/0" "${NOGREY[@]}"
   MEMS+=(redis)
 else
   echo "     (no redis-server: the redis fault is not run)"
 fi
 mkdir -p "$WORK/disk"
 if mount -t tmpfs -o size=1m tmpfs "$WORK/disk" 2>/dev/null; then
-  DNS_PORT=$ZONE_PORT milter_start disk --memory "lmdb:$WORK/disk/memory.lmdb"
+  DNS_PORT=$ZONE_PORT milter_start disk --memory "lmdb:$WORK/disk/memory.lmdb" "${NOGREY[@]}"
   MEMS+=(disk)
 else
   echo "     (cannot mount a tmpfs: the disk-full fault is not run)"
