@@ -51,13 +51,14 @@ fault_dns() {  # fault_dns MODE [options]: prints the port of a faultdns.py
   local port
   port=$(free_port)
   $PY "$SRC/tests/dns/faultdns.py" --port "$port" "$@" >"$WORK/fault.$port.out" 2>&1 &
-  PIDS+=($!)
+  echo $! >"$WORK/fault.$port.pid"  # called as $(...): PIDS+= here would be lost
   for _ in $(seq 1 50); do grep -q ready "$WORK/fault.$port.out" && break; sleep 0.1; done
   echo "$port"
 }
 SF_PORT=$(fault_dns servfail)
 GB_PORT=$(fault_dns garbage)
 SL_PORT=$(fault_dns slow --upstream "$ZONE_PORT" --delay 1.2)
+for p in "$SF_PORT" "$GB_PORT" "$SL_PORT"; do PIDS+=("$(cat "$WORK/fault.$p.pid")"); done
 pf_init
 
 # One milter per DNS fault; "good" is the one killed and restarted.
