@@ -8,7 +8,7 @@
 #   * milter/milterclient.py: negotiated actions/steps/macros, DATA answered,
 #     the exact index and order of header edits, reject (550 + the configured text),
 #     tempfail (451 on temperror), quarantine, and end-of-message latency;
-#     a forged-field flood: 1,000 forged X-Legit-Score all deleted, 1,001
+#     a forged-field flood: 50 forged X-Legit-Score all deleted, 51
 #     refuse the message (550 5.7.1, logged; milter/glue/eom_actions.h);
 #   * probe sessions (milterclient.py probe): EHLO then QUIT, unknown
 #     commands, no HELO, MAIL without a message, a PTR that times out: every
@@ -92,8 +92,8 @@ expect_match "start line: version, socket, dns, mode, TCP_NODELAY" "$(head -1 "$
 run_helper miltertest miltertest -D port="$PORT_main" -s "$HERE/scenarios.lua"
 for t in negotiate forged forgedflood timing probe fallback hostile; do run_helper "client-$t" $PY "$HERE/milterclient.py" "$t" "$PORT_main"; done
 
-expect_match "forged flood: the refusal is logged" "$(grep 'QFLOOD1001: milter eom: 1001 forged' "$WORK/main.err")" \
-  'more than 1000\): refused with 550 5\.7\.1'
+expect_match "forged flood: the refusal is logged" "$(grep 'QFLOOD51: milter eom: 51 forged' "$WORK/main.err")" \
+  'more than 50\): refused with 550 5\.7\.1'
 
 # One log line per message: queue id, client, helo, from, score, action.
 for qid in QGOOD1 QFORGED1 QAUTH2 QTWO1 QTWO2 QABORT1 QTEMP1; do
