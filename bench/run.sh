@@ -1,199 +1,286 @@
 #!/usr/bin/env bash
-# bench/run.sh — legit-milter's benchmarks, each a ratio against a baseline
-# measured in the same invocation, on loopback only (needs root for Postfix).
+# bench/run.sh — one invocation prints every target of the performance issue
+# (issue 11) as a figure of this run, each against a baseline measured in the
+# same run where the target is a ratio. The machine may be busy: runs of the
+# two filters alternate, medians are taken, the load average is printed.
 #
-#   1 Postfix throughput: the private Postfix of tests/integration/postfix/
-#     harness.sh relaying to smtp-sink (no disk copy), loaded by
-#     `smtp-source -s $S -m $N -l 2048` from 127.0.0.1; (a) no milter =
-#     baseline, (b) legit-milter scoring every message (--trusted-networks
-#     192.0.2.254/32, so 127.0.0.1 is scored; tests/dns/bench*.zone answers
-#     every lookup), (c) legit-milter with every DNS lookup timing out
-#     (--dns-timeout 1, a DNS port that never answers; fewer messages).
-#     Reports accepted msg/s (smtp-source wall time), delivered msg/s (until
-#     the maillog shows them sent), machine CPU busy %, and the milter's own
-#     CPU (utime+stime of /proc/PID/stat) per message. Median of $RUNS runs,
-#     a and b alternating.
-#   2 Milter protocol alone: bench/milterbench.py, $MN messages over one
-#     milter connection and over a fresh connection each, against the
-#     baseline bench/acceptall.py (pymilter, accepts everything), legit-milter
-#     with nothing scored (--trusted-networks 0.0.0.0/0 ::/0) and scored;
-#     the run with the median rate of 5.
-#   3 Resolver: `legit-milter dig --timing`, $DN distinct names (uncached,
-#     each a round trip to zoneserver.py) and then the same names (cached).
-# A compact table of ratios at the end. Exit 0 on success, 1 on a failure
-# (a process that did not start, a run that did not finish in time), 77 when
-# not root / no Postfix (harness.sh's pf_require).
-# usage: bench/run.sh [PATH/TO/legit-milter]   (default build/legit-milter)
-# env: S=10 N=2000 RUNS=5 TN=100 (timeout run, 0 = skip) MN=500 DN=200
-# shellcheck disable=SC2154  # MPORT_x, PORT_x, MED_x are set by eval (harness.sh style)
-BIN=${1:-build/legit-milter}
+#   P  Postfix: delivered msg/s and milter CPU per message, Postfix + null
+#      libmilter filter vs Postfix + legit-milter, through the reference
+#      harness ($REF: netns.sh, up.sh, tput.sh; needs root and `ip netns`),
+#      then a 10 MB unsigned message through the same Postfix (SKIP offered).
+#   A  bench/miltergen at C=50 connections, one message each, the corpus
+#      (unsigned 2 KB / 100 KB, DKIM rsa / ed25519): msg/s and CPU per message,
+#      bench/nullfilter vs legit-milter (as bench/loadgen.sh).
+#   B  per-connection CPU: 1 vs $CM messages per connection, both filters;
+#      CPU/msg = fixed + per-connection / M, solved for per-connection.
+#   C  a 10 MB unsigned message through miltergen: filter CPU per message.
+#   D  cached lookup: `legit-milter dig --repeat` median (answer cache hit).
+#   E  end-of-data → reply p50, 20 ms per DNS answer, cold cache (zones at
+#      TTL 1 s, one message every 1.2 s): dialogue paced 20 ms between steps,
+#      and unpaced.
+#   F  RSS (VmRSS) after message $RSS_A and after message $RSS_B.
+#   G  RSS per open idle connection: $IDLE connections (bench/idleconns.py:
+#      negotiated, connect step sent, then silent), VmRSS before and with them.
+#
+# usage: bench/run.sh [--quick] [BUILD_DIR]       (default build; RelWithDebInfo)
+# --quick: small sizes, one run each, no Postfix (unless PF=1): for ctest,
+#          which only checks that every line is printed (timings are not asserted).
+# env: REF=/work/shared/reference/perf  PF=0|1  and the sizes below.
+# Exit 0 when every line was measured (targets missed do not fail the run),
+# 1 when something could not run.
+set -uo pipefail
+QUICK=0
+[ "${1:-}" = --quick ] && { QUICK=1; shift; }
+BUILD=$(realpath "${1:-build}") || exit 1
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/.." || exit 1
-BIN=$(realpath "$BIN") || exit 1
-S=${S:-10} N=${N:-2000} RUNS=${RUNS:-5} TN=${TN:-100} MN=${MN:-500} DN=${DN:-200}
 export LEGIT_SOURCE_DIR=$PWD
 . tests/integration/lib.sh
-. tests/integration/postfix/harness.sh
-pf_require
-command -v smtp-source >/dev/null || skip "needs smtp-source (package postfix)"
-$PY -c 'import Milter' 2>/dev/null || skip "needs python3-milter (pymilter)"
-trap 'pf_stop; cleanup' EXIT
-die() { echo "bench: $*" >&2; exit 1; }
+. bench/lib.sh
+if [ $QUICK = 1 ]; then
+  : "${N:=300}" "${RUNS:=1}" "${CM:=10}" "${BIG:=20}" "${RSS_A:=1000}" "${RSS_B:=5000}" "${IDLE:=200}" "${LN:=3}" "${PF:=0}"
+else
+  : "${N:=4000}" "${RUNS:=5}" "${CM:=20}" "${BIG:=100}" "${RSS_A:=10000}" "${RSS_B:=100000}" "${IDLE:=1000}" "${LN:=15}" "${PF:=1}"
+fi
+: "${PF_BIG:=20}" "${PF_N:=2000}" "${PF_S:=20}" "${PF_RUNS:=$RUNS}" "${REF:=/work/shared/reference/perf}" "${PACE:=20}"
+GEN=$BUILD/bench/miltergen NULLF=$BUILD/bench/nullfilter LEGIT=$BUILD/legit-milter
+for b in "$GEN" "$NULLF" "$LEGIT"; do [ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }; done
+die() { echo "bench/run.sh: $*" >&2; exit 1; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 T0=$(date +%s)
-HZ=$(getconf CLK_TCK)
+declare -A R  # results: R[key]="figure"
 
-echo "# legit-milter bench/run.sh $(date -u +%FT%TZ)"
-echo "# machine: nproc=$(nproc), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
-  "kernel $(uname -r), postfix $(postconf -d -h mail_version 2>/dev/null)"
-echo "# binary: $BIN (git $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo +dirty))"
-echo "# S=$S N=$N RUNS=$RUNS TN=$TN MN=$MN DN=$DN; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# legit-milter bench/run.sh $(date -u +%FT%TZ)$([ $QUICK = 1 ] && echo ' --quick'), nproc=$(nproc)," \
+  "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), git $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo +dirty)"
+echo "# N=$N RUNS=$RUNS CM=$CM BIG=$BIG RSS=$RSS_A..$RSS_B IDLE=$IDLE LN=$LN PF=$PF PF_N=$PF_N PF_S=$PF_S; load before: $(load)"
 
-# ------------------------------------------------------------ helpers
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }   # calc FORMAT EXPR
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # the process, all its threads
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
-sent() { grep -c ' status=sent ' "$PF/maillog" 2>/dev/null; }
-wait_sent() {  # wait_sent TARGET SECONDS
-  local end=$(($(date +%s) + $2))
-  while [ "$(sent)" -lt "$1" ]; do
-    [ "$(date +%s)" -ge "$end" ] && { echo "only $(sent)/$1 delivered" >&2; return 1; }
-    sleep 0.05
+$PY bench/make_corpus.py "$PWD" "$WORK" >/dev/null || die "make_corpus.py failed"
+CORPUS=("$WORK/plain-2k.eml" "$WORK/plain-100k.eml" "$WORK/rsa-2k.eml" "$WORK/ed25519-2k.eml")
+$PY - "$WORK/plain-10m.eml" <<'EOF' || die "10 MB message"
+import sys
+line = b"0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 abcdefghij\r\n"
+with open(sys.argv[1], "wb") as f:
+    f.write(b"From: <sender@bench.test>\r\nTo: <user@example.net>\r\nSubject: ten megabytes\r\n"
+            b"Message-ID: <ten@bench.test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\n")
+    f.write(line * (10 * 1024 * 1024 // len(line) + 1))
+EOF
+start_dns "$WORK/bench.zone" tests/dns/bench-reverse.zone tests/dns/bench-reverse198.zone
+FAST_DNS=$DNS_PORT
+for z in "$WORK/bench.zone" tests/dns/bench-reverse.zone tests/dns/bench-reverse198.zone; do
+  sed -e 's/^\$TTL .*/$TTL 1/' "$z" >"$WORK/ttl1-$(basename "$z")"
+done
+start_dns "$WORK"/ttl1-*.zone --delay 0.02
+SLOW_DNS=$DNS_PORT
+CLIENT=(-i 198.18.255.10 -N mail.bench.test -h mail.bench.test -f sender@bench.test -r user@example.net)
+
+# start_legit NAME DNSPORT ARGS...: sets PORT_NAME and PID_NAME
+start_legit() {
+  local name=$1 dns=$2 port; shift 2
+  port=$(free_port)
+  "$LEGIT" --socket "inet:$port@127.0.0.1" --log stderr --dns-server "127.0.0.1@$dns" \
+    --trusted-networks 192.0.2.254/32 --hostname mx.bench.test --authserv-id mx.bench.test \
+    "$@" >"$WORK/legit-$name.log" 2>&1 &
+  PIDS+=($!)
+  eval "PORT_$name=$port PID_$name=$!"
+  wait_listen "$port" || { cat "$WORK/legit-$name.log"; die "legit-milter ($name) did not start"; }
+}
+NPORT=$(free_port)
+"$NULLF" "inet:$NPORT@127.0.0.1" >"$WORK/null.log" 2>&1 & NPID=$!; PIDS+=($NPID)
+wait_listen "$NPORT" || die "nullfilter did not start"
+start_legit main "$FAST_DNS"
+start_legit cold "$SLOW_DNS"
+# shellcheck disable=SC2154  # PORT_x / PID_x come from eval
+LPORT=$PORT_main LPID=$PID_main
+
+# gen PORT PID ARGS...: "msg/s cpu-ms/msg eom-p50-us" of one miltergen run
+gen() {
+  local port=$1 pid=$2 j0 j1 out n; shift 2
+  j0=$(jiffies "$pid")
+  out=$("$GEN" -p "$port" "${CLIENT[@]}" --json "$@") || { echo "$out" >&2; die "miltergen failed on port $port"; }
+  j1=$(jiffies "$pid")
+  n=$(jget 'j["messages"]' <<<"$out")
+  echo "$(jget 'j["msg_per_s"]' <<<"$out") $(calc %.4f "1000 * ($j1 - $j0) / $HZ / $n") $(jget 'j["stages"]["eom"]["p50_us"]' <<<"$out")"
+}
+gen "$NPORT" "$NPID" -c 4 -n 200 "${CORPUS[@]}" >/dev/null   # warm-up: threads, DNS cache, DKIM keys
+gen "$LPORT" "$LPID" -c 4 -n 200 "${CORPUS[@]}" >/dev/null
+grep -q 'action=accept' "$WORK/legit-main.log" || { tail -3 "$WORK/legit-main.log"; die "nothing scored accept"; }
+
+# ------------------------------------------------------------ P: Postfix (reference harness)
+pf_ratio() {
+  [ "$PF" = 1 ] || { R[pf]="skipped (--quick; PF=1 to run)"; return; }
+  [ -x "$REF/tput.sh" ] || { R[pf]="skipped (no reference harness at $REF)"; return; }
+  [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v smtp-source >/dev/null && command -v gcc >/dev/null ||
+    { R[pf]="skipped (needs root, ip, smtp-source, gcc)"; return; }
+  local ns=lmbench$$ P=$WORK/perf
+  gcc -O2 -rdynamic -o "$WORK/nullmilter" "$REF/nullmilter.c" -lmilter -ldl -lpthread || { R[pf]="skipped (nullmilter.c does not build)"; return; }
+  "$REF/netns.sh" up $ns || { R[pf]="skipped (ip netns add failed)"; return; }
+  PF_NS=$ns PF_STATE=$P
+  PERF_STATE=$P LEGIT_BIN=$LEGIT NULL_BIN=$WORK/nullmilter ip netns exec $ns "$REF/up.sh" >"$WORK/pf-up.log" 2>&1 ||
+    { cat "$WORK/pf-up.log"; R[pf]="failed (up.sh)"; return; }
+  echo "## P Postfix + null filter vs Postfix + legit-milter: reference tput.sh, N=$PF_N S=$PF_S RUNS=$PF_RUNS"
+  PERF_STATE=$P N=$PF_N S=$PF_S RUNS=$PF_RUNS CFGS="null legit" ip netns exec $ns "$REF/tput.sh" 2>&1 | sed 's/^/  /'
+  local nm lm
+  nm=$(grep '^null .*MEDIAN' "$P/throughput.txt") lm=$(grep '^legit .*MEDIAN' "$P/throughput.txt")
+  [ -n "$nm" ] && [ -n "$lm" ] || { R[pf]="failed (no MEDIAN lines)"; return; }
+  R[pf_null]=$(awk '{ for (i = 1; i < NF; i++) if ($i == "e2e") print $(i + 1) }' <<<"$nm")
+  R[pf_legit]=$(awk '{ for (i = 1; i < NF; i++) if ($i == "e2e") print $(i + 1) }' <<<"$lm")
+  R[pf_ncpu]=$(awk '{ for (i = 1; i < NF; i++) if ($i == "milter") print $(i + 1) }' <<<"$nm")
+  R[pf_lcpu]=$(awk '{ for (i = 1; i < NF; i++) if ($i == "milter") print $(i + 1) }' <<<"$lm")
+  R[pf]=ok
+  # a 10 MB unsigned message through the same Postfix (10,000,000 bytes: Postfix's default
+  # message_size_limit is 10,240,000): SKIP after the first body chunk
+  local who port pid j0 j1 base k
+  for who in null legit; do
+    port=2535; [ $who = legit ] && port=2532
+    pid=$(cat "$P/pids/$who.pid")
+    base=$(grep -c ' status=sent ' "$P/state/maillog")
+    j0=$(jiffies "$pid")
+    ip netns exec $ns smtp-source -s 2 -m "$PF_BIG" -l 10000000 -f sender@good-example.de -t rcpt@example.net \
+      -M mail.good-example.de "10.9.9.9:$port" >"$WORK/pf-big.out" 2>&1 || { cat "$WORK/pf-big.out"; return; }
+    for k in $(seq 1200); do [ "$(grep -c ' status=sent ' "$P/state/maillog")" -ge $((base + PF_BIG)) ] && break; sleep 0.1; done
+    [ "$(grep -c ' status=sent ' "$P/state/maillog")" -ge $((base + PF_BIG)) ] || { echo "10 MB messages not delivered"; return; }
+    j1=$(jiffies "$pid")
+    R[pf_big_$who]=$(calc %.3f "1000 * ($j1 - $j0) / $HZ / $PF_BIG")
+    echo "  10 MB unsigned through Postfix, $who: ${R[pf_big_$who]} ms milter CPU per message ($PF_BIG messages; a clock tick = $(calc %.2f "1000 / $HZ / $PF_BIG") ms/msg)"
   done
 }
-
-# throughput LISTENER COUNT MILTER|- WAIT [smtp-source options]: one run;
-# prints "accepted-msg/s delivered-msg/s busy% milter-cpu-ms/msg".
-# WAIT=1: wait until all COUNT are delivered (else delivered-msg/s = 0).
-throughput() {
-  local port pid='' j0=0 j1=0 b0 i0 b1 i1 t0 t1 t2 base n=$2 wait=$4
-  eval "port=\$PORT_$1"
-  [ "$3" != - ] && eval "pid=\$MPID_$3"
-  shift 4
-  base=$(sent)
-  [ -n "$pid" ] && j0=$(jiffies "$pid")
-  read -r b0 i0 < <(busy)
-  t0=$(now)
-  timeout 240 smtp-source -c "$@" -s "$S" -m "$n" -l 2048 -f sender@bench.test -t rcpt@example.net \
-    -M mail.bench.test "127.0.0.1:$port" >"$PF/smtp-source.out" 2>&1 ||
-    { tail -c 300 "$PF/smtp-source.out"; die "smtp-source failed (listener $port)"; }
-  t1=$(now)
-  t2=0
-  if [ "$wait" = 1 ]; then wait_sent $((base + n)) 120 || die "messages not delivered"; t2=$(now); fi
-  read -r b1 i1 < <(busy)
-  [ -n "$pid" ] && j1=$(jiffies "$pid")
-  echo "$(calc %.1f "$n / ($t1 - $t0)") $(calc %.1f "$t2 ? $n / ($t2 - $t0) : 0")" \
-    "$(calc %.0f "100 * ($b1 - $b0) / ($b1 - $b0 + $i1 - $i0)")" \
-    "$(calc %.3f "1000 * ($j1 - $j0) / $HZ / $n")"
+pf_down() {
+  [ -n "${PF_NS:-}" ] || return 0
+  PERF_STATE=$PF_STATE ip netns exec "$PF_NS" "$REF/down.sh" >/dev/null 2>&1
+  "$REF/netns.sh" down "$PF_NS"; PF_NS=
 }
-col() { awk -v c="$1" '{ print $c }'; }   # col N: field N of each line
+trap 'pf_down; cleanup' EXIT
+pf_ratio
+pf_down
 
-# ------------------------------------------------------------ set-up
-start_dns tests/dns/bench.zone tests/dns/bench-reverse.zone tests/dns/bench-reverse198.zone
-ZONE_PORT=$DNS_PORT
-start_blackhole 2>/dev/null  # lib.sh greps its output file before it exists
-pf_init
-SCORED=(--trusted-networks 192.0.2.254/32 --authserv-id mx.bench.test)
-milter_start scored "${SCORED[@]}"
-milter_start open --trusted-networks "0.0.0.0/0 ::/0"
-DNS_PORT=$BLACKHOLE_PORT milter_start tout "${SCORED[@]}" --dns-timeout 1
-APORT=$(free_port)
-$PY bench/acceptall.py "inet:$APORT@127.0.0.1" >"$PF/acceptall.log" 2>&1 &
-PIDS+=($!)
-wait_port "$APORT" || { cat "$PF/acceptall.log"; die "acceptall.py did not start"; }
-pf_listener base smtpd_milters=
-pf_listener milt "smtpd_milters=inet:127.0.0.1:$MPORT_scored"
-pf_listener tout "smtpd_milters=inet:127.0.0.1:$MPORT_tout" milter_default_action=accept
-PF_SINK_DUMP=0 pf_start
-# one message through the milter is scored as a legitimate sender (else the
-# numbers would measure rejects)
-swaks --server "127.0.0.1:$PORT_milt" --helo mail.bench.test --from sender@bench.test \
-  --to rcpt@example.net >"$PF/swaks.out" 2>&1 || { cat "$PF/swaks.out"; die "probe message refused"; }
-grep -q ' score=[0-9.]* action=accept' "$PF/milter-scored.log" ||
-  { tail -3 "$PF/milter-scored.log"; die "probe message not scored as accept"; }
-echo "# probe: $(grep -o 'score=.*' "$PF/milter-scored.log" | tail -1)"
-echo "# set-up: $(($(date +%s) - T0)) s"
-
-# ------------------------------------------------------------ 1 throughput
-echo "## 1 Postfix throughput: smtp-source -s $S -m $N -l 2048 (one session per message)"
-throughput base 200 - 1 >/dev/null     # warm-up: Postfix processes, the milter's cache
-throughput milt 200 scored 1 >/dev/null
-: >"$WORK/t.base"; : >"$WORK/t.milt"
+# ------------------------------------------------------------ A: loadgen at 50 connections
+echo "## A miltergen, 50 connections, 1 message each, N=$N, corpus of 4, $RUNS alternating runs"
+: >"$WORK/a.null"; : >"$WORK/a.legit"
 for r in $(seq 1 "$RUNS"); do
-  for l in base milt; do
-    m=-; [ $l = milt ] && m=scored
-    line=$(throughput $l "$N" $m 1) || exit 1
-    echo "$line" >>"$WORK/t.$l"
-    printf '%-28s run %d: accepted %7s msg/s, delivered %7s msg/s, CPU %3s %%, milter %s ms CPU/msg\n' \
-      "$([ $l = base ] && echo '(a) no milter' || echo '(b) legit-milter')" "$r" $line
+  order="null legit"; [ $((r % 2)) = 0 ] && order="legit null"
+  for who in $order; do
+    if [ $who = null ]; then res=$(gen "$NPORT" "$NPID" -c 50 -n "$N" "${CORPUS[@]}"); else res=$(gen "$LPORT" "$LPID" -c 50 -n "$N" "${CORPUS[@]}"); fi
+    echo "$res" >>"$WORK/a.$who"
+    printf '  run %d %-5s %8s msg/s %7s ms CPU/msg  load %s\n' "$r" $who $(cut -d' ' -f1,2 <<<"$res") "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
-for l in base milt; do
-  for c in 1 2 3 4; do eval "MED_${l}_$c=$(col $c <"$WORK/t.$l" | median)"; done
+med() { cut -d' ' -f"$2" "$WORK/$1" | median; }
+R[a_nr]=$(med a.null 1) R[a_lr]=$(med a.legit 1) R[a_nc]=$(med a.null 2) R[a_lc]=$(med a.legit 2)
+
+# ------------------------------------------------------------ B: per connection
+echo "## B per connection: CPU/msg with 1 and $CM messages per connection (N=$N, plain 2 KB + DKIM rsa)"
+: >"$WORK/b"
+for r in $(seq 1 "$RUNS"); do
+  for who in null legit; do
+    port=$NPORT pid=$NPID; [ $who = legit ] && port=$LPORT pid=$LPID
+    c1=$(gen "$port" "$pid" -c 20 -m 1 -n "$N" "$WORK/plain-2k.eml" "$WORK/rsa-2k.eml" | cut -d' ' -f2)
+    cm=$(gen "$port" "$pid" -c 20 -m "$CM" -n "$N" "$WORK/plain-2k.eml" "$WORK/rsa-2k.eml" | cut -d' ' -f2)
+    pc=$(calc %.4f "($c1 - $cm) / (1 - 1 / $CM)")
+    echo "$who $c1 $cm $pc" >>"$WORK/b"
+    printf '  run %d %-5s %s ms/msg at 1 msg/conn, %s at %d: %s ms per connection\n' "$r" $who "$c1" "$cm" "$CM" "$pc"
+  done
 done
-if [ "$TN" -gt 0 ]; then
-  rej0=$(grep -c 'milter-' "$PF/maillog"; true)
-  line=$(throughput tout "$TN" tout 0 -A) || exit 1
-  TOUT_RATE=$(echo "$line" | col 1) TOUT_CPU=$(echo "$line" | col 4)
-  printf '%-28s %s msgs: accepted %s msg/s, milter %s ms CPU/msg, rejected or held: %s\n' \
-    "(c) every lookup times out" "$TN" "$TOUT_RATE" "$TOUT_CPU" "$(($(grep -c 'milter-' "$PF/maillog") - rej0))"
+R[b_null]=$(awk '$1 == "null" { print $4 }' "$WORK/b" | median) R[b_legit]=$(awk '$1 == "legit" { print $4 }' "$WORK/b" | median)
+
+# ------------------------------------------------------------ C: 10 MB unsigned
+echo "## C one 10 MB unsigned message, $BIG times, one connection (a clock tick = $(calc %.2f "1000 / $HZ / $BIG") ms/msg)"
+for who in null legit; do
+  port=$NPORT pid=$NPID; [ $who = legit ] && port=$LPORT pid=$LPID
+  R[c_$who]=$(gen "$port" "$pid" -c 1 -n "$BIG" "$WORK/plain-10m.eml" | cut -d' ' -f2)
+  echo "  $who: ${R[c_$who]} ms CPU per message"
+done
+
+# ------------------------------------------------------------ D: cached lookup
+echo "## D cached lookup: legit-milter dig --repeat 20000"
+dig_out=$("$LEGIT" dig --dns-server "127.0.0.1@$FAST_DNS" --timing --repeat 20000 mail.bench.test A 2>&1)
+R[d_ns]=$(sed -n 's/^# repeat: .*median \([0-9.]*\) ns.*/\1/p' <<<"$dig_out")
+echo "  $(grep '^# repeat' <<<"$dig_out")"
+if command -v strace >/dev/null; then
+  s0=$(strace -f -c -o "$WORK/st0" "$LEGIT" dig --dns-server "127.0.0.1@$FAST_DNS" mail.bench.test A >/dev/null 2>&1; awk '/total/ { print $(NF-2) }' "$WORK/st0")
+  s1=$(strace -f -c -o "$WORK/st1" "$LEGIT" dig --dns-server "127.0.0.1@$FAST_DNS" --repeat 20000 mail.bench.test A >/dev/null 2>&1; awk '/total/ { print $(NF-2) }' "$WORK/st1")
+  R[d_sys]="$((s1 - s0)) syscalls for 20000 cached lookups"
+  echo "  syscalls: $s0 for one lookup, $s1 with 20000 more"
 fi
 
-# ------------------------------------------------------------ 2 milter protocol
-echo "## 2 milter protocol alone: milterbench.py, $MN messages (2 KB body, 4 headers), median of 5"
-declare -A MB
-IP198=(198.18.255.10 mail.bench.test sender@bench.test)
-for t in accept:$APORT open:$MPORT_open scored:$MPORT_scored scored198:$MPORT_scored; do
-  for mode in one fresh; do
-    : >"$WORK/mb"
-    client=(); [ "${t%%:*}" = scored198 ] && client=("${IP198[@]}")
-    for r in 1 2 3 4 5; do
-      j=$($PY bench/milterbench.py "${t#*:}" "$MN" $mode "${client[@]}") || die "milterbench ${t%%:*} $mode failed"
-      json_get "$j" '"%s %s %s" % (j["msgs_per_s"], j["p50_ms"], j["p95_ms"])' >>"$WORK/mb"
-    done
-    MB[${t%%:*}.$mode]=$(sort -g "$WORK/mb" | sed -n 3p)   # the run with the median rate
-    printf '%-44s %-5s %8s msg/s  p50 %6s ms  p95 %6s ms  replies %s\n' "$(case ${t%%:*} in
-      accept) echo 'acceptall.py (pymilter, accepts all)' ;; open) echo 'legit-milter, nothing scored' ;;
-      scored) echo 'legit-milter, scored, client 127.0.0.1' ;;
-      scored198) echo 'legit-milter, scored, client 198.18.255.10' ;; esac)" $mode ${MB[${t%%:*}.$mode]} "$(json_get "$j" 'j["actions"]')"
-  done
-done
-
-v198=$(grep -F '[198.18.255.10]' "$PF/milter-scored.log" | grep -o 'score=.*' | tail -1)
-echo "# verdict for 198.18.255.10: $v198"
-[[ "$v198" == *"action=accept"*"spf:pass"* ]] || die "198.18.255.10 not scored as a legitimate sender"
-
-# ------------------------------------------------------------ 3 resolver
-echo "## 3 resolver: legit-milter dig --timing, $DN names uncached then cached"
-names=(); for i in $(seq 1 "$DN"); do names+=("h$i.w.bench.test" A); done
-"$BIN" dig --timing --dns-server "127.0.0.1@$ZONE_PORT" "${names[@]}" "${names[@]}" \
-  >"$WORK/dig.out" 2>"$WORK/dig.err" || { tail -3 "$WORK/dig.err"; die "dig failed"; }
-awk '/^# .* us$/ && NF == 5 { print $4 }' "$WORK/dig.err" >"$WORK/dig.us"
-[ "$(wc -l <"$WORK/dig.us")" = $((2 * DN)) ] || die "dig --timing printed no per-lookup times"
-rate_p50() {  # rate_p50 < MICROSECONDS...: "lookups/s p50"
-  sort -n | awk '{ a[NR] = $1; s += $1 } END { printf "%.1f %d\n", NR / s * 1e6, a[int(NR / 2) + 1] }'
+# ------------------------------------------------------------ E: eom latency, 20 ms DNS, cold
+echo "## E end-of-data p50, every DNS answer 20 ms late, cold cache (TTL 1 s, one message per 1.2 s), $LN messages each"
+cold_eom() {  # cold_eom [--pace MS]: median eom us of LN single-message runs
+  local i f files=("${CORPUS[@]}")
+  for i in $(seq 1 "$LN"); do
+    sleep 1.2  # every cached answer (ours, libunbound's) has expired
+    f=${files[$((i % ${#files[@]}))]}
+    # shellcheck disable=SC2154
+    gen "$PORT_cold" "$PID_cold" -c 1 -n 1 "$@" "$f" | cut -d' ' -f3
+  done | median
 }
-read -r UNC_S UNC_P50 < <(head -n "$DN" "$WORK/dig.us" | rate_p50)
-read -r CACH_S CACH_P50 < <(tail -n "$DN" "$WORK/dig.us" | rate_p50)
-printf '%-28s %10s lookups/s  p50 %6s us\n' "uncached (first lookup)" "$UNC_S" "$UNC_P50" "cached (same names again)" "$CACH_S" "$CACH_P50"
-grep -c ' A ok ttl=[0-9]* 127.0.0.2$' "$WORK/dig.out" | grep -qx $((2 * DN)) || { head -3 "$WORK/dig.out"; die "dig answers wrong"; }
+R[e_paced]=$(cold_eom --pace "$PACE")
+R[e_unpaced]=$(cold_eom)
+echo "  paced $PACE ms: ${R[e_paced]} us; unpaced: ${R[e_unpaced]} us"
+echo "  lookups per message: $(grep -o 'dns-lookups=[0-9]*' "$WORK/legit-cold.log" | sort | uniq -c | sort -rn | head -3 | tr -s ' \n' ' ')"
+
+# ------------------------------------------------------------ F: RSS flat
+echo "## F RSS from message $RSS_A to $RSS_B (fresh legit-milter, 20 connections x 50 messages, corpus of 4)"
+start_legit rss "$FAST_DNS"
+# shellcheck disable=SC2154
+gen "$PORT_rss" "$PID_rss" -c 20 -m 50 -n "$RSS_A" "${CORPUS[@]}" >/dev/null
+R[f_a]=$(rss_kib "$PID_rss")
+step=$(((RSS_B - RSS_A) / 9))
+for i in $(seq 1 9); do
+  gen "$PORT_rss" "$PID_rss" -c 20 -m 50 -n "$step" "${CORPUS[@]}" >/dev/null
+  echo "  after $((RSS_A + i * step)) messages: $(rss_kib "$PID_rss") KiB, $(awk '/^Threads/ { print $2 }' "/proc/$PID_rss/status") threads"
+done
+R[f_b]=$(rss_kib "$PID_rss")
+# thread stacks: the resident part of each 8 MB stack mapping = how deep that live thread went
+echo "  thread stacks (8 MB mappings): $($PY bench/stacks.py "$PID_rss")"
+echo "  message $RSS_A: ${R[f_a]} KiB; message $((RSS_A + 9 * step)): ${R[f_b]} KiB"
+
+# ------------------------------------------------------------ G: RSS per idle connection
+echo "## G RSS per open idle connection, $IDLE connections"
+start_legit idle "$FAST_DNS" --max-sessions $((IDLE + 100))
+idle_rss() {  # idle_rss PORT PID NAME: KiB per connection
+  local port=$1 pid=$2 fifo=$WORK/idle.$3 r0 r1 t0 t1 ip
+  gen "$port" "$pid" -c 4 -n 200 "${CORPUS[@]}" >/dev/null
+  sleep 0.5; r0=$(rss_kib "$pid"); t0=$(awk '/^Threads/ { print $2 }' "/proc/$pid/status")
+  mkfifo "$fifo"
+  $PY bench/idleconns.py "$port" "$IDLE" <"$fifo" >"$fifo.out" 2>&1 & ip=$!; PIDS+=($ip)
+  exec 7>"$fifo"
+  for _ in $(seq 600); do grep -q '^open' "$fifo.out" && break; kill -0 $ip 2>/dev/null || break; sleep 0.1; done
+  grep -q '^open' "$fifo.out" || { cat "$fifo.out" >&2; exec 7>&-; echo fail; return; }
+  sleep 1; r1=$(rss_kib "$pid"); t1=$(awk '/^Threads/ { print $2 }' "/proc/$pid/status")
+  exec 7>&-; wait $ip 2>/dev/null
+  echo "  $3: VmRSS $r0 -> $r1 KiB, threads $t0 -> $t1" >&2
+  calc %.1f "($r1 - $r0) / $IDLE"
+}
+# shellcheck disable=SC2154
+R[g_legit]=$(idle_rss "$PORT_idle" "$PID_idle" legit-milter)
+R[g_null]=$(idle_rss "$NPORT" "$NPID" nullfilter)
 
 # ------------------------------------------------------------ summary
-read -r a1 a2 <<<"$MED_base_1 $MED_base_2"; read -r b1 b2 <<<"$MED_milt_1 $MED_milt_2"
-echo "## summary (medians; ratio = measured / baseline of this run)"
-printf '%-52s %12s %12s %8s\n' benchmark baseline measured ratio
-printf '%-52s %12s %12s %8s\n' "1 accepted msg/s, (b) legit-milter / (a) none" "$a1" "$b1" "$(calc %.2f "$b1 / $a1")"
-printf '%-52s %12s %12s %8s\n' "1 delivered msg/s, (b) / (a)" "$a2" "$b2" "$(calc %.2f "$b2 / $a2")"
-[ "$TN" -gt 0 ] && printf '%-52s %12s %12s %8s\n' "1 accepted msg/s, (c) DNS timeouts / (a) none" "$a1" "$TOUT_RATE" "$(calc %.3f "$TOUT_RATE / $a1")"
-printf '%-52s %12s %12s %8s\n' "1 legit-milter CPU ms per message (b)" "-" "$MED_milt_4" "-"
-for mode in one fresh; do
-  read -r base _ _ <<<"${MB[accept.$mode]}"
-  for t in open scored scored198; do
-    read -r v _ <<<"${MB[$t.$mode]}"
-    printf '%-52s %12s %12s %8s\n' "2 msg/s $mode conn., legit $t / acceptall.py" "$base" "$v" "$(calc %.2f "$v / $base")"
-  done
-done
-printf '%-52s %12s %12s %8s\n' "3 lookups/s, cached / uncached" "$UNC_S" "$CACH_S" "$(calc %.1f "$CACH_S / $UNC_S")"
-printf '%-52s %12s %12s %8s\n' "3 p50 us per lookup, uncached / cached" "$UNC_P50" "$CACH_P50" "$(calc %.1f "$UNC_P50 / $CACH_P50")"
-echo "# runtime: $(($(date +%s) - T0)) s"
+errors=$(cat "$WORK"/legit-*.log | grep -cE '; on-error=|runtime error|Sanitizer')
+verdict() { awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { if (v == "" || v !~ /^-?[0-9.]+$/) { print "n/a"; exit }
+  ok = (op == ">=") ? v + 0 >= t : (op == "<=") ? v + 0 <= t : (v < 0 ? -v : v) <= t; print ok ? "met" : "NOT MET" }'; }
+row() { printf '%-64s %10s %10s %9s %8s %s\n' "$@"; }
+ratio() { [ -n "$1" ] && [ -n "$2" ] && calc %.2f "$2 / $1" || echo ""; }
+echo
+echo "## summary (load now: $(load); medians of $RUNS alternating runs where there are runs)"
+row "figure" "null" "legit" "value" "target" "verdict"
+if [ "${R[pf]}" = ok ]; then
+  v=$(ratio "${R[pf_null]}" "${R[pf_legit]}"); row "P Postfix delivered msg/s, legit / null filter" "${R[pf_null]}" "${R[pf_legit]}" "$v" ">= 1.0" "$(verdict "$v" '>=' 1.0)"
+  v=$(ratio "${R[pf_ncpu]}" "${R[pf_lcpu]}"); row "P Postfix: milter CPU ms per message, legit / null" "${R[pf_ncpu]}" "${R[pf_lcpu]}" "$v" "<= 1.2" "$(verdict "$v" '<=' 1.2)"
+  v=${R[pf_big_legit]:-}; row "P Postfix: 10 MB unsigned message, milter CPU ms" "${R[pf_big_null]:-}" "$v" "$v" "<= 1" "$(verdict "$v" '<=' 1)"
+else
+  row "P Postfix delivered msg/s, legit / null filter" - - - ">= 1.0" "${R[pf]}"
+  row "P Postfix: milter CPU ms per message, legit / null" - - - "<= 1.2" "${R[pf]}"
+  row "P Postfix: 10 MB unsigned message, milter CPU ms" - - - "<= 1" "${R[pf]}"
+fi
+v=$(ratio "${R[a_nr]}" "${R[a_lr]}"); row "A miltergen msg/s at 50 connections, legit / null" "${R[a_nr]}" "${R[a_lr]}" "$v" ">= 0.80" "$(verdict "$v" '>=' 0.80)"
+v=$(ratio "${R[a_nc]}" "${R[a_lc]}"); row "A CPU ms per message, legit / null" "${R[a_nc]}" "${R[a_lc]}" "$v" "<= 1.2" "$(verdict "$v" '<=' 1.2)"
+row "B CPU ms per connection (1 vs $CM msgs/conn)" "${R[b_null]}" "${R[b_legit]}" "${R[b_legit]}" "<= 0.15" "$(verdict "${R[b_legit]}" '<=' 0.15)"
+row "C 10 MB unsigned message, filter CPU ms (miltergen, SKIP)" "${R[c_null]}" "${R[c_legit]}" "${R[c_legit]}" "<= 1" "$(verdict "${R[c_legit]}" '<=' 1)"
+v=$([ -n "${R[d_ns]}" ] && calc %.3f "${R[d_ns]} / 1000"); row "D cached lookup, median us (${R[d_sys]:-no strace})" - "$v" "$v" "<= 2" "$(verdict "$v" '<=' 2)"
+v=$(calc %.2f "${R[e_paced]:-0} / 1000"); row "E eom p50 ms, 20 ms DNS, cold cache, paced $PACE ms" - "$v" "$v" "<= 5" "$(verdict "$v" '<=' 5)"
+v=$(calc %.2f "${R[e_unpaced]:-0} / 1000"); row "E eom p50 ms, 20 ms DNS, cold cache, unpaced" - "$v" "$v" "<= 25" "$(verdict "$v" '<=' 25)"
+v=$(calc %+.1f "100 * (${R[f_b]} - ${R[f_a]}) / ${R[f_a]}"); row "F RSS KiB message $RSS_A -> $((RSS_A + 9 * step)), change %" "${R[f_a]}" "${R[f_b]}" "$v" "+-5 %" "$(verdict "${v#+}" '+-' 5)"
+row "G RSS KiB per open idle connection ($IDLE open)" "${R[g_null]}" "${R[g_legit]}" "${R[g_legit]}" "<= 64" "$(verdict "${R[g_legit]}" '<=' 64)"
+echo "# legit-milter log lines reporting an error: $errors; runtime $(($(date +%s) - T0)) s"

@@ -177,6 +177,7 @@ std::string open_socket(const legit::Config& c, const SocketSpec& sock) {
 }
 
 int run_milter(int argc, char** argv) {
+  legit::glue::bound_malloc_arenas();  // before any thread (process_limits.h)
   legit::ParseResult parsed = legit::parse_config(argc, argv);
   if (parsed.show_help) {
     std::cout << parsed.help_text;

@@ -2,6 +2,7 @@
 #include "process_limits.h"
 
 #include <grp.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +46,10 @@ std::string secure_unix_socket(const std::string& path, const std::string& mode,
   if (chown(path.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
     return "chown :" + group_name + " " + path + ": " + std::strerror(errno);
   return "";
+}
+
+void bound_malloc_arenas() {
+  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 4);
 }
 
 }  // namespace legit::glue
