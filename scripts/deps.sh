@@ -16,7 +16,7 @@ build_pkgs=(g++ cmake make pkg-config libmilter-dev libspf2-dev libopendkim-dev
             liblmdb-dev libhiredis-dev libcivetweb-dev zlib1g-dev)
 test_pkgs=(postfix swaks miltertest python3 python3-dnslib python3-dkim python3-authres
            python3-spf python3-yaml python3-milter python3-cryptography python3-dnspython
-           opendkim-tools spamassassin fail2ban systemd iproute2 procps gcc strace
+           opendkim opendkim-tools spamassassin fail2ban systemd iproute2 procps gcc strace
            redis-server prometheus chromium clang-14 libclang-rt-14-dev libfuzzer-14-dev
            lintian debhelper dpkg-dev fakeroot groff man-db curl)
 
