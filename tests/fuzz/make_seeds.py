@@ -208,6 +208,15 @@ def milter_protocol():
     put("milter_protocol", session(0x1FFFFF, extra_end=rec("D", b"E" + b"\0" * 5)))   # five NULs
     put("milter_protocol", session(0x1FFFFF, unknown=b"A" * 24))  # unknown command, no NUL
     put("milter_protocol", session(0x1FFFFF)[:-3] + rec("K") + session(0x1FFFFF)[4:])  # QUIT_NC
+    # Hostile re-test (issue 9): steps out of order, an abort mid-body, and a
+    # forged-field flood past the bound (51 X-Legit-Score: refused, no deletes).
+    offer = struct.pack("<I", 0x1FFFFF)
+    conn = rec("C", z("mail.fuzz.test") + b"4" + struct.pack("!H", 25) + z("192.0.2.10"))
+    put("milter_protocol", offer + conn + rec("B", b"x" * 64) + rec("E") + rec("N") + rec("L", z("From", "a@b")) + rec("Q"))
+    put("milter_protocol", offer + rec("E") + rec("U", b"?") + conn + rec("R", z("<b@example.net>")) + rec("E") + rec("Q"))
+    put("milter_protocol", session(0x1FFFFF, extra_end=rec("A") + rec("M", z("<c@fuzz.test>")) + rec("B", b"y")))
+    flood = b"".join(rec("L", z("X-Legit-Score", "9 forged %d" % k)) for k in range(51))
+    put("milter_protocol", session(0x1FFFFF, extra_mail=b"").replace(rec("N"), flood + rec("N"), 1))
 
 
 if __name__ == "__main__":
