@@ -40,6 +40,9 @@ struct Outcome {
   std::string reply_code, reply_xcode, reply_text;            // for reject/tempfail
   std::string quarantine_reason;                              // for quarantine
   std::string log_line;            // one line for the mail log
+  // > 0: the glue refused the message for that many forged fields instead of
+  // deleting them (milter/glue/eom_actions.h); the log line says so.
+  std::size_t forged_refused = 0;
   // Scored messages only: how long end_of_message() took (the wait for the
   // lookups still running, scoring, formatting) and the DNS lookups started
   // for this message (on a connection's first message, the connect-time

@@ -251,13 +251,17 @@ std::string format_log_line(const Session& s, const Outcome& o) {
   std::string line = s.msg.queue_id.empty() ? "NOQUEUE" : quote_untrusted(s.msg.queue_id, 32);
   line += ": " + format_client(s);
   line += " from=<" + quote_untrusted(s.msg.mail_from) + ">";
-  std::string forged = o.deletes.empty() ? "" : " forged-removed=" + std::to_string(o.deletes.size());
+  std::string forged = o.forged_refused ? " forged-refused=" + std::to_string(o.forged_refused)
+                       : o.deletes.empty() ? ""
+                                           : " forged-removed=" + std::to_string(o.deletes.size());
   if (o.kind == Outcome::Kind::trusted) return line + " action=accept reason=trusted";
   if (o.kind == Outcome::Kind::authenticated)
-    return line + " action=accept reason=authenticated auth=<" + quote_untrusted(c.auth_user, 64) + ">" + forged;
+    return line + " action=" + to_string(o.action) + " reason=authenticated auth=<" +
+           quote_untrusted(c.auth_user, 64) + ">" + forged;
   line += " score=" + format_points(o.verdict.score);
   line += std::string(" action=") + to_string(o.action);
-  if (o.action != o.verdict.action) line += std::string(" dry-run=") + to_string(o.verdict.action);
+  if (o.action != o.verdict.action && !o.forged_refused)
+    line += std::string(" dry-run=") + to_string(o.verdict.action);
   line += forged + " checks=";
   const char* sep = "";
   std::string greylist;  // its own field: greylist=new-triplet(retry-after-300s)

@@ -63,6 +63,7 @@ std::string bound_forged_deletes(Outcome& o, Mode mode) {
                  " forged X-Legit-Score or Authentication-Results fields";
   o.deletes.clear();
   o.adds.clear();
+  o.forged_refused = n;
   return "milter eom: " + std::to_string(n) + " forged header fields (more than " +
          std::to_string(kMaxForgedDeletes) + "): refused with " + o.reply_code + " " + o.reply_xcode +
          " instead of asking the MTA to delete them all (action=" + to_string(o.action) + ")";

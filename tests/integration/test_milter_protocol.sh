@@ -94,6 +94,8 @@ for t in negotiate forged forgedflood timing probe fallback hostile; do run_help
 
 expect_match "forged flood: the refusal is logged" "$(grep 'QFLOOD51: milter eom: 51 forged' "$WORK/main.err")" \
   'more than 50\): refused with 550 5\.7\.1'
+expect_match "forged flood: the message line names the action the MTA got" \
+  "$(grep ' QFLOOD51: client=' "$WORK/main.err")" ' action=reject forged-refused=51 checks='
 
 # One log line per message: queue id, client, helo, from, score, action.
 for qid in QGOOD1 QFORGED1 QAUTH2 QTWO1 QTWO2 QABORT1 QTEMP1; do
