@@ -30,7 +30,6 @@ class Us {
   bool address(const IpAddress& ip) const;
   // The client is one of us (our address): it may say our names.
   bool client_is_us(const Session& s) const { return s.conn.ip && address(*s.conn.ip); }
-  bool any_address() const { return daemon_.has_value() || !nets_.empty(); }
 
  private:
   std::vector<std::string> names_;

@@ -66,12 +66,9 @@ bool push_name(SPF_dns_rr_t* rr, const std::string& name) {
   return push(rr, name.c_str(), name.size() + 1);
 }
 
-// MX records "<pref> <name>" sorted by preference; null MX and junk dropped.
-std::vector<std::string> mx_names(const std::vector<std::string>& records) { return mx_hosts(records); }
-
 bool fill(SPF_dns_rr_t* rr, ns_type type, const std::vector<std::string>& records) {
   if (type == ns_t_mx) {
-    for (const auto& n : mx_names(records))
+    for (const auto& n : mx_hosts(records))
       if (!push_name(rr, n)) return false;
     return true;
   }
@@ -248,7 +245,7 @@ SPF_dns_rr_t* SpfDns::lookup(SPF_dns_server_t* srv, const char* domain, ns_type 
   note_temperror(name, t, a);
   count_void(a);
   if (a.ok() && (type == ns_t_mx || type == ns_t_ptr)) {
-    std::vector<std::string> names = type == ns_t_mx ? mx_names(a.records) : a.records;
+    std::vector<std::string> names = type == ns_t_mx ? mx_hosts(a.records) : a.records;
     std::lock_guard<std::mutex> g(mu_);
     if (type == ns_t_mx && names.size() > kMaxMx && stats_.limit.empty())
       stats_.limit = "more than " + std::to_string(kMaxMx) + " MX names for " + name;
@@ -265,7 +262,7 @@ DnsAnswer SpfDns::any_address(const std::string& kind, const std::string& domain
   if (kind[0] == 'm') {
     DnsAnswer mx = query(domain, DnsType::MX);
     if (!mx.ok()) return mx;
-    hosts = mx_names(mx.records);
+    hosts = mx_hosts(mx.records);
     if (hosts.size() > kMaxMx) {
       std::lock_guard<std::mutex> g(mu_);
       if (stats_.limit.empty()) stats_.limit = "more than " + std::to_string(kMaxMx) + " MX names for " + domain;

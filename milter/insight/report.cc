@@ -87,15 +87,18 @@ void Report::add(const LogRecord& r) {
     if (c.points >= 0) continue;
     std::string key = c.check + ":" + c.result;
     bump(fired, key);
-    fired_points[key] = c.points;
+    // Only kept keys have points (fired_points stays as bounded as fired);
+    // the spill-over row "(other)" mixes checks, so it shows 0.
+    if (fired.count(key)) fired_points[key] = c.points;
+    else fired_points.emplace("(other)", 0.0);
   }
   if (action != "accept" && action != "unknown") {
     bump(bad_clients, r.client_ip.empty() ? "(none)" : r.client_ip);
     bump(bad_helos, r.helo.empty() ? "(none)" : r.helo);
     bump(bad_domains, domain_of(r.from));
     auto w = bad_worst.find(r.client_ip);
-    if (w == bad_worst.end()) bad_worst.emplace(r.client_ip, r.score);
-    else w->second = std::min(w->second, r.score);
+    if (w != bad_worst.end()) w->second = std::min(w->second, r.score);
+    else if (bad_worst.size() < kMaxKeys) bad_worst.emplace(r.client_ip, r.score);
   }
   if (r.eom_ms >= 0 && eom_ms.size() < kMaxLatencies) {
     eom_ms.push_back(r.eom_ms);
