@@ -140,7 +140,12 @@ fi
 # Every command main() dispatches on (read from its source) is listed by
 # --help and answers its own --help with exit 0.
 help=$out
-for cmd in $(grep -oE 'string_view\(argv\[1\]\) == "[a-z]+"' "$SRC/milter/glue/main.cc" | grep -oE '"[a-z]+"' | tr -d '"'); do
+cmds=$(grep -oE 'string_view\(argv\[1\]\) == "[a-z]+"' "$SRC/milter/glue/main.cc" | grep -oE '"[a-z]+"' | tr -d '"')
+# The grep must find the commands we know of, or the loop below tests nothing.
+for c in check dig memory stats report; do
+  if [[ " $(echo $cmds) " == *" $c "* ]]; then ok "main.cc's dispatch read: $c"; else bad "main.cc's dispatch read: $c missing"; fi
+done
+for cmd in $cmds; do
   expect_match "--help lists the $cmd command" "$(grep -E "^  $cmd +[a-z]" <<<"$help")" .
   "$BIN" "$cmd" --help >/dev/null 2>&1; expect_eq "$cmd --help exits 0" "$?" 0
 done

@@ -37,6 +37,7 @@ expect_match "the scrape has traffic in it" "$(grep '^legit_messages_total' "$WO
 
 # --- the dashboard -------------------------------------------------------------------
 $PY "$SRC/tests/integration/monitoring/check_dashboard.py" "$DASH" "$WORK/scrape.txt" "$WORK/dash-rules.yml" >"$WORK/dash.out" 2>&1
+expect_eq "check_dashboard.py ran to its end (exit 0)" "$?" 0
 while read -r line; do
   case $line in
     "ok   - "*) ok "${line#ok   - }" ;;
