@@ -160,6 +160,23 @@ static std::string reply_with_score(const std::string& text, double score) {
   return out;
 }
 
+// Refuses an accepted or quarantined outcome that would need more than
+// kMaxForgedDeletes deletions (engine.h): 550 5.7.1, or 451 4.7.1 in dry-run
+// (dry-run never rejects); no deletions, no headers added.
+static void refuse_forged_flood(Outcome& o, Mode mode) {
+  if (o.deletes.size() <= kMaxForgedDeletes) return;
+  if (o.action != Action::accept && o.action != Action::quarantine) return;
+  const bool dry = mode == Mode::dry_run;
+  o.forged_refused = o.deletes.size();
+  o.action = dry ? Action::tempfail : Action::reject;
+  o.reply_code = dry ? "451" : "550";
+  o.reply_xcode = dry ? "4.7.1" : "5.7.1";
+  o.reply_text = "Message carries " + std::to_string(o.forged_refused) +
+                 " forged X-Legit-Score or Authentication-Results fields";
+  o.deletes.clear();
+  o.adds.clear();
+}
+
 Outcome Dialogue::end_of_message(std::string_view queue_id) {
   const auto started = std::chrono::steady_clock::now();
   session_->msg.queue_id = std::string(queue_id);
@@ -181,6 +198,7 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
     o.kind = Outcome::Kind::authenticated;
     ArEntry auth{"auth", "pass", "", {{"smtp.auth", c.auth_user}}};
     o.adds.emplace_back(kArHeader, format_ar_header(cfg_.authserv_id, {auth}));
+    refuse_forged_flood(o, cfg_.mode);
     o.log_line = format_log_line(*session_, o);
     record_outcome(*session_, o);  // correspondents of our users (memory/recorder.cc)
     return o;
@@ -222,6 +240,7 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
   }
   o.dns_lookups = session_->dns_lookups() - dns_mark_;
   dns_mark_ = session_->dns_lookups();
+  refuse_forged_flood(o, cfg_.mode);
   o.eom_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   o.log_line = format_log_line(*session_, o);
   record_outcome(*session_, o);  // history, fire-and-forget (memory/recorder.cc)

@@ -283,11 +283,14 @@ sfsistat eom(SMFICTX* ctx) {
   return guarded(ctx, "eom", 0, [&](Conn& c) {
     Outcome o = c.dialogue->end_of_message(macro(ctx, "i"));
     const Config& cfg = c.dialogue->session().config;
-    std::string bounded = bound_forged_deletes(o, cfg.mode);  // eom_actions.h
-    // The message line names the action the MTA gets, not the engine's.
-    if (!bounded.empty() && !o.log_line.empty()) o.log_line = format_log_line(c.dialogue->session(), o);
     if (!o.log_line.empty()) log_msg(LogLevel::info, o.log_line);
-    if (!bounded.empty()) log_msg(LogLevel::warning, quote_untrusted(macro(ctx, "i"), 32) + ": " + bounded);
+    if (o.forged_refused)
+      log_msg(LogLevel::warning, quote_untrusted(macro(ctx, "i"), 32) + ": milter eom: " +
+                                     std::to_string(o.forged_refused) + " forged header fields (more than " +
+                                     std::to_string(kMaxForgedDeletes) + "): refused with " + o.reply_code +
+                                     " " + o.reply_xcode +
+                                     " instead of asking the MTA to delete them all (action=" +
+                                     to_string(o.action) + ")");
     insight::count_message(o, cfg.mode);
     return apply_outcome(ctx, o);  // eom_actions.cc
   });

@@ -51,24 +51,6 @@ std::string clean_reply_text(std::string_view text, bool double_percent) {
   return out;
 }
 
-std::string bound_forged_deletes(Outcome& o, Mode mode) {
-  if (o.deletes.size() <= kMaxForgedDeletes) return "";
-  if (o.action != Action::accept && o.action != Action::quarantine) return "";
-  const std::size_t n = o.deletes.size();
-  const bool dry = mode == Mode::dry_run;
-  o.action = dry ? Action::tempfail : Action::reject;
-  o.reply_code = dry ? "451" : "550";
-  o.reply_xcode = dry ? "4.7.1" : "5.7.1";
-  o.reply_text = "Message carries " + std::to_string(n) +
-                 " forged X-Legit-Score or Authentication-Results fields";
-  o.deletes.clear();
-  o.adds.clear();
-  o.forged_refused = n;
-  return "milter eom: " + std::to_string(n) + " forged header fields (more than " +
-         std::to_string(kMaxForgedDeletes) + "): refused with " + o.reply_code + " " + o.reply_xcode +
-         " instead of asking the MTA to delete them all (action=" + to_string(o.action) + ")";
-}
-
 sfsistat apply_outcome(SMFICTX* ctx, const Outcome& o) {
   switch (o.action) {
     case Action::reject:
