@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "json.h"
 #include "memory_cli.h"
 #include "legit/config.h"
 #include "legit/engine.h"
 #include "legit/headers.h"
+#include "legit/json.h"
 #include "legit/message_file.h"
 #include "legit/us.h"
 

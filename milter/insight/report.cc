@@ -1,10 +1,13 @@
 // report.cc — Report::add (report.h): one parsed log record into the
-// tables, and the helpers the renderers share. Bounded memory (see report.h).
+// tables; Report::finish: the totals every rendering shows; and the helpers
+// the renderers share. Bounded memory (see report.h).
 #include "report.h"
 
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+
+#include "legit/us.h"
 
 namespace legit::insight {
 namespace {
@@ -18,12 +21,20 @@ void bump(std::map<std::string, int>& m, const std::string& key) {
   else ++m["(other)"];
 }
 
-std::string domain_of(const std::string& addr) {
-  if (addr.empty()) return "<>";
-  auto at = addr.rfind('@');
-  std::string d = at == std::string::npos ? addr : addr.substr(at + 1);
-  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
-  return d;
+// The sender's domain as the offenders table shows it: "<>" for the null
+// sender, "(none)" for an address without one.
+std::string sender_domain(const std::string& from) {
+  if (from.empty()) return "<>";
+  std::string d = rcpt_domain(from);
+  return d.empty() ? "(none)" : d;
+}
+
+// Seconds east of UTC of the local zone at t (TZ; DST included).
+std::int64_t utc_offset(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  localtime_r(&tt, &tm);
+  return tm.tm_gmtoff;
 }
 
 }  // namespace
@@ -40,6 +51,7 @@ void Report::add(const LogRecord& r) {
     return;
   }
   ++ours;
+  finished_ = false;
   if (r.time) {
     if (!first || *r.time < *first) first = r.time;
     if (!last || *r.time > *last) last = r.time;
@@ -47,8 +59,9 @@ void Report::add(const LogRecord& r) {
   std::map<std::string, int>* hour = nullptr;
   std::map<std::string, int>* minute = nullptr;
   if (r.time) {
-    hour = &hours[*r.time - *r.time % 3600];
-    if (minutes.size() < kMaxKeys || minutes.count(*r.time - *r.time % 60)) minute = &minutes[*r.time - *r.time % 60];
+    hour = &hours[local_floor(*r.time, 3600)];
+    std::int64_t m = local_floor(*r.time, 60);
+    if (minutes.size() < kMaxKeys || minutes.count(m)) minute = &minutes[m];
   }
   auto count_at = [&](const std::string& what) {
     if (hour) ++(*hour)[what];
@@ -95,7 +108,7 @@ void Report::add(const LogRecord& r) {
   if (action != "accept" && action != "unknown") {
     bump(bad_clients, r.client_ip.empty() ? "(none)" : r.client_ip);
     bump(bad_helos, r.helo.empty() ? "(none)" : r.helo);
-    bump(bad_domains, domain_of(r.from));
+    bump(bad_domains, sender_domain(r.from));
     auto w = bad_worst.find(r.client_ip);
     if (w != bad_worst.end()) w->second = std::min(w->second, r.score);
     else if (bad_worst.size() < kMaxKeys) bad_worst.emplace(r.client_ip, r.score);
@@ -127,12 +140,10 @@ std::vector<std::pair<std::string, int>> top_of(const std::map<std::string, int>
   return v;
 }
 
-std::optional<double> percentile(std::vector<double> v, double q) {
-  if (v.empty()) return std::nullopt;
-  auto k = static_cast<std::size_t>(std::ceil(q * v.size()));
-  k = std::clamp<std::size_t>(k, 1, v.size()) - 1;
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
+std::optional<double> percentile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return std::nullopt;
+  auto k = static_cast<std::size_t>(std::ceil(q * sorted.size()));
+  return sorted[std::clamp<std::size_t>(k, 1, sorted.size()) - 1];
 }
 
 std::string format_time(std::int64_t t, const char* fmt) {
@@ -144,22 +155,55 @@ std::string format_time(std::int64_t t, const char* fmt) {
   return buf;
 }
 
-std::vector<SlowSender> slow_senders(const Report& r) {
-  std::vector<SlowSender> out;
-  for (const auto& [ip, c] : r.cost) {
-    auto name = r.client_names.find(ip);
-    out.push_back({ip, name == r.client_names.end() ? "" : name->second, c.messages, c.sum_ms / c.messages, c.max_ms,
-                   c.with_lookups ? static_cast<double>(c.sum_lookups) / c.with_lookups : 0});
+// The boundary is where the local clock reads a multiple of the step in the
+// offset of the boundary itself, which differs from t's across a DST change
+// (noon after the clocks went back: midnight was in summer time).
+std::int64_t local_floor(std::int64_t t, std::int64_t step) {
+  std::int64_t off = utc_offset(t), start = t;
+  for (int i = 0; i < 3; ++i) {
+    start = t - ((t + off) % step + step) % step;
+    std::int64_t at_start = utc_offset(start);
+    if (at_start == off) break;
+    off = at_start;
   }
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.mean_ms > b.mean_ms; });
-  if (static_cast<int>(out.size()) > r.opt.top) out.resize(static_cast<std::size_t>(r.opt.top));
-  return out;
+  return start;
 }
 
-int scored_total(const Report& r) {
-  int n = 0;
-  for (const auto& [a, c] : r.actions) n += c;
-  return n;
+// Half a step past the next boundary, then down to it: right across a DST
+// change, when the local day (hour) lasts 23 or 25 hours (0 or 2).
+std::int64_t local_next(std::int64_t start, std::int64_t step) {
+  return local_floor(start + step + step / 2, step);
+}
+
+void Report::finish() {
+  Totals t;
+  for (const auto& [a, c] : actions) t.scored += c;
+  for (const auto& [why, n] : unscored) t.unscored += n;
+  for (const auto& [k, n] : probe_kinds) t.probes += n;
+  for (const auto& [s, by] : scores)
+    for (const auto& [a, c] : by) t.per_score[s] += c;
+  std::sort(eom_ms.begin(), eom_ms.end());
+  t.p50_ms = percentile(eom_ms, 0.5);
+  t.p90_ms = percentile(eom_ms, 0.9);
+  t.p99_ms = percentile(eom_ms, 0.99);
+  if (!dns_lookups.empty()) {
+    double sum = 0;
+    for (int d : dns_lookups) sum += d;
+    t.lookups_mean = sum / dns_lookups.size();
+  }
+  std::map<std::string, int> by_client;
+  for (const auto& [ip, p] : probes) by_client[ip] = p.total;
+  t.probers = top_of(by_client, opt.top);
+  for (const auto& [ip, c] : cost) {
+    auto name = client_names.find(ip);
+    t.slow_senders.push_back({ip, name == client_names.end() ? "" : name->second, c.messages, c.sum_ms / c.messages,
+                              c.max_ms, c.with_lookups ? static_cast<double>(c.sum_lookups) / c.with_lookups : 0});
+  }
+  std::stable_sort(t.slow_senders.begin(), t.slow_senders.end(),
+                   [](const auto& a, const auto& b) { return a.mean_ms > b.mean_ms; });
+  if (static_cast<int>(t.slow_senders.size()) > opt.top) t.slow_senders.resize(static_cast<std::size_t>(opt.top));
+  totals_ = std::move(t);
+  finished_ = true;
 }
 
 // "ehlo-quit x12, every ~5 min" / "unknown-command "." x30, bursts of up to 10 a minute".
@@ -181,6 +225,7 @@ std::string probe_pattern(const ProbeClient& p) {
     while (t[i] - t[lo] >= 60) ++lo;
     burst = std::max(burst, i - lo + 1);
   }
+  std::sort(gaps.begin(), gaps.end());
   double median = *percentile(gaps, 0.5);
   if (burst >= 3) out += "; bursts of up to " + std::to_string(burst) + " a minute";
   if (median >= 60) {

@@ -3,6 +3,16 @@
 // (report_json.cc) and one self-contained HTML page with inline SVG
 // (report_html.cc).
 //
+// Two phases: add() every record, then finish() once, which computes what
+// every rendering shows (Totals: counts, latency percentiles, the ranked
+// probers and slow senders); a renderer of an unfinished report throws
+// std::logic_error. add() after finish() needs finish() again.
+//
+// Time: every bucket (per minute, per hour, and the chart steps of the HTML
+// page) starts on a boundary of LOCAL time (the zone of TZ, as the admin's
+// syslog shows it), found per instant so +05:30 and DST days are right; the
+// outputs say which zone.
+//
 // Records outside --since/--until are skipped; so are records without a
 // timestamp (journalctl -o cat) when either bound is given. Memory is
 // bounded: per-client tables keep at most kMaxKeys entries (the rest is
@@ -12,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -52,6 +63,16 @@ struct SlowSender {
   double mean_ms = 0, max_ms = 0, mean_lookups = 0;
 };
 
+// What every rendering shows, computed once by Report::finish().
+struct Totals {
+  int scored = 0, unscored = 0, probes = 0;     // messages scored / not scored, probe sessions
+  std::map<int, int> per_score;                 // floor(score) -> messages
+  std::optional<double> p50_ms, p90_ms, p99_ms; // end-of-data latency (nearest rank)
+  std::optional<double> lookups_mean;           // DNS lookups per message
+  std::vector<std::pair<std::string, int>> probers;  // top opt.top clients by probe sessions
+  std::vector<SlowSender> slow_senders;         // top opt.top clients by mean latency
+};
+
 struct Report {
   static constexpr std::size_t kMaxKeys = 20000;
   static constexpr std::size_t kMaxTimes = 5000;
@@ -70,27 +91,39 @@ struct Report {
   std::map<std::string, std::string> client_names;
   std::map<std::string, ProbeClient> probes;     // by client IP
   std::map<std::string, int> probe_kinds;
-  // hour (minute) start -> action, or "probe:<kind>" -> n; minutes stop
-  // growing after kMaxKeys distinct minutes (two weeks), hours never do.
+  // local hour (minute) start -> action, or "probe:<kind>" -> n; minutes
+  // stop growing after kMaxKeys distinct minutes (two weeks), hours never do.
   std::map<std::int64_t, std::map<std::string, int>> hours, minutes;
-  std::vector<double> eom_ms;                    // every message's latency (capped)
+  std::vector<double> eom_ms;                    // every message's latency (capped; sorted by finish())
   std::vector<int> dns_lookups;
   std::vector<SlowMessage> slowest;              // top opt.top by eom-ms
   std::map<std::string, SenderCost> cost;        // by client IP
 
   void add(const LogRecord& r);
   void add_line(std::string_view line, const ParseContext& ctx);
+  void finish();
+  const Totals& totals() const {
+    if (!finished_) throw std::logic_error("report: rendered before finish()");
+    return totals_;
+  }
+
+ private:
+  Totals totals_;
+  bool finished_ = false;
 };
 
 // Helpers the renderers share.
 std::vector<std::pair<std::string, int>> top_of(const std::map<std::string, int>& m, int n);
-std::optional<double> percentile(std::vector<double> v, double q);  // nearest rank
+// Nearest rank of an ascending vector (no copy); nullopt when empty.
+std::optional<double> percentile(const std::vector<double>& sorted, double q);
 // "ehlo-quit x12, every ~5 min" style summary of one probing client.
 std::string probe_pattern(const ProbeClient& p);
-// Clients by mean end-of-data latency, top opt.top.
-std::vector<SlowSender> slow_senders(const Report& r);
 std::string format_time(std::int64_t t, const char* fmt = "%Y-%m-%d %H:%M");  // local time
-int scored_total(const Report& r);
+// Start of the local-time step (60 s .. a week) holding t: 10:47 -> 10:00 for
+// an hour in +05:30 too; a day starts at local midnight, DST or not.
+std::int64_t local_floor(std::int64_t t, std::int64_t step);
+// The start of the local step after the one starting at `start`.
+std::int64_t local_next(std::int64_t start, std::int64_t step);
 
 std::string render_text(const Report& r);
 std::string render_json(const Report& r);

@@ -118,6 +118,7 @@ int run_report(int argc, char** argv) {
       rc = 1;
     }
   }
+  report.finish();
   std::cout << (json ? render_json(report) : render_text(report));
   if (!html.empty()) {
     std::ofstream out(html, std::ios::binary | std::ios::trunc);

@@ -2,7 +2,8 @@
 // CSS and SVG, no script, nothing fetched. Charts (each an <svg> with an id
 // the test looks for): #score-histogram (bars per whole point, stacked by
 // action), #actions-over-time and #probes-over-time (stacked bars per time
-// bucket: 1 min .. 1 day, chosen so there are at most ~60 bars). Tables:
+// bucket: 1 min .. 1 week, chosen so there are at most ~60 bars; buckets
+// start on local-time boundaries, the axis names the zone). Tables:
 // summary, offenders below the quarantine threshold, probing clients with
 // their pattern, checks that fired, slowest messages. Every string from the
 // log is HTML-escaped.
@@ -144,13 +145,18 @@ std::vector<Bucket> over_time(const Report& r, const char** step_name) {
     if (span / step > 60 && step < 7 * 86400) continue;
     *step_name = name;
     const auto& src = step < 3600 ? r.minutes : r.hours;
-    std::int64_t from = *r.first - *r.first % step, to = *r.last - *r.last % step;
+    // Local boundaries: a DST day lasts 23 or 25 hours, so the buckets are
+    // found by their starts, not by (t - from) / step.
+    std::vector<std::int64_t> starts;
+    std::int64_t to = local_floor(*r.last, step);
+    for (std::int64_t t = local_floor(*r.first, step); t <= to; t = local_next(t, step)) starts.push_back(t);
     const char* fmt = step >= 86400 ? "%m-%d" : (span >= 86400 ? "%m-%d %H:%M" : "%H:%M");
-    for (std::int64_t t = from; t <= to; t += step) out.push_back({format_time(t, fmt), {}});
+    for (std::int64_t t : starts) out.push_back({format_time(t, fmt), {}});
     for (const auto& [t, counts] : src) {
-      if (t < from) continue;
-      auto i = static_cast<std::size_t>((t - from) / step);
-      if (i >= out.size()) continue;
+      auto after = std::upper_bound(starts.begin(), starts.end(), t);
+      if (after == starts.begin()) continue;
+      auto i = static_cast<std::size_t>(after - starts.begin() - 1);
+      if (t >= local_next(starts[i], step)) continue;  // past the last bucket
       for (const auto& [k, n] : counts) out[i].counts[k] += n;
     }
     return out;
@@ -193,10 +199,8 @@ std::string table(const char* id, std::initializer_list<const char*> head, const
 }  // namespace
 
 std::string render_html(const Report& r) {
-  int scored = scored_total(r);
+  const Totals& t = r.totals();
   auto count = [](const std::map<std::string, int>& m, const char* k) { return m.count(k) ? m.at(k) : 0; };
-  int probes = 0;
-  for (const auto& [k, n] : r.probe_kinds) probes += n;
   std::string range = r.first && r.last ? format_time(*r.first) + " – " + format_time(*r.last, "%Y-%m-%d %H:%M %Z") : "no timestamps";
   // The time axes are in the zone the report runs in (TZ): say which.
   std::string per = "time (" + (r.first ? format_time(*r.first, "%Z") : std::string("local")) + "), one bar per ";
@@ -217,16 +221,14 @@ std::string render_html(const Report& r) {
   o += "<h1>legit-milter report</h1><div class=\"sub\">" + esc(range) + " · " + std::to_string(r.ours) + " log lines of ours out of " +
        std::to_string(r.lines) + (r.dry_run ? " · " + std::to_string(r.dry_run) + " in dry-run (actions logged, not applied)" : "") +
        "</div>\n<div class=\"cards\">";
-  o += card(std::to_string(scored), "messages scored");
+  o += card(std::to_string(t.scored), "messages scored");
   o += card(std::to_string(count(r.actions, "accept")), "accepted", "#2e7d32");
   o += card(std::to_string(count(r.actions, "quarantine")), "quarantined", "#ef6c00");
   o += card(std::to_string(count(r.actions, "reject")), "rejected", "#c62828");
   o += card(std::to_string(count(r.actions, "tempfail")), "tempfailed", "#616161");
-  int unscored = 0;
-  for (const auto& [k, n] : r.unscored) unscored += n;
-  o += card(std::to_string(unscored), "not scored", "#1565c0");
-  o += card(std::to_string(probes), "probe sessions", "#5c6bc0");
-  if (auto p50 = percentile(r.eom_ms, 0.5)) o += card(num(*p50, "%.1f") + " ms", "end-of-data p50");
+  o += card(std::to_string(t.unscored), "not scored", "#1565c0");
+  o += card(std::to_string(t.probes), "probe sessions", "#5c6bc0");
+  if (t.p50_ms) o += card(num(*t.p50_ms, "%.1f") + " ms", "end-of-data p50");
   o += "</div>\n";
 
   o += bars("score-histogram", "Score distribution, coloured by action (higher = more legitimate)", score_buckets(r),
@@ -257,10 +259,8 @@ std::string render_html(const Report& r) {
   o += "</div></div>\n";
 
   o += "<h2>Probing clients</h2>";
-  std::map<std::string, int> by_client;
-  for (const auto& [ip, p] : r.probes) by_client[ip] = p.total;
   rows.clear();
-  for (const auto& [ip, n] : top_of(by_client, r.opt.top))
+  for (const auto& [ip, n] : t.probers)
     rows.push_back({esc(ip), esc(r.probes.at(ip).name), std::to_string(n), esc(probe_pattern(r.probes.at(ip)))});
   o += table("probers", {"client", "name", "sessions", "pattern"}, rows);
 
@@ -275,7 +275,7 @@ std::string render_html(const Report& r) {
 
   o += "<h2>Slowest senders (mean end-of-data)</h2>";
   rows.clear();
-  for (const auto& s : slow_senders(r))
+  for (const auto& s : t.slow_senders)
     rows.push_back({esc(s.ip), esc(s.name), std::to_string(s.messages), num(s.mean_ms, "%.1f") + " ms",
                     num(s.max_ms, "%.1f") + " ms", num(s.mean_lookups, "%.1f")});
   o += table("slow-senders", {"client", "name", "messages", "mean", "max", "DNS lookups / message"}, rows);

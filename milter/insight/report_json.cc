@@ -1,27 +1,18 @@
 // report_json.cc — render_json (report.h): the same tables as the text
 // report, as one JSON object. Strings from the log (client names, HELOs,
-// domains) are escaped here; non-ASCII bytes pass as \u00XX.
+// domains) are quoted by json_quote (legit/json.h): valid UTF-8 passes, any
+// other byte becomes \u00XX. Times carry their UTC offset ("+0530").
 #include <cmath>
 #include <cstdio>
 #include <string>
 
+#include "legit/json.h"
 #include "report.h"
 
 namespace legit::insight {
 namespace {
 
-std::string q(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
-    else if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else out += static_cast<char>(c);
-  }
-  return out + "\"";
-}
+std::string q(std::string_view s) { return json_quote(s); }
 
 std::string n(double v) {
   if (!std::isfinite(v)) return "null";
@@ -50,18 +41,17 @@ std::string ranked(const std::vector<std::pair<std::string, int>>& rows, const c
 }  // namespace
 
 std::string render_json(const Report& r) {
+  const Totals& t = r.totals();
   std::string o = "{\"lines\":" + std::to_string(r.lines) + ",\"records\":" + std::to_string(r.ours) +
                   ",\"skipped\":" + std::to_string(r.skipped) + ",\"first\":" + opt_time(r.first) +
                   ",\"last\":" + opt_time(r.last);
-  o += ",\"messages\":{\"scored\":" + std::to_string(scored_total(r)) + ",\"actions\":" + counts(r.actions) +
+  o += ",\"messages\":{\"scored\":" + std::to_string(t.scored) + ",\"actions\":" + counts(r.actions) +
        ",\"dry_run\":" + std::to_string(r.dry_run) + ",\"unscored\":" + counts(r.unscored) + "}";
 
   o += ",\"scores\":[";
   bool first = true;
   for (const auto& [s, by] : r.scores) {
-    int total = 0;
-    for (const auto& [a, c] : by) total += c;
-    o += std::string(first ? "" : ",") + "{\"score\":" + std::to_string(s) + ",\"count\":" + std::to_string(total) +
+    o += std::string(first ? "" : ",") + "{\"score\":" + std::to_string(s) + ",\"count\":" + std::to_string(t.per_score.at(s)) +
          ",\"actions\":" + counts(by) + "}";
     first = false;
   }
@@ -91,10 +81,8 @@ std::string render_json(const Report& r) {
        ",\"sender_domains\":" + ranked(top_of(r.bad_domains, r.opt.top), "domain") + "}";
 
   o += ",\"probes\":{\"kinds\":" + counts(r.probe_kinds) + ",\"clients\":[";
-  std::map<std::string, int> by_client;
-  for (const auto& [ip, p] : r.probes) by_client[ip] = p.total;
   first = true;
-  for (const auto& [ip, c] : top_of(by_client, r.opt.top)) {
+  for (const auto& [ip, c] : t.probers) {
     const auto& p = r.probes.at(ip);
     o += std::string(first ? "" : ",") + "{\"ip\":" + q(ip) + ",\"name\":" + q(p.name) + ",\"count\":" +
          std::to_string(c) + ",\"kinds\":" + counts(p.kinds) + ",\"pattern\":" + q(probe_pattern(p)) + "}";
@@ -102,14 +90,12 @@ std::string render_json(const Report& r) {
   }
   o += "]}";
 
-  double lookups = 0;
-  for (int d : r.dns_lookups) lookups += d;
-  auto p = [&](double x) { auto v = percentile(r.eom_ms, x); return v ? n(*v) : std::string("null"); };
-  o += ",\"latency\":{\"messages\":" + std::to_string(r.eom_ms.size()) + ",\"p50_ms\":" + p(0.5) +
-       ",\"p90_ms\":" + p(0.9) + ",\"p99_ms\":" + p(0.99) + ",\"dns_lookups_mean\":" +
-       (r.dns_lookups.empty() ? "null" : n(lookups / r.dns_lookups.size())) + ",\"slow_senders\":[";
+  auto opt = [](const std::optional<double>& v) { return v ? n(*v) : std::string("null"); };
+  o += ",\"latency\":{\"messages\":" + std::to_string(r.eom_ms.size()) + ",\"p50_ms\":" + opt(t.p50_ms) +
+       ",\"p90_ms\":" + opt(t.p90_ms) + ",\"p99_ms\":" + opt(t.p99_ms) + ",\"dns_lookups_mean\":" +
+       opt(t.lookups_mean) + ",\"slow_senders\":[";
   first = true;
-  for (const auto& c : slow_senders(r)) {
+  for (const auto& c : t.slow_senders) {
     o += std::string(first ? "" : ",") + "{\"ip\":" + q(c.ip) + ",\"name\":" + q(c.name) + ",\"messages\":" +
          std::to_string(c.messages) + ",\"mean_ms\":" + n(c.mean_ms) + ",\"max_ms\":" + n(c.max_ms) +
          ",\"dns_lookups_mean\":" + n(c.mean_lookups) + "}";
@@ -129,7 +115,7 @@ std::string render_json(const Report& r) {
   o += ",\"hours\":[";
   first = true;
   for (const auto& [h, by] : r.hours) {
-    o += std::string(first ? "" : ",") + "{\"hour\":" + q(format_time(h, "%Y-%m-%dT%H:00")) + ",\"start\":" +
+    o += std::string(first ? "" : ",") + "{\"hour\":" + q(format_time(h, "%Y-%m-%dT%H:%M")) + ",\"start\":" +
          std::to_string(h) + ",\"counts\":" + counts(by) + "}";
     first = false;
   }

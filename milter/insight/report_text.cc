@@ -1,5 +1,6 @@
 // report_text.cc — render_text (report.h): the report for a terminal, every
-// table cut to --top rows, bars scaled to the largest row.
+// table cut to --top rows, bars scaled to the largest row. Times are local
+// (TZ); the first line names the zone.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -34,13 +35,14 @@ void table(std::string& out, const char* title, const std::vector<std::pair<std:
 }  // namespace
 
 std::string render_text(const Report& r) {
+  const Totals& t = r.totals();
   std::string out = "legit-milter report: " + std::to_string(r.ours) + " of " + std::to_string(r.lines) +
                     " lines are ours";
-  if (r.first && r.last) out += ", " + format_time(*r.first) + " .. " + format_time(*r.last);
+  if (r.first && r.last) out += ", " + format_time(*r.first) + " .. " + format_time(*r.last, "%Y-%m-%d %H:%M %Z");
   if (r.skipped) out += " (" + std::to_string(r.skipped) + " outside --since/--until or without a time)";
   out += "\n\n";
 
-  int scored = scored_total(r);
+  int scored = t.scored;
   out += "Messages: " + std::to_string(scored) + " scored";
   for (const auto& [why, n] : r.unscored) out += ", " + std::to_string(n) + " " + why;
   out += "\n";
@@ -52,14 +54,8 @@ std::string render_text(const Report& r) {
 
   out += "\nScore distribution (whole points, lowest first):\n";
   int max = 0;
-  for (const auto& [s, by] : r.scores) {
-    int n = 0;
-    for (const auto& [a, c] : by) n += c;
-    max = std::max(max, n);
-  }
-  for (const auto& [s, by] : r.scores) {
-    int n = 0;
-    for (const auto& [a, c] : by) n += c;
+  for (const auto& [s, n] : t.per_score) max = std::max(max, n);
+  for (const auto& [s, n] : t.per_score) {
     out += "  " + fmt("%6.0f", s) + " " + fmt("%7.0f", n) + "  " + bar(n, max) + "\n";
   }
 
@@ -84,22 +80,17 @@ std::string render_text(const Report& r) {
   out += "\nProbe sessions (connections without a message):";
   for (const auto& [k, n] : r.probe_kinds) out += " " + k + " " + std::to_string(n);
   out += "\n";
-  std::map<std::string, int> by_client;
-  for (const auto& [ip, p] : r.probes) by_client[ip] = p.total;
-  for (const auto& [ip, n] : top_of(by_client, r.opt.top)) {
+  for (const auto& [ip, n] : t.probers) {
     const auto& p = r.probes.at(ip);
     out += "  " + pad(ip + (p.name != "unknown" ? " (" + p.name + ")" : ""), 40) + " " + probe_pattern(p) + "\n";
   }
 
   out += "\nEnd-of-data latency";
-  if (auto p50 = percentile(r.eom_ms, 0.5)) {
-    double lookups = 0;
-    for (int d : r.dns_lookups) lookups += d;
-    out += ": p50 " + fmt("%.1f", *p50) + " ms, p90 " + fmt("%.1f", *percentile(r.eom_ms, 0.9)) + " ms, p99 " +
-           fmt("%.1f", *percentile(r.eom_ms, 0.99)) + " ms; DNS lookups per message " +
-           fmt("%.1f", r.dns_lookups.empty() ? 0 : lookups / r.dns_lookups.size()) + "\n";
+  if (t.p50_ms) {
+    out += ": p50 " + fmt("%.1f", *t.p50_ms) + " ms, p90 " + fmt("%.1f", *t.p90_ms) + " ms, p99 " +
+           fmt("%.1f", *t.p99_ms) + " ms; DNS lookups per message " + fmt("%.1f", t.lookups_mean.value_or(0)) + "\n";
     out += "  slowest senders (mean):\n";
-    for (const auto& c : slow_senders(r))
+    for (const auto& c : t.slow_senders)
       out += "    " + fmt("%8.1f ms", c.mean_ms) + "  " + fmt("%5.1f lookups", c.mean_lookups) + "  " +
              pad(c.ip + (c.name.empty() || c.name == "unknown" ? "" : " (" + c.name + ")"), 50) + " " +
              std::to_string(c.messages) + " messages\n";

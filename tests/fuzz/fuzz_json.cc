@@ -1,5 +1,5 @@
-// fuzz_json.cc — json_quote() (milter/glue/json.h), which writes every
-// untrusted text of `check --json`. Properties: the output is one JSON
+// fuzz_json.cc — json_quote() (include/legit/json.h), which writes every
+// untrusted text of `check --json` and `report --json`. Properties: the output is one JSON
 // string (RFC 8259 §7): quotes around, no raw control byte, every backslash
 // a valid escape, and strictly valid UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF) — what a strict JSON parser accepts.
@@ -8,7 +8,7 @@
 #include <cctype>
 
 #include "fuzz_input.h"
-#include "json.h"
+#include "legit/json.h"
 
 namespace {
 

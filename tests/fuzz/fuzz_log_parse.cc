@@ -30,6 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     report.add_line(line, ctx);
     (void)legit::insight::parse_time(line);
   }
+  report.finish();
   (void)legit::insight::render_text(report);
   (void)legit::insight::render_json(report);
   std::string html = legit::insight::render_html(report);

@@ -73,6 +73,10 @@ expect_match "text: messages line" "$txt" "Messages: 151 scored, 6 authenticated
 expect_match "text: reject share" "$txt" "reject +13 +8.6 %"
 expect_match "text: probe pattern" "$txt" "192.0.2.50 +ehlo-quit x72; every ~5 min"
 expect_match "text: slowest" "$txt" "250.0 ms +14 lookups +203.0.113.9"
+expect_match "text: the first line names the zone" "$(head -1 <<<"$txt")" ' [0-9]{2}:[0-9]{2} UTC$'
+# +05:30: the hours are local hours (10:00 .. 11:00), not UTC hours read locally (10:30 .. 11:30).
+ist=$(TZ=Asia/Kolkata "$BIN" report "$WORK/mail.log.1.gz" "$WORK/mail.log" | sed -n '/^Per hour:/,$p' | grep -E '^  [0-9]{4}-')
+expect_eq "text, TZ=Asia/Kolkata: six hours, each on a local :00" "$(grep -c ' [0-9][0-9]:00  accept' <<<"$ist"):$(wc -l <<<"$ist")" "6:6"
 expect_eq "text: --top 3 cuts the HELO table" "$(sed -n '/HELO names:/,/sender domains:/p' <<<"$txt" | grep -c '^    ')" 3
 
 # --- usage -----------------------------------------------------------------------------

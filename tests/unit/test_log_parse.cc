@@ -8,7 +8,6 @@
 #include <ctime>
 
 #include "insight/log_record.h"
-#include "insight/report.h"
 
 namespace legit::insight {
 namespace {
@@ -164,22 +163,3 @@ TEST_CASE("log_parse: parse_time") {
 
 }  // namespace
 }  // namespace legit::insight
-
-TEST_CASE("report: more distinct check results than kMaxKeys spill into (other), every rendering works") {
-  legit::insight::Report r;
-  legit::insight::LogRecord m;
-  m.kind = legit::insight::LogRecord::Kind::message;
-  m.action = "quarantine";
-  m.score = -5;
-  for (std::size_t i = 0; i <= legit::insight::Report::kMaxKeys + 1; ++i) {
-    m.client_ip = "192.0.2." + std::to_string(i % 250);
-    m.checks = {{"helo", "word" + std::to_string(i), -1.0}};
-    r.add(m);
-  }
-  CHECK(r.fired.size() == legit::insight::Report::kMaxKeys + 1);  // kept keys + "(other)"
-  CHECK(r.fired.at("(other)") == 2);
-  CHECK(r.fired_points.size() == r.fired.size());
-  CHECK_NOTHROW(legit::insight::render_text(r));
-  CHECK_NOTHROW(legit::insight::render_json(r));
-  CHECK_NOTHROW(legit::insight::render_html(r));
-}

@@ -1,5 +1,5 @@
 // json.cc — JSON string quoting (json.h).
-#include "json.h"
+#include "legit/json.h"
 
 #include <cstdio>
 
