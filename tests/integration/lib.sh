@@ -3,8 +3,12 @@
 #   start_dns ZONEFILE... [-- zoneserver options]  starts tests/dns/zoneserver.py
 #                          on a free loopback port, sets DNS_PORT, waits for "ready"
 #   free_port              prints a free TCP/UDP port on 127.0.0.1
-#   wait_started LOG PID   until LOG has legit-milter's start line (10 s);
-#                          false at once if PID died
+#   wait_started LOG PID [PORT [TENTHS]]  until LOG has legit-milter's start line
+#                          (and 127.0.0.1:PORT accepts); false at once if PID died,
+#                          or after TENTHS/10 s (100: 10 s)
+#   wait_line FILE REGEX [N [TENTHS]]  until FILE has N (1) lines matching the
+#                          extended REGEX; false after TENTHS/10 s (100: 10 s)
+#   wait_listen PORT [TENTHS]  until 127.0.0.1:PORT accepts; false after TENTHS/10 s (10 s)
 #   start_blackhole        a DNS port that never answers; sets BLACKHOLE_PORT
 #   ok NAME / fail NAME WHY   record one assertion
 #   expect_eq NAME GOT WANT, expect_match NAME TEXT REGEX
@@ -49,11 +53,29 @@ for _ in range(50):
         u.close()'
 }
 
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_listen() {
+  local _
+  for _ in $(seq 1 "${2:-100}"); do port_open "$1" && return 0; sleep 0.1; done
+  return 1
+}
+
 wait_started() {
   local _
-  for _ in $(seq 1 100); do
-    grep -q "starting legit-milter" "$1" 2>/dev/null && return 0
+  for _ in $(seq 1 "${4:-100}"); do
+    grep -q "starting legit-milter" "$1" 2>/dev/null && { [ -z "${3:-}" ] || port_open "$3"; } && return 0
     kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+wait_line() {
+  local _ n
+  for _ in $(seq 1 "${4:-100}"); do
+    n=$(grep -cE -- "$2" "$1" 2>/dev/null)
+    [ "${n:-0}" -ge "${3:-1}" ] && return 0
     sleep 0.1
   done
   return 1
@@ -67,10 +89,7 @@ start_dns() {
   local out="$WORK/dns.$DNS_PORT.out"
   $PY "$SRC/tests/dns/zoneserver.py" --port "$DNS_PORT" --addr 127.0.0.1 "$@" >"$out" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 1 100); do
-    grep -q ready "$out" 2>/dev/null && return 0
-    sleep 0.1
-  done
+  wait_line "$out" ready && return 0
   echo "zoneserver did not start:"; cat "$out"; exit 1
 }
 
@@ -90,7 +109,7 @@ while time.time() < deadline:
     try: u.recvfrom(4096)
     except socket.timeout: pass' "$BLACKHOLE_PORT" >"$WORK/blackhole.out" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 1 50); do grep -q ready "$WORK/blackhole.out" && return 0; sleep 0.1; done
+  wait_line "$WORK/blackhole.out" ready 1 50 && return 0
   echo "blackhole did not start"; exit 1
 }
 

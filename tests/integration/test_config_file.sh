@@ -98,7 +98,7 @@ MPORT=$(free_port)
 LEGIT_MILTER_CONF=$TMP/default.conf "$BIN" --socket "inet:$MPORT@127.0.0.1" --log stderr 2>"$TMP/milter.err" &
 MPID=$!
 PIDS+=($MPID)
-for _ in $(seq 1 50); do grep -q "config: " "$TMP/milter.err" && break; sleep 0.1; done
+wait_line "$TMP/milter.err" "config: "
 expect_match "the milter logs the file it read" "$(cat "$TMP/milter.err")" "config: read $TMP/default.conf"
 kill "$MPID" 2>/dev/null
 

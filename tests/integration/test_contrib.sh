@@ -56,8 +56,8 @@ for ip, steps in [("198.18.0.14", [b"H", z("User")]), ("198.18.0.15", [b"U", z("
         m.step(m.packet(steps[i], steps[i + 1]))
     m.quit()
 EOF
-  for _ in $(seq 1 50); do [ "$(grep -c ' 4F2B0A[1-4]: ' "$PF/milter-f2b.log")" = 4 ] && break; sleep 0.1; done
-  for _ in $(seq 1 50); do [ "$(grep -c ' probe: ' "$PF/milter-f2b.log")" = 4 ] && break; sleep 0.1; done
+  wait_line "$PF/milter-f2b.log" ' 4F2B0A[1-4]: ' 4
+  wait_line "$PF/milter-f2b.log" ' probe: ' 4
   milter_stop f2b
   grep ' 4F2B0A[1-4]: ' "$PF/milter-f2b.log" >"$WORK/f2b-stderr.log"
   grep ' probe: ' "$PF/milter-f2b.log" >"$WORK/f2b-probe.log"

@@ -95,7 +95,7 @@ port=$(free_port)
   --dns-timeout 2 2>"$WORK/milter.log" &
 mpid=$!
 PIDS+=("$mpid")
-for _ in $(seq 1 100); do $PY -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break; sleep 0.1; done
+wait_listen "$port"
 for kind in X-Filler DKIM-Signature; do
   line=$(timeout 120 $PY "$SRC/tests/integration/milter/hdrflood.py" "$port" "$mpid" 115000 "$kind" 2>&1)
   echo "# milter: $line"

@@ -33,7 +33,7 @@ dns_on() {
   $PY "$SRC/tests/dns/zoneserver.py" --port "$port" --addr 127.0.0.1 "$@" >"$WORK/dns.$port.out" 2>&1 &
   ZPID=$!
   PIDS+=("$ZPID")
-  for _ in $(seq 1 100); do grep -q ready "$WORK/dns.$port.out" 2>/dev/null && return 0; sleep 0.1; done
+  wait_line "$WORK/dns.$port.out" ready && return 0
   echo "zoneserver did not start"; cat "$WORK/dns.$port.out"; exit 1
 }
 # start_milter NAME DNSPORT EXTRA... : sets PORT_<NAME>; stderr in $WORK/NAME.err
@@ -44,15 +44,10 @@ start_milter() {
     --authserv-id mx.milter.test "$@" 2>"$WORK/$name.err" &
   local pid=$!
   PIDS+=("$pid")
-  for _ in $(seq 1 300); do
-    if grep -q "starting legit-milter" "$WORK/$name.err" 2>/dev/null &&
-       $PY -c "import socket; socket.create_connection(('127.0.0.1',$port),1).close()" 2>/dev/null; then
-      eval "PORT_$name=$port"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  if wait_started "$WORK/$name.err" "$pid" "$port" 300; then
+    eval "PORT_$name=$port"
+    return 0
+  fi
   echo "legit-milter ($name) did not start:"; cat "$WORK/$name.err"; exit 1
 }
 session() { $PY "$HERE/dnsclient.py" "$@" 2>&1; }
@@ -92,7 +87,7 @@ expect_match "lie: the warning says why and what happens" "$(grep -m1 'DNS resol
 echo "# the honest server comes back on the same port"
 kill "$LIEPID"; wait "$LIEPID" 2>/dev/null
 dns_on "$LIE" "${ZONES[@]}"
-for _ in $(seq 1 60); do grep -q 'DNS resolver healthy again' "$WORK/lie.err" && break; sleep 0.1; done
+wait_line "$WORK/lie.err" 'DNS resolver healthy again' 1 60
 expect_eq "lie: back to healthy logged once" "$(grep -c 'DNS resolver healthy again' "$WORK/lie.err")" 1
 B2=$(session "$PORT_lie" "${BAD[@]}" QR)
 expect_match "lie: after recovery the bad client is rejected again" "$B2" '^y [0-9.]+ 550 5\.7\.1 '

@@ -34,12 +34,8 @@ run_lc() {
 }
 # up NAME: waits for the start line (10 s); false if the milter died.
 up() { wait_started "$WORK/$1.log" "$LC_PID"; }
-# wait_log NAME REGEX: until the log has a matching line (10 s).
-wait_log() {
-  local _
-  for _ in $(seq 1 100); do grep -qE "$2" "$WORK/$1.log" && return 0; sleep 0.1; done
-  return 1
-}
+# wait_log NAME REGEX: until $WORK/NAME.log has a matching line (10 s).
+wait_log() { wait_line "$WORK/$1.log" "$2"; }
 # gone PID TENTHS: waits up to TENTHS/10 s for PID to exit.
 gone() {
   local _

@@ -17,7 +17,6 @@ $PY "$SRC/bench/make_corpus.py" "$SRC" "$WORK" >/dev/null || { fail "make_corpus
 start_dns "$WORK/bench.zone" "$SRC/tests/dns/bench-reverse198.zone"
 CORPUS=("$WORK/plain-2k.eml" "$WORK/plain-100k.eml" "$WORK/rsa-2k.eml" "$WORK/ed25519-2k.eml")
 CLIENT=(-i 198.18.255.10 -N mail.bench.test -h mail.bench.test -f sender@bench.test -r user@example.net)
-wait_listen() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 NPORT=$(free_port) LPORT=$(free_port)
 "$NULLF" "inet:$NPORT@127.0.0.1" >"$WORK/null.log" 2>&1 & PIDS+=($!)

@@ -52,7 +52,7 @@ BUSY=$(free_port)
 $PY -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("ready", flush=True); time.sleep(60)' "$BUSY" >"$WORK/busy.out" &
 PIDS+=($!)
-for _ in $(seq 1 50); do grep -q ready "$WORK/busy.out" && break; sleep 0.1; done
+wait_line "$WORK/busy.out" ready
 start_milter busy --metrics-listen "inet:$BUSY@127.0.0.1"
 wait "$PID" 2>/dev/null; rc=$?
 expect_eq "busy metrics port: exit 1" "$rc" 1
@@ -147,8 +147,6 @@ out=$("$BIN" stats --metrics-listen "inet:$(free_port)@127.0.0.1" 2>&1); rc=$?
 expect_eq "stats with nothing listening: exit 1" "$rc" 1
 
 # --- reload: counted, and the counters survive it --------------------------------------
-# wait_line FILE REGEX : up to 5 s for a line in a milter's log
-wait_line() { for _ in $(seq 1 50); do grep -q "$2" "$1" && return 0; sleep 0.1; done; return 1; }
 kill -HUP "$MAIN_PID"
 wait_line "$LOG" 'reload on SIGHUP: .* is live' || fail "SIGHUP: reload logged" "$(tail -3 "$LOG")"
 re=$(scrape)

@@ -88,7 +88,7 @@ port=$(free_port)
   --max-sessions 1000 2>"$WORK/nofile.err") &
 pid=$!
 PIDS+=("$pid")
-for _ in $(seq 1 100); do grep -q "starting legit-milter" "$WORK/nofile.err" 2>/dev/null && break; sleep 0.1; done
+wait_started "$WORK/nofile.err" "$pid"
 expect_match "nofile: soft limit 300 raised to 2*1000+256" "$(grep 'Max open files' /proc/$pid/limits 2>&1)" 'Max open files +2256 '
 expect_match "nofile: start line says open-files=2256" "$(grep starting "$WORK/nofile.err")" 'open-files=2256'
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -44,15 +44,10 @@ start_milter() {
     --dns-timeout 2 --authserv-id mx.test.example "$@" 2>"$WORK/$name.err" &
   local pid=$!
   PIDS+=("$pid")
-  for _ in $(seq 1 100); do
-    if grep -q "starting legit-milter" "$WORK/$name.err" 2>/dev/null &&
-       $PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),1).close()" 2>/dev/null; then
-      eval "PORT_$name=$port PID_$name=$pid"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  if wait_started "$WORK/$name.err" "$pid" "$port"; then
+    eval "PORT_$name=$port PID_$name=$pid"
+    return 0
+  fi
   echo "legit-milter ($name) did not start:"; cat "$WORK/$name.err"; exit 1
 }
 

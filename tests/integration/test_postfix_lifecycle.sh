@@ -28,11 +28,7 @@ pf_listener live "smtpd_milters=inet:127.0.0.1:$MPORT_live" milter_default_actio
 pf_start "$MPORT_live"
 LOG=$PF/milter-live.log
 GOOD=(--helo mail.e2e.test --from sender@e2e.test --to rcpt@example.net)
-wait_log() {  # wait_log REGEX COUNT: until the milter log has COUNT matching lines (15 s)
-  local _
-  for _ in $(seq 1 150); do [ "$(grep -cE "$1" "$LOG")" -ge "$2" ] && return 0; sleep 0.1; done
-  return 1
-}
+wait_log() { wait_line "$LOG" "$1" "$2" 150; }  # wait_log REGEX COUNT: the milter log (15 s)
 score_of() { grep -m1 '^X-Legit-Score:' "$1" | sed 's/^X-Legit-Score: //'; }
 next_score() {  # next_score NAME REGEX: one message through Postfix, its X-Legit-Score
   local f

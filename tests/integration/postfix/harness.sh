@@ -49,18 +49,7 @@ pf_init() {
   cp "$HARNESS_DIR/master.cf.in" "$PF/etc/master.cf"
 }
 
-wait_port() {  # wait_port PORT [tries]: until something accepts on 127.0.0.1:PORT
-  $PY - "$1" "${2:-100}" <<'EOF'
-import socket, sys, time
-for _ in range(int(sys.argv[2])):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-EOF
-}
+wait_port() { wait_listen "$@"; }  # wait_port PORT [TENTHS]: lib.sh's wait_listen
 
 milter_start() {
   local name=$1 port pid; shift

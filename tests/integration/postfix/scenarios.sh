@@ -167,7 +167,7 @@ s10_unix_socket() {
     --authserv-id mx.e2e.test -c "$WORK/e2e.conf" 2>"$PF/milter-unix.log" &
   pid=$!
   PIDS+=("$pid")
-  for _ in $(seq 1 50); do grep -q "starting legit-milter" "$PF/milter-unix.log" && break; sleep 0.1; done
+  wait_started "$PF/milter-unix.log" "$pid"
   expect_eq "10: socket group postfix, mode 660 (socket-mode, not the umask), owned by the milter user" \
     "$(stat -c '%G %a %U' "$sock" 2>&1)" "postfix 660 nobody"
   plain_msg "$WORK/unix.eml" "e2e unix socket"
@@ -182,7 +182,7 @@ s10_unix_socket() {
     --dns-server "127.0.0.1@$DNS_PORT" --authserv-id mx.e2e.test 2>"$PF/milter-user.log" &
   upid=$!
   PIDS+=("$upid")
-  for _ in $(seq 1 50); do grep -q "starting legit-milter" "$PF/milter-user.log" && break; sleep 0.1; done
+  wait_started "$PF/milter-user.log" "$upid"
   expect_eq "10: --user keeps the socket's group postfix" "$(stat -c '%G %a %U' "$usock" 2>&1)" "postfix 660 nobody"
   expect_match "10: --user dropped privileges" "$(ps -o user= -p "$upid")" '^nobody$'
   kill "$upid" 2>/dev/null
