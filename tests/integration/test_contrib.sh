@@ -74,7 +74,7 @@ banned() {
 
 test_fail2ban() {
   command -v fail2ban-regex >/dev/null && [ -d /etc/fail2ban ] ||
-    { echo "# skip fail2ban: not installed"; return; }
+    { skip_part "fail2ban: not installed"; return; }
   PARTS=$((PARTS + 1))
   cp -r /etc/fail2ban "$WORK/f2b" && rm -f "$WORK/f2b"/jail.d/* "$WORK/f2b/jail.local"
   cp "$C/fail2ban/filter.d/legit-milter.conf" "$WORK/f2b/filter.d/"
@@ -135,7 +135,7 @@ sa_tests() {  # sa_tests "HEADER VALUE": the LEGIT_* rules that fire, sorted
 }
 
 test_spamassassin() {
-  command -v spamassassin >/dev/null || { echo "# skip SpamAssassin: not installed"; return; }
+  command -v spamassassin >/dev/null || { skip_part "SpamAssassin: not installed"; return; }
   PARTS=$((PARTS + 1))
   mkdir -p "$WORK/sa" && cp /etc/spamassassin/*.pre "$WORK/sa/" 2>/dev/null
   cp "$C/spamassassin/legit.cf" "$WORK/sa/" && : >"$WORK/sa-prefs"
@@ -159,7 +159,7 @@ ROWS
 
 # ---------------------------------------------------------------- Postfix snippets
 test_postfix() {
-  command -v postconf >/dev/null || { echo "# skip Postfix snippets: postconf missing"; return; }
+  command -v postconf >/dev/null || { skip_part "Postfix snippets: postconf missing"; return; }
   PARTS=$((PARTS + 1))
   mkdir -p "$WORK/pfconf"
   cp "$C/postfix/main.cf.snippet" "$WORK/pfconf/main.cf"
@@ -178,7 +178,7 @@ test_postfix() {
 
 # ---------------------------------------------------------------- systemd
 test_systemd() {
-  command -v systemd-analyze >/dev/null || { echo "# skip systemd: systemd-analyze missing"; return; }
+  command -v systemd-analyze >/dev/null || { skip_part "systemd: systemd-analyze missing"; return; }
   PARTS=$((PARTS + 1))
   sed "s#/usr/sbin/legit-milter#$(realpath "$BIN")#g" "$C/systemd/legit-milter.service" >"$WORK/legit-milter.service"
   local out; out=$(systemd-analyze verify --man=no "$WORK/legit-milter.service" 2>&1)

@@ -164,5 +164,7 @@ m = email.message_from_binary_file(open(sys.argv[1], "rb"))
 print(" ".join(str(m.get("X-Legit-Score", "")).split()))' "$f" 2>&1)
   expect_match "postfix flood: delivered, DKIM counted" "$score" "dkim=permerror"
   expect_eq "postfix flood: no sanitizer report" "$(sanitizer_errors)" ""
+else
+  skip_part "the 10 MB message through Postfix (needs root, postfix, smtp-sink)"
 fi
 finish

@@ -46,7 +46,7 @@ if command -v strace >/dev/null; then
     ok "20,000 more cached lookups cost $((C2 - C1)) more syscalls (< $MAXSYS)"
   else fail "syscalls per cached lookup" "1 lookup: $C1, 20001 lookups: $C2"; fi
 else
-  echo "# strace not installed: syscall count skipped"
+  skip_part "strace not installed: syscall count"
 fi
 "${DIG[@]}" --repeat 20000 --timing single.resolver.test TXT >/dev/null 2>"$WORK/timing"
 MED=$(awk '/# repeat:/ {print $(NF-1)}' "$WORK/timing")

@@ -99,6 +99,8 @@ start_milter dead "$BLACKHOLE_PORT" "${TH[@]}" --dns-timeout 5
 echo "# start took $(( $(date +%s%3N) - T0 )) ms (one probe round, at most dns-timeout)"
 D=$(session "$PORT_dead" "${BAD[@]}" QD 2)
 echo "$D" | sed 's/^/# /'
+# Both sessions answered: an empty $D would pass the two checks after this.
+expect_eq "dead: both messages answered" "$(grep -cE '^[a-z] [0-9.]+ ' <<<"$D")" 2
 expect_eq "dead: never rejected" "$(grep -c '^y ' <<<"$D")" 0
 slow=$(awk '$2 >= 1.0' <<<"$D" | wc -l)
 expect_eq "dead: lookups fail fast (each message < 1 s with dns-timeout 5)" "$slow" 0

@@ -165,7 +165,7 @@ if [ -n "$PROBE" ]; then
   expect_match "control: without TCP_NODELAY the timing check fails" "$(cat "$WORK/nagle.out")" "FAIL - timing"
   expect_match "control: start line reports tcp-nodelay=FAILED" "$(grep starting "$WORK/nagle.err")" "tcp-nodelay=FAILED"
 else
-  echo "     (no C compiler: TCP_NODELAY probe skipped; the timing check still runs)"
+  skip_part "no C compiler: TCP_NODELAY probe (the timing check still runs)"
 fi
 
 # --- clean stop on SIGTERM ----------------------------------------------------

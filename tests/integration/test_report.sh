@@ -101,7 +101,7 @@ grep -m1 ' score=-' "$WORK/mail.log" | sed -E 's/ score=-?[0-9.]+ / score=-55 /'
 expect_eq "html: a lone score of -55 lands in the edge bar" "$rc:$(grep -o '<svg id="score-histogram".*</svg>' "$WORK/edge.html" | grep -o 'class="bar"' | head -1)" '0:class="bar"'
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
-  echo "     (no chromium: the page is not rendered)"
+  skip_part "no chromium: the page is not rendered"
 else
   chrome() {  # chrome ARGS... : headless, offline, a fresh profile each time
     local profile; profile=$(mktemp -d "$WORK/chrome.XXXXXX")

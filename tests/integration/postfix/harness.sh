@@ -174,4 +174,8 @@ points_conf() {
 
 noleak() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"; }
 
-sanitizer_errors() { grep -h -A3 -E 'ERROR: AddressSanitizer|runtime error:' "$PF"/milter-*.log 2>/dev/null | head -20; }
+# No milter log at all is no clean bill: it says so.
+sanitizer_errors() {
+  compgen -G "$PF/milter-*.log" >/dev/null || { echo "no milter log in $PF"; return; }
+  grep -h -A3 -E 'ERROR: AddressSanitizer|runtime error:' "$PF"/milter-*.log | head -20
+}
