@@ -18,6 +18,9 @@
 #   check_json ARGS...     `$BIN check --json` against the start_dns server
 #                          (DNS_TIMEOUT s per lookup, default 2; stderr to $WORK/stderr)
 #   results_of JSON CHECK  that check's result words, space-separated, in order
+#   points_but KEEP-REGEX [KEY=POINTS]...  the [points] section of --dump-config with
+#                          every point 0 but these, and the keys matching KEEP-REGEX
+#                          ('' for none) at their defaults
 #   memory_points_conf FILE  points for the memory tests (0 but iprev and memory checks)
 #   finish                 prints "N passed, N failed" and exits 0/1
 # Everything started through lib.sh is killed on exit.
@@ -142,19 +145,22 @@ results_of() {
   json_get "$1" "' '.join(c['result'] for c in j['checks'] if c['check'] == '$2')"
 }
 
-# memory_points_conf FILE: a config whose points are 0 everywhere but iprev
-# (pass +1, fail -2) and the memory checks (their defaults): the memory tests.
-memory_points_conf() {
-  "$BIN" --dump-config | awk '
+points_but() {
+  local keep=$1; shift
+  "$BIN" --dump-config | awk -v keep="$keep" -v set="$*" '
+    BEGIN { n = split(set, kvs, " "); for (i = 1; i <= n; i++) { split(kvs[i], p, "="); want[p[1]] = p[2] } }
     /^\[points\]/ { on = 1; print; next }
     on && /^#[a-z0-9-]+\.[a-z0-9-]+ = / {
       split(substr($0, 2), kv, " = "); v = 0
-      if (kv[1] == "iprev.pass") v = 1
-      if (kv[1] == "iprev.fail") v = -2
-      if (kv[1] ~ /^(history|correspondent)\./) v = kv[2]
+      if (kv[1] in want) v = want[kv[1]]
+      else if (keep != "" && kv[1] ~ keep) v = kv[2]
       print kv[1] " = " v
-    }' >"$1"
+    }'
 }
+
+# memory_points_conf FILE: a config whose points are 0 everywhere but iprev
+# (pass +1, fail -2) and the memory checks (their defaults): the memory tests.
+memory_points_conf() { points_but '^(history|correspondent)\.' iprev.pass=1 iprev.fail=-2 >"$1"; }
 
 # A part skipped is not a pass: without failures the test exits 77, which
 # ctest shows as skipped.

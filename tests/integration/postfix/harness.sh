@@ -159,15 +159,7 @@ points_conf() {
   {
     echo "quarantine-below = -4"
     echo "reject-below = -8"
-    "$BIN" --dump-config | awk '
-      /^\[points\]/ { on = 1; print; next }
-      on && /^#[a-z0-9-]+\.[a-z0-9-]+ = / {
-        split(substr($0, 2), kv, " = "); v = 0
-        if (kv[1] == "iprev.pass") v = 1
-        if (kv[1] == "iprev.permerror") v = -5
-        if (kv[1] == "iprev.fail") v = -20
-        print kv[1] " = " v
-      }'
+    points_but '' iprev.pass=1 iprev.permerror=-5 iprev.fail=-20
   } >"$1"
   noleak "$BIN" -t -c "$1" >/dev/null 2>&1 || { echo "bad test config $1:"; cat "$1"; exit 1; }
 }
