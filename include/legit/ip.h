@@ -64,4 +64,12 @@ std::optional<std::vector<Network>> parse_networks(const std::vector<std::string
                                                    std::string* bad);
 bool in_networks(const std::vector<Network>& nets, const IpAddress& ip);
 
+// True for an address the public Internet cannot reach: unspecified (0/8,
+// ::), loopback (127/8, ::1), RFC 1918, CGNAT 100.64/10, link-local
+// (169.254/16, fe80::/10), ULA fc00::/7, multicast and 240/4. IPv4-mapped
+// IPv6 is judged as IPv4. The relay check (a client in a private network, a
+// milter behind NAT) and sender-domain (an MX that resolves only to such
+// addresses cannot take a bounce) share this one notion.
+bool unroutable(const IpAddress& ip);
+
 }  // namespace legit

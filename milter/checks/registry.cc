@@ -14,6 +14,9 @@ CheckInfo sender_domain_check_info();
 CheckInfo dnsbl_check_info();
 CheckInfo dkim_check_info();
 CheckInfo dmarc_check_info();
+CheckInfo lookalike_check_info();
+CheckInfo display_name_check_info();
+CheckInfo web_script_check_info();
 CheckInfo allowlist_check_info();
 CheckInfo relay_check_info();
 CheckInfo correspondent_check_info();
@@ -31,6 +34,9 @@ const std::vector<CheckInfo>& check_registry() {
       dkim_check_info(),
       dnsbl_check_info(),
       dmarc_check_info(),
+      lookalike_check_info(),     // names, not DNS: the sender's domain and display name
+      display_name_check_info(),
+      web_script_check_info(),
       allowlist_check_info(),  // after spf/dkim: reads what they published
       relay_check_info(),
       correspondent_check_info(),  // memory checks: after SPF/DKIM (AuthFacts)

@@ -46,18 +46,6 @@ namespace {
 
 constexpr std::size_t kMaxHosts = 10;  // MX hosts looked at per domain
 
-// Loopback, RFC 1918, CGNAT, link-local, ULA: not how the Internet sees us.
-bool private_address(const IpAddress& addr) {
-  IpAddress ip = addr.unmapped();
-  const std::uint8_t* b = ip.bytes();
-  if (ip.is_v4())
-    return b[0] == 127 || b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
-           (b[0] == 169 && b[1] == 254) || (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] == 0;
-  bool loop = true;
-  for (int i = 0; i < 15; ++i) loop = loop && b[i] == 0;
-  return (loop && b[15] <= 1) || (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
-}
-
 // Loud, at most once a minute, for the whole process.
 void warn_open_relay(const std::string& what) {
   static std::atomic<long long> last{0};
@@ -111,11 +99,11 @@ class Relay : public Check {
     if (!s.conn.auth_user.empty()) return {found("ok", "SMTP AUTH client: it may relay")};
     if (s.conn.ip && in_networks(clients_, *s.conn.ip)) return {found("ok", "client in allowlist-clients")};
     if (s.msg.rcpt_mx.empty()) return {found("unknown", "no recipient with a domain")};
-    if (s.conn.ip && private_address(*s.conn.ip))
+    if (s.conn.ip && unroutable(*s.conn.ip))
       return {found("unknown", "client in a private network: Postfix may relay for it (mynetworks)")};
     Us us = Us::of(s);
     bool can_tell = !s.config.list("helo-our-addresses").empty();
-    if (auto ip = IpAddress::parse(s.conn.our_addr)) can_tell = can_tell || !private_address(*ip);
+    if (auto ip = IpAddress::parse(s.conn.our_addr)) can_tell = can_tell || !unroutable(*ip);
     std::string unknown, temp;
     for (const auto& [domain, mx] : s.msg.rcpt_mx) {
       if (us.name(domain) || std::find(ours_.begin(), ours_.end(), domain) != ours_.end()) continue;

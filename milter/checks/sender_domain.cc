@@ -11,24 +11,35 @@
 //   no-mail     the domain exists but has no MX and no A/AAAA
 //   null-mx     RFC 7505 "MX 0 ." — the domain says it sends and receives no mail
 //   bogus-mx    every MX target (or, without MX, every address) is unusable:
-//               an IP literal, localhost, a non-host name, a loopback address
+//               an IP literal, localhost, a non-host name; or every address
+//               the MX hosts resolve to is one the Internet cannot reach
+//               (loopback, RFC 1918, link-local, ULA, ...: ip.h unroutable).
+//               For a domain of ours (it shares its registrable domain with
+//               a recipient domain or our host name: split DNS) only
+//               loopback and unspecified addresses count as unusable.
 //   invalid     no domain part, an address literal, a bare IP, a single label
 //               or a syntactically bad name (nothing is looked up)
 //   temperror   a lookup timed out / SERVFAIL / malformed answer: never evidence
 //   null-sender MAIL FROM:<> (a bounce): 0 points; judged through the HELO
-// MX hosts themselves are not resolved (cheap by design). Bad input never
-// throws: every byte of the address is quoted in the detail.
+// The A/AAAA lookups of the first kMaxMxHosts MX hosts (preference order)
+// start as soon as the MX answer is in (checked at RCPT and end of headers;
+// at end-of-data at the latest). An MX host that does not resolve or whose
+// lookup fails proves nothing (ok). Bad input never throws: every byte of
+// the address is quoted in the detail.
 #include <string>
 #include <vector>
 
 #include "legit/check.h"
+#include "legit/domain.h"
 #include "legit/headers.h"
+#include "legit/us.h"
 #include "../core/names.h"
 
 namespace legit {
 namespace {
 
 constexpr const char* kCheck = "sender-domain";
+constexpr std::size_t kMaxMxHosts = 3;  // MX hosts whose addresses are looked up
 
 struct Mx {
   bool null = false;        // "0 ." (preference 0, root exchange)
@@ -55,15 +66,29 @@ std::string bogus_target(const std::string& name) {
   return "";
 }
 
-// True when an implicit-MX address cannot take mail (loopback, unspecified).
-bool unusable_address(const std::string& text) {
+// True when an address cannot take mail: unparsable, or unreachable from
+// the Internet (for a domain of ours only loopback and unspecified: its
+// private addresses may be right in a split-DNS view).
+bool unusable_address(const std::string& text, bool ours) {
   auto ip = IpAddress::parse(text);
   if (!ip) return true;
-  const std::uint8_t* b = ip->bytes();
-  if (ip->is_v4()) return b[0] == 127 || b[0] == 0;
+  if (!ours) return unroutable(*ip);
+  IpAddress a = ip->unmapped();
+  const std::uint8_t* b = a.bytes();
+  if (a.is_v4()) return b[0] == 127 || b[0] == 0;
   bool zero_head = true;
   for (int i = 0; i < 15; ++i) zero_head = zero_head && b[i] == 0;
   return zero_head && b[15] <= 1;  // :: and ::1
+}
+
+// Is the sender domain one of ours (a recipient's or our host name's
+// registrable domain)? Then split DNS may give it private addresses.
+bool ours(const Session& s, const std::string& domain) {
+  if (same_registrable_domain(domain, s.config.hostname) || same_registrable_domain(domain, s.conn.our_name))
+    return true;
+  for (const auto& r : s.msg.rcpts)
+    if (same_registrable_domain(domain, rcpt_domain(r))) return true;
+  return false;
 }
 
 // Syntax of the domain part; "" when it is worth looking up.
@@ -86,6 +111,8 @@ class SenderDomain : public Check {
     result_.clear();
     detail_.clear();
     mx_ = a_ = aaaa_ = DnsLookup();
+    hosts_.clear();
+    hosts_started_ = false;
     const std::string& from = s.msg.mail_from;
     if (from.empty()) {
       result_ = "null-sender";
@@ -103,8 +130,11 @@ class SenderDomain : public Check {
     aaaa_ = s.resolver.lookup(domain_, DnsType::AAAA);
   }
 
-  std::vector<Finding> finish(Session&) override {
-    if (result_.empty()) judge();
+  void on_rcpt(Session& s, std::string_view) override { start_hosts(s, false); }
+  void on_eoh(Session& s) override { start_hosts(s, false); }
+
+  std::vector<Finding> finish(Session& s) override {
+    if (result_.empty()) judge(s);
     if (result_.empty()) return {};
     return {{kCheck, result_, detail_, {}}};
   }
@@ -115,13 +145,52 @@ class SenderDomain : public Check {
     detail_ = quote_untrusted(domain_) + " " + detail;
   }
 
-  void judge() {
+  // Starts the address lookups of the MX hosts once the MX answer is in
+  // (never blocks unless `wait`: end-of-data).
+  void start_hosts(Session& s, bool wait) {
+    if (hosts_started_ || !mx_.valid() || (!wait && !mx_.is_ready())) return;
+    hosts_started_ = true;
+    DnsAnswer mx = mx_.get();
+    if (!mx.ok()) return;
+    for (const auto& h : mx_hosts(mx.records)) {
+      if (!bogus_target(h).empty()) continue;
+      if (hosts_.size() >= kMaxMxHosts) break;
+      hosts_.push_back({h, s.resolver.lookup(h, DnsType::A), s.resolver.lookup(h, DnsType::AAAA)});
+    }
+  }
+
+  void judge(Session& s) {
     if (!mx_.valid()) return;  // no MAIL FROM seen
     DnsAnswer mx = mx_.get();
     if (mx.status == DnsStatus::temperror || mx.status == DnsStatus::malformed)
       return set("temperror", "MX lookup failed: " + (mx.why.empty() ? to_string(mx.status) : mx.why));
-    if (mx.ok()) return judge_mx(parse_mx(mx.records));
+    ours_ = ours(s, domain_);
+    if (mx.ok()) {
+      judge_mx(parse_mx(mx.records));
+      if (result_ == "ok") judge_mx_addresses(s);
+      return;
+    }
     judge_implicit(mx.status);
+  }
+
+  // Every address of the MX hosts unreachable: bogus-mx. A host without
+  // addresses, or a failed lookup, proves nothing.
+  void judge_mx_addresses(Session& s) {
+    start_hosts(s, true);
+    std::string example;
+    for (const auto& h : hosts_) {
+      for (const DnsLookup* l : {&h.a, &h.aaaa}) {
+        DnsAnswer a = l->get();
+        if (a.status == DnsStatus::temperror || a.status == DnsStatus::malformed) return;
+        for (const auto& ip : a.records) {
+          if (!unusable_address(ip, ours_)) return;
+          if (example.empty()) example = quote_untrusted(h.name, 80) + " resolves to " + quote_untrusted(ip, 48);
+        }
+      }
+    }
+    if (!example.empty())
+      set("bogus-mx", "cannot receive mail: every MX host resolves only to addresses the Internet cannot "
+                      "reach (MX " + example + ")");
   }
 
   void judge_mx(const std::vector<Mx>& mxs) {
@@ -144,10 +213,10 @@ class SenderDomain : public Check {
     addrs.insert(addrs.end(), aaaa.records.begin(), aaaa.records.end());
     bool any = a.ok() || aaaa.ok();
     for (const auto& ip : addrs)
-      if (!unusable_address(ip))
+      if (!unusable_address(ip, ours_))
         return set("implicit-mx", "has no MX; implicit MX to its address " + quote_untrusted(ip, 48));
     if (any)
-      return set("bogus-mx", "has no MX and only unusable addresses (" + quote_untrusted(addrs.front(), 48) + ")");
+      return set("bogus-mx", "has no MX and only addresses the Internet cannot reach (" + quote_untrusted(addrs.front(), 48) + ")");
     if (a.status == DnsStatus::temperror || aaaa.status == DnsStatus::temperror)
       return set("temperror", "A/AAAA lookup failed: " + (a.why.empty() ? aaaa.why : a.why));
     if (mx_status == DnsStatus::nxdomain)
@@ -155,8 +224,16 @@ class SenderDomain : public Check {
     set("no-mail", "exists but has no MX and no A/AAAA: it cannot receive mail");
   }
 
+  struct Host {
+    std::string name;
+    DnsLookup a, aaaa;
+  };
+
   std::string domain_, result_, detail_;
   DnsLookup mx_, a_, aaaa_;
+  std::vector<Host> hosts_;   // address lookups of the first MX hosts
+  bool hosts_started_ = false;
+  bool ours_ = false;         // the domain is ours (split DNS): private addresses are fine
 };
 
 }  // namespace
@@ -176,8 +253,10 @@ CheckInfo sender_domain_check_info() {
                             "reject_unknown_sender_domain rejects it (550/450)"},
           {"null-mx", -5.0, "RFC 7505 §4.2: a null-MX domain sends no mail; Postfix rejects it with "
                             "556 5.7.27 (reject_unknown_sender_domain)"},
-          {"bogus-mx", -3.0, "MX to an IP literal, localhost or garbage: a domain made to swallow "
-                             "bounces, common on throw-away spam domains"},
+          {"bogus-mx", -3.0, "MX to an IP literal, localhost, garbage or hosts that resolve only to "
+                             "loopback/private addresses: a domain made to swallow bounces, common on "
+                             "throw-away spam domains (Postfix sites reject it with check_sender_mx_access "
+                             "on bogus networks)"},
           {"invalid", -3.0, "the envelope sender has no usable domain (address literal, bare IP, "
                             "single label); Postfix reject_non_fqdn_sender rejects it"},
           {"temperror", 0.0, "DNS failed: never evidence against the sender"},

@@ -120,4 +120,17 @@ bool in_networks(const std::vector<Network>& nets, const IpAddress& ip) {
   return false;
 }
 
+bool unroutable(const IpAddress& addr) {
+  IpAddress ip = addr.unmapped();
+  const std::uint8_t* b = ip.bytes();
+  if (ip.is_v4())
+    return b[0] == 0 || b[0] == 127 || b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+           (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && (b[1] & 0xc0) == 64) ||
+           b[0] >= 224;
+  bool zero_head = true;
+  for (int i = 0; i < 15; ++i) zero_head = zero_head && b[i] == 0;
+  return (zero_head && b[15] <= 1) || (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
+         b[0] == 0xff;
+}
+
 }  // namespace legit

@@ -56,6 +56,45 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
          f.add("loop.example", DnsType::A, {"127.0.0.1"});
          f.add("loop.example", DnsType::AAAA, {"::1"});
        }, "bogus-mx"},
+      {"MX host resolves to loopback", "<a@lo.example>", [](FakeResolver& f) {
+         mx(f, "lo.example", {"10 mail.lo.example"});
+         f.add("mail.lo.example", DnsType::A, {"127.0.0.1"});
+       }, "bogus-mx"},
+      {"MX hosts resolve only to private addresses", "<a@priv.example>", [](FakeResolver& f) {
+         mx(f, "priv.example", {"10 a.priv.example", "20 b.priv.example"});
+         f.add("a.priv.example", DnsType::A, {"10.0.0.5"});
+         f.add("b.priv.example", DnsType::A, {"192.168.1.1"});
+         f.add("b.priv.example", DnsType::AAAA, {"fd00::1"});
+       }, "bogus-mx"},
+      {"one MX host private, one public", "<a@mix.example>", [](FakeResolver& f) {
+         mx(f, "mix.example", {"10 a.mix.example", "20 b.mix.example"});
+         f.add("a.mix.example", DnsType::A, {"10.0.0.5"});
+         f.add("b.mix.example", DnsType::A, {"198.51.100.9"});
+       }, "ok"},
+      {"public IPv6 only", "<a@six.example>", [](FakeResolver& f) {
+         mx(f, "six.example", {"10 mx.six.example"});
+         f.add("mx.six.example", DnsType::A, {"127.0.0.1"});
+         f.add("mx.six.example", DnsType::AAAA, {"2a01:4f8::25"});
+       }, "ok"},
+      {"MX host without address proves nothing", "<a@dangling.example>", [](FakeResolver& f) {
+         mx(f, "dangling.example", {"10 gone.dangling.example"});
+       }, "ok"},
+      {"MX host lookup fails: no evidence", "<a@slowhost.example>", [](FakeResolver& f) {
+         mx(f, "slowhost.example", {"10 mx.slowhost.example"});
+         f.add("mx.slowhost.example", DnsType::A, {"127.0.0.1"});
+         f.set("mx.slowhost.example", DnsType::AAAA, DnsStatus::temperror, "timeout");
+       }, "ok"},
+      {"our own domain, split DNS: private MX is fine", "<a@example.net>", [](FakeResolver& f) {
+         mx(f, "example.net", {"10 mx.example.net"});
+         f.add("mx.example.net", DnsType::A, {"10.1.2.3"});
+       }, "ok"},
+      {"our own domain: loopback MX still bogus", "<a@sub.example.net>", [](FakeResolver& f) {
+         mx(f, "sub.example.net", {"10 mx.sub.example.net"});
+         f.add("mx.sub.example.net", DnsType::A, {"127.0.0.1"});
+       }, "bogus-mx"},
+      {"implicit MX to a private address", "<a@privimp.example>", [](FakeResolver& f) {
+         f.add("privimp.example", DnsType::A, {"172.16.0.9"});
+       }, "bogus-mx"},
       {"MX timeout", "<a@slow.example>", [](FakeResolver& f) {
          f.set("slow.example", DnsType::MX, DnsStatus::temperror, "timeout");
        }, "temperror"},
@@ -140,6 +179,34 @@ TEST_CASE("sender-domain: each message on a connection is judged on its own") {
   CHECK(o.verdict.items.front().finding.detail.find("RFC 7208") != std::string::npos);
   d->mail_from("<a@example.com>", "");
   CHECK(result_of(d->end_of_message("Q3"), "sender-domain") == "ok");
+}
+
+TEST_CASE("sender-domain: MX host addresses are looked up once the MX answer is in, at most 3 hosts") {
+  FakeResolver dns;
+  dns.add("many.example", DnsType::MX, {"10 a.many.example", "20 b.many.example", "30 c.many.example",
+                                        "40 d.many.example", "50 localhost"});
+  Config cfg = make_config();
+  Engine engine(cfg, dns, {info_of("sender-domain")});
+  auto d = engine.open();
+  d->connect("unknown", "192.0.2.200");
+  d->helo("mail.example.com");
+  d->mail_from("<a@many.example>", "");
+  d->rcpt("<bob@example.net>");
+  CHECK(dns.was_asked("a.many.example", DnsType::A));
+  CHECK(dns.was_asked("c.many.example", DnsType::AAAA));
+  CHECK_FALSE(dns.was_asked("d.many.example", DnsType::A));
+  CHECK_FALSE(dns.was_asked("localhost", DnsType::A));
+  CHECK(result_of(d->end_of_message("Q1"), "sender-domain") == "ok");
+}
+
+TEST_CASE("unroutable: the one notion of an address the Internet cannot reach") {
+  for (const char* a : {"0.0.0.0", "127.0.0.1", "10.1.1.1", "172.16.0.1", "172.31.255.255", "192.168.0.1",
+                        "169.254.1.1", "100.64.0.1", "224.0.0.1", "::", "::1", "fe80::1", "fd00::1",
+                        "::ffff:10.0.0.1", "ff02::1"})
+    CHECK_MESSAGE(unroutable(*IpAddress::parse(a)), a);
+  for (const char* a : {"8.8.8.8", "172.32.0.1", "100.128.0.1", "192.0.2.1", "203.0.113.25",
+                        "2a00:1450::1", "2001:db8::1", "::ffff:8.8.8.8"})
+    CHECK_MESSAGE(!unroutable(*IpAddress::parse(a)), a);
 }
 
 TEST_CASE("sender-domain: NXDOMAIN alone is strong, temperror is worth nothing") {

@@ -1,0 +1,304 @@
+// display_name.cc — does the From display name claim someone the From
+// address is not? Check `display-name`.
+//
+// Readers see the display name, not the address. The first From field's
+// display name ("..." <addr>, or the comment of addr (Name)) is decoded
+// (RFC 2047 B and Q words in UTF-8 or a Latin charset) and compared with
+// the From address's registrable domain (libpsl). Results:
+//   address-mismatch  the display name holds an address whose registrable
+//                     domain differs from the From address's
+//                     ("service@paypal.com" <x@mailer.example>: rspamd
+//                     SPOOF_DISPLAY_NAME). Not when it says " via " (Mailman
+//                     and Google Groups rewrite From to "alice@x via List")
+//   names-brand       the display name is a protected brand of
+//                     `lookalike-protect` (skeleton: PayPa1, Cyrillic letters
+//                     fold), alone or with notice words only ("PayPal",
+//                     "Microsoft account team", "Microsoft 365", "Apple
+//                     Support"), while the From domain is not the brand's: its
+//                     label does not start with the brand's label (paypal.de,
+//                     microsoftonline.com are the brand's) and it is not
+//                     another protected domain. "Apple Orchard Farm",
+//                     "Acme via Mailchimp", "PayPal Giving Fund" are not
+//   names-us          the same for one of our own domains ("Corp IT Helpdesk"
+//                     from a free-mail address): weaker, an honest helpdesk
+//                     SaaS sends as "Corp Support" from its own domain
+// No finding otherwise, or without a From field with one valid domain (the
+// dmarc check reports those). Bad input never throws: undecodable words
+// are kept as they are and match nothing.
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "../core/names.h"
+#include "dmarc_record.h"
+#include "legit/check.h"
+#include "legit/domain.h"
+#include "legit/headers.h"
+#include "lookalike_names.h"
+
+namespace legit {
+namespace {
+
+using lookalike::Protected;
+
+// Words a phisher puts next to a brand in a display name (and honest
+// brands too, from their own domains). Anything else makes it a name that
+// merely contains a brand word.
+constexpr std::string_view kNoticeWords[] = {
+    "account", "accounts", "team", "support", "service", "services", "security", "secure", "customer",
+    "care", "center", "centre", "help", "helpdesk", "desk", "billing", "online", "notification",
+    "notifications", "notice", "alert", "alerts", "update", "info", "information", "no", "reply", "noreply",
+    "do", "not", "donotreply", "mail", "email", "admin", "administrator", "it", "id", "sign", "in", "signin",
+    "login", "verification", "verify", "official", "inc", "llc", "ltd", "corp", "corporation", "com", "net",
+    "org", "de", "uk", "co", "the", "your", "my", "365", "office", "outlook", "teams", "onedrive", "sharepoint",
+    "exchange", "azure", "windows", "store", "pay", "express", "paket", "delivery", "shipping", "prime",
+    "kundenservice", "kundendienst", "sicherheit", "konto", "sendung", "client", "compte", "cuenta", "servicio",
+    "webmail", "message", "center", "department", "dept", "bank", "banking",
+};
+
+bool notice_word(const std::string& w) {
+  if (!w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
+  return std::find(std::begin(kNoticeWords), std::end(kNoticeWords), w) != std::end(kNoticeWords);
+}
+
+// The display name of a From value, undecoded: the text before '<'
+// (quotes removed, quoted pairs unescaped), or the comment of addr (Name).
+std::string raw_display(std::string_view v) {
+  std::string out, comment;
+  bool quoted = false;
+  int depth = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    char c = v[i];
+    if (quoted) {
+      if (c == '\\' && i + 1 < v.size()) out += v[++i];
+      else if (c == '"') quoted = false;
+      else out += c;
+    } else if (depth > 0) {
+      if (c == ')') --depth;
+      else if (c == '(') ++depth;
+      if (depth > 0) comment += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == '<') {
+      return out.find_first_not_of(" \t\r\n") == std::string::npos ? comment : out;
+    } else {
+      out += c;
+    }
+  }
+  return comment;  // no angle address: addr (Name)
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string base64_decode(std::string_view in) {
+  std::string out;
+  unsigned buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+          : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+    if (v < 0) continue;
+    buf = (buf << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buf >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// One encoded word's text as code points; nullopt when it is not one.
+std::optional<std::u32string> decode_word(std::string_view w) {
+  if (w.size() < 8 || w.substr(0, 2) != "=?" || w.substr(w.size() - 2) != "?=") return std::nullopt;
+  std::string_view in = w.substr(2, w.size() - 4);
+  auto q1 = in.find('?');
+  if (q1 == std::string_view::npos || q1 + 2 >= in.size() || in[q1 + 2] != '?') return std::nullopt;
+  std::string charset = lower(in.substr(0, q1));
+  if (auto star = charset.find('*'); star != std::string::npos) charset.resize(star);  // RFC 2231 language
+  char enc = static_cast<char>(in[q1 + 1] | 0x20);
+  std::string_view text = in.substr(q1 + 3);
+  std::string bytes;
+  if (enc == 'b') {
+    bytes = base64_decode(text);
+  } else if (enc == 'q') {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '_') bytes += ' ';
+      else if (text[i] == '=' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+        bytes += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+        i += 2;
+      } else bytes += text[i];
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (charset == "utf-8" || charset == "utf8") return lookalike::utf8_code_points(bytes);
+  bool latin = charset.starts_with("iso-8859-") || charset.starts_with("windows-125") || charset == "us-ascii";
+  std::u32string out;
+  for (unsigned char c : bytes) out.push_back(c < 0x80 || latin ? c : 0xFFFD);
+  return out;
+}
+
+// RFC 2047: encoded words decoded, white space between two of them dropped;
+// the rest read as UTF-8 (raw 8-bit headers are mostly UTF-8 today).
+std::u32string decode_display(const std::string& raw) {
+  std::u32string out;
+  std::size_t i = 0;
+  bool last_encoded = false;
+  std::string pending_space;
+  while (i < raw.size()) {
+    std::size_t j = raw.find_first_of(" \t\r\n", i);
+    if (j == std::string::npos) j = raw.size();
+    std::string_view word(raw.data() + i, j - i);
+    if (auto w = decode_word(word)) {
+      if (!last_encoded) out += lookalike::utf8_code_points(pending_space);
+      out += *w;
+      last_encoded = true;
+    } else {
+      out += lookalike::utf8_code_points(pending_space);
+      out += lookalike::utf8_code_points(word);
+      last_encoded = false;
+    }
+    std::size_t k = raw.find_first_not_of(" \t\r\n", j);
+    if (k == std::string::npos) k = raw.size();
+    pending_space = raw.substr(j, k - j);
+    i = k;
+  }
+  return out;
+}
+
+// Addresses in the display name ("local@domain"): their domains.
+std::vector<std::string> address_domains(const std::u32string& text) {
+  std::vector<std::string> out;
+  auto dom_char = [](char32_t c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  };
+  for (std::size_t i = 0; i < text.size() && out.size() < 4; ++i) {
+    if (text[i] != '@' || i == 0 || text[i - 1] == ' ') continue;
+    std::string d;
+    for (std::size_t k = i + 1; k < text.size() && dom_char(text[k]); ++k) d += static_cast<char>(text[k]);
+    while (!d.empty() && d.back() == '.') d.pop_back();
+    if (d.find('.') != std::string::npos) out.push_back(normalize_name(d));
+  }
+  return out;
+}
+
+std::vector<std::string> words(const std::string& skel) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : skel) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '~') {
+      cur += c;
+    } else if (!cur.empty()) {
+      out.push_back(cur);
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+// The protected name the display name is, with notice words only; nullptr if none.
+const Protected* named(const std::vector<std::string>& w, const std::vector<Protected>& names) {
+  if (w.empty() || w.size() > 8) return nullptr;
+  for (const auto& p : names) {
+    if (p.skel.size() < 3) continue;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      std::string run;
+      for (std::size_t k = i; k < w.size() && k < i + 3; ++k) {
+        run += w[k];
+        if (run != p.skel) continue;
+        bool rest_notice = true;
+        for (std::size_t m = 0; m < w.size(); ++m)
+          if (m < i || m > k) rest_notice = rest_notice && notice_word(w[m]);
+        if (rest_notice) return &p;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// Is the From domain the named one's own?
+bool owns(const std::string& from_reg, const Protected& p, const std::vector<Protected>& names) {
+  if (from_reg.rfind(p.label, 0) == 0) return true;  // paypal.de, microsoftonline.com
+  for (const auto& q : names)
+    if (q.ours == p.ours && q.domain == from_reg) return true;  // another protected domain of its kind
+  return false;
+}
+
+class DisplayName : public Check {
+ public:
+  void on_mail(Session&) override {
+    first_from_.clear();
+    from_count_ = 0;
+  }
+
+  void on_header(Session&, std::string_view name, std::string_view value) override {
+    if (!iequals(name, "From") || ++from_count_ != 1) return;
+    first_from_ = value.substr(0, 2048);
+  }
+
+  std::vector<Finding> finish(Session& s) override {
+    std::string from = dmarc::from_domain(first_from_, from_count_).domain;
+    std::string from_reg = registrable_domain(from);
+    if (from_reg.empty()) return {};
+    std::u32string display = decode_display(raw_display(first_from_));
+    if (display.empty()) return {};
+    std::string shown = quote_untrusted(lookalike::skeleton(display), 80);
+    auto names = lookalike::protected_names(s);
+    const Protected* p = named(words(lookalike::skeleton(display)), names);
+    if (p && !owns(from_reg, *p, names))
+      return {found(p->ours ? "names-us" : "names-brand",
+                    "display name \"" + shown + "\" names " + (p->ours ? "our domain " : "the brand ") +
+                        p->domain + ", the address is at " + quote_untrusted(from_reg, 80))};
+    std::string lowered = lower(lookalike::skeleton(display));
+    bool via = lowered.find(" via ") != std::string::npos;
+    for (const auto& d : via ? std::vector<std::string>{} : address_domains(display)) {
+      std::string reg = registrable_domain(d);
+      if (!reg.empty() && reg != from_reg)
+        return {found("address-mismatch", "display name \"" + shown + "\" holds an address at " +
+                                              quote_untrusted(reg, 80) + ", the address is at " +
+                                              quote_untrusted(from_reg, 80))};
+    }
+    return {};
+  }
+
+ private:
+  static Finding found(std::string result, std::string detail) {
+    return {"display-name", std::move(result), std::move(detail), {}};
+  }
+
+  std::string first_from_;
+  std::size_t from_count_ = 0;
+};
+
+}  // namespace
+
+CheckInfo display_name_check_info() {
+  return {
+      "display-name",
+      "the From display name claims a brand, our organisation or another address than the From address",
+      {
+          {"address-mismatch", -2.0, "an address in the display name at another domain than the From "
+                                     "address: the reader sees the first (rspamd SPOOF_DISPLAY_NAME); "
+                                     "honest after a rename or from odd clients, so not alone enough"},
+          {"names-brand", -2.0, "the display name is a protected brand but the address is not the brand's: "
+                                "brands mail from their own domains (PayPal's ESP mail is From paypal.com); "
+                                "a phish shows \"PayPal\" over any address"},
+          {"names-us", -1.5, "the display name is our own organisation from a domain not ours (CEO/IT "
+                             "fraud from free mail); a helpdesk SaaS sending as our name is honest: weaker"},
+      },
+      {},
+      [](const Config&) { return std::make_unique<DisplayName>(); },
+  };
+}
+
+}  // namespace legit

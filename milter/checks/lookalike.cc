@@ -1,0 +1,127 @@
+// lookalike.cc — is the sender's domain a look-alike of a protected one?
+// Check `lookalike`.
+//
+// A fully authenticated look-alike domain (paypa1-secure.example with its own
+// SPF, DKIM and DMARC) passes every test of the sender's legitimacy; what
+// gives it away is the name itself. The From domain (what the reader sees)
+// and the MAIL FROM domain are compared, by registrable domain (libpsl), with
+// the protected names of the message (lookalike_names.h): the brands of
+// `lookalike-protect` (a short list of the most impersonated) and our own
+// domains (our host names, `our-domains`, the recipient domains).
+// Results (the strongest of the two domains; the detail names which):
+//   confusable   a label or hyphen token that looks like a protected label
+//                but is not: 1/l, 0/o, rn/m, vv/w, Cyrillic/Greek homoglyphs
+//                and accented letters in punycode (paypa1, xn--pypal-4ve,
+//                rnicrosoft-login). For a brand (not our own domain) it also
+//                sets the floor quarantine together with any other negative
+//                finding (verdict.h): nobody registers paypa1 honestly.
+//   brand-token  the protected label as a hyphen token or glued to a word
+//                phishing domains use (paypal-secure, account-microsoft,
+//                paypalverify); apple-orchard-farm or cafe-amazonas is not
+//   near         one edit from a brand label of 6+ letters (paypai, micosoft);
+//                PayPay (paypay.ne.jp) is one edit from PayPal honestly: weak
+// No finding when nothing resembles a protected name, when the domain is a
+// protected one (or shares its registrable domain), or when its label is a
+// protected label under another suffix (paypal.de, amazon.co.uk). No DNS;
+// bad input (bad punycode, non-UTF-8 text) never throws, it matches nothing.
+#include <memory>
+#include <string>
+
+#include "../core/names.h"
+#include "dmarc_record.h"
+#include "legit/check.h"
+#include "legit/headers.h"
+#include "lookalike_names.h"
+
+namespace legit {
+namespace {
+
+using lookalike::Kind;
+
+const char* word(Kind k) {
+  switch (k) {
+    case Kind::confusable: return "confusable";
+    case Kind::brand_token: return "brand-token";
+    case Kind::near: return "near";
+    case Kind::none: break;
+  }
+  return "";
+}
+
+class Lookalike : public Check {
+ public:
+  void on_mail(Session&) override {
+    first_from_.clear();
+    from_count_ = 0;
+  }
+
+  void on_header(Session&, std::string_view name, std::string_view value) override {
+    if (!iequals(name, "From") || ++from_count_ != 1) return;
+    first_from_ = value;
+  }
+
+  std::vector<Finding> finish(Session& s) override {
+    auto names = lookalike::protected_names(s);
+    std::string from = dmarc::from_domain(first_from_, from_count_).domain;
+    std::string envelope = s.mail_from_domain();
+    auto by_from = lookalike::resembles(from, names);
+    auto by_env = lookalike::resembles(envelope, names);
+    bool use_from = by_from.kind >= by_env.kind;
+    const auto& r = use_from ? by_from : by_env;
+    if (r.kind == Kind::none) return {};
+    const std::string& d = use_from ? from : envelope;
+    Finding f{"lookalike", word(r.kind),
+              std::string(use_from ? "From" : "MAIL FROM") + " domain " + quote_untrusted(d, 80) + " imitates " +
+                  (r.whom->ours ? "our domain " : "the protected ") + r.whom->domain + " (" +
+                  quote_untrusted(r.how, 120) + ")",
+              {}};
+    if (r.kind == Kind::confusable && !r.whom->ours && s.config.str("lookalike-confusable-action") != "none") {
+      f.floor = "quarantine";
+      f.floor_with_negative = true;
+    }
+    return {f};
+  }
+
+ private:
+  std::string first_from_;
+  std::size_t from_count_ = 0;
+};
+
+std::string domain_or_why(const std::string& v) {
+  return lookalike::registrable_label(v).empty() ? "has no registrable domain (public suffix list)" : "";
+}
+
+}  // namespace
+
+CheckInfo lookalike_check_info() {
+  return {
+      "lookalike",
+      "the From or MAIL FROM domain imitates a protected brand or one of our own domains",
+      {
+          {"confusable", -4.0, "a label that looks like a protected one but is not (paypa1, Cyrillic "
+                               "homoglyphs in punycode): registered to deceive, and every other test of "
+                               "such a domain passes; with another negative finding at least quarantine "
+                               "(lookalike-confusable-action). rspamd OMOGRAPH_URL / PHISHING are content-side"},
+          {"brand-token", -2.5, "a protected name next to a phishing word (paypal-secure, account-microsoft): "
+                                "brands do not mail from such domains, but an honest shop may carry a brand "
+                                "word, so not alone enough to quarantine"},
+          {"near", -1.0, "one letter from a brand name of 6+ letters: typo-squatting, but honest "
+                         "neighbours exist (PayPay/PayPal): weak"},
+      },
+      {
+          {"lookalike-protect", OptKind::list,
+           "paypal.com microsoft.com office365.com microsoftonline.com apple.com amazon.com google.com "
+           "netflix.com facebook.com instagram.com linkedin.com docusign.com dropbox.com adobe.com dhl.com "
+           "fedex.com wellsfargo.com bankofamerica.com",
+           "brands whose look-alikes the lookalike and display-name checks look for (the most impersonated "
+           "in phishing reports 2023-2025); our own domains are always protected. Add your bank, your "
+           "suppliers, your parent company", {}, domain_or_why},
+          {"lookalike-confusable-action", OptKind::choice, "quarantine",
+           "least action for a confusable of a brand together with any other negative finding",
+           {"quarantine", "none"}},
+      },
+      [](const Config&) { return std::make_unique<Lookalike>(); },
+  };
+}
+
+}  // namespace legit

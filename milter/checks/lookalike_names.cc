@@ -1,0 +1,272 @@
+// lookalike_names.cc — protected names, skeletons, punycode (lookalike_names.h).
+#include "lookalike_names.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "../core/names.h"
+#include "legit/domain.h"
+#include "legit/us.h"
+
+namespace legit::lookalike {
+namespace {
+
+// Non-ASCII code points that look like an ASCII letter (lower- and
+// upper-case Cyrillic and Greek homoglyphs, Latin with diacritics).
+struct Fold {
+  char32_t cp;
+  char ascii;
+};
+constexpr Fold kFolds[] = {
+    // Cyrillic lower case
+    {0x0430, 'a'}, {0x0432, 'b'}, {0x0435, 'e'}, {0x043A, 'k'}, {0x043C, 'm'}, {0x043D, 'h'}, {0x043E, 'o'},
+    {0x0440, 'p'}, {0x0441, 'c'}, {0x0442, 't'}, {0x0443, 'y'}, {0x0445, 'x'}, {0x0455, 's'}, {0x0456, 'i'},
+    {0x0458, 'j'}, {0x04BB, 'h'}, {0x04CF, 'l'}, {0x0501, 'd'}, {0x051B, 'q'}, {0x051D, 'w'}, {0x0457, 'i'},
+    // Cyrillic upper case
+    {0x0410, 'a'}, {0x0412, 'b'}, {0x0415, 'e'}, {0x0405, 's'}, {0x0406, 'i'}, {0x0408, 'j'}, {0x041A, 'k'},
+    {0x041C, 'm'}, {0x041D, 'h'}, {0x041E, 'o'}, {0x0420, 'p'}, {0x0421, 'c'}, {0x0422, 't'}, {0x0423, 'y'},
+    {0x0425, 'x'}, {0x04C0, 'l'},
+    // Greek
+    {0x03B1, 'a'}, {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'}, {0x03BF, 'o'}, {0x03C1, 'p'}, {0x03C4, 't'},
+    {0x03C5, 'u'}, {0x03C7, 'x'}, {0x0391, 'a'}, {0x0392, 'b'}, {0x0395, 'e'}, {0x0396, 'z'}, {0x0397, 'h'},
+    {0x0399, 'i'}, {0x039A, 'k'}, {0x039C, 'm'}, {0x039D, 'n'}, {0x039F, 'o'}, {0x03A1, 'p'}, {0x03A4, 't'},
+    {0x03A5, 'y'}, {0x03A7, 'x'},
+    // Latin extras
+    {0x0131, 'i'}, {0x0142, 'l'}, {0x0141, 'l'}, {0x0251, 'a'}, {0x0261, 'g'}, {0x01C0, 'l'}, {0x0269, 'i'},
+    {0x1E37, 'l'}, {0x1E43, 'm'}, {0x1E47, 'n'}, {0x1ECD, 'o'}, {0x1EA1, 'a'}, {0x1EB9, 'e'},
+};
+
+// Latin-1 letters with diacritics, U+00C0..U+00FF ('~' = no ASCII look-alike).
+constexpr std::string_view kLatin1 = "aaaaaa~ceeeeiiii~nooooo~ouuuuy~~aaaaaa~ceeeeiiii~nooooo~ouuuuy~y";
+static_assert(kLatin1.size() == 0x40);
+
+char fold(char32_t c) {
+  if (c < 0x80) {
+    char a = static_cast<char>(c);
+    if (a >= 'A' && a <= 'Z') return static_cast<char>(a - 'A' + 'a');
+    if (a == '0') return 'o';
+    if (a == '1') return 'l';
+    return a;
+  }
+  if (c >= 0xC0 && c <= 0xFF) return kLatin1[c - 0xC0];
+  if (c >= 0xFF01 && c <= 0xFF5E) return fold(c - 0xFEE0);  // full-width ASCII
+  if (c >= 0x0100 && c <= 0x017F) {  // Latin Extended-A: the base letter of each pair
+    static constexpr std::string_view ext =
+        "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkkllllllllllnnnnnn~~~oooooo~~rrrrrrssssssss"
+        "ttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+    static_assert(ext.size() == 0x80);
+    return ext[c - 0x0100];
+  }
+  for (const auto& f : kFolds)
+    if (f.cp == c) return f.ascii;
+  return '~';
+}
+
+// RFC 3492 bootstring parameters.
+constexpr std::uint32_t kBase = 36, kTmin = 1, kTmax = 26, kSkew = 38, kDamp = 700;
+
+std::uint32_t adapt(std::uint32_t delta, std::uint32_t points, bool first) {
+  delta = first ? delta / kDamp : delta / 2;
+  delta += delta / points;
+  std::uint32_t k = 0;
+  while (delta > ((kBase - kTmin) * kTmax) / 2) {
+    delta /= kBase - kTmin;
+    k += kBase;
+  }
+  return k + (kBase - kTmin + 1) * delta / (delta + kSkew);
+}
+
+// Decodes the part after "xn--"; empty on any error.
+std::u32string punycode_decode(std::string_view in) {
+  std::u32string out;
+  auto dash = in.rfind('-');
+  std::size_t pos = 0;
+  if (dash != std::string_view::npos) {
+    for (std::size_t j = 0; j < dash; ++j) {
+      if (static_cast<unsigned char>(in[j]) >= 0x80) return {};
+      out.push_back(static_cast<unsigned char>(in[j]));
+    }
+    pos = dash + 1;
+  }
+  std::uint32_t n = 128, i = 0, bias = 72;
+  while (pos < in.size()) {
+    std::uint32_t old = i, w = 1;
+    for (std::uint32_t k = kBase;; k += kBase) {
+      if (pos >= in.size()) return {};
+      char c = in[pos++];
+      std::uint32_t digit;
+      if (c >= 'a' && c <= 'z') digit = c - 'a';
+      else if (c >= 'A' && c <= 'Z') digit = c - 'A';
+      else if (c >= '0' && c <= '9') digit = c - '0' + 26;
+      else return {};
+      if (digit > (0x7fffffffu - i) / w) return {};
+      i += digit * w;
+      std::uint32_t t = k <= bias ? kTmin : k >= bias + kTmax ? kTmax : k - bias;
+      if (digit < t) break;
+      if (w > 0x7fffffffu / (kBase - t)) return {};
+      w *= kBase - t;
+    }
+    std::uint32_t len = static_cast<std::uint32_t>(out.size()) + 1;
+    bias = adapt(i - old, len, old == 0);
+    if (i / len > 0x10FFFFu - n) return {};
+    n += i / len;
+    i %= len;
+    if (out.size() >= 63) return {};
+    out.insert(out.begin() + i, static_cast<char32_t>(n));
+    ++i;
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+// Words phishing domains put next to a brand. Kept to the ones honest
+// businesses whose name contains a brand word rarely use (not "service",
+// "team", "online", "shop": an independent repair shop or a cafe has them).
+constexpr std::string_view kScamWords[] = {
+    "secure", "security", "login", "logon", "signin", "verify", "verification", "validate", "account",
+    "accounts", "support", "update", "confirm", "auth", "authentication", "alert", "alerts", "billing",
+    "recovery", "unlock", "wallet", "refund", "webmail", "resolution", "suspended", "limited",
+};
+
+}  // namespace
+
+bool scam_word(std::string_view w) {
+  return std::find(std::begin(kScamWords), std::end(kScamWords), w) != std::end(kScamWords);
+}
+
+std::string registrable_label(std::string_view name) {
+  std::string reg = registrable_domain(name);
+  return reg.substr(0, reg.find('.'));
+}
+
+std::u32string label_code_points(std::string_view label) {
+  if (label.size() > 4 && iequals(label.substr(0, 4), "xn--")) return punycode_decode(label.substr(4));
+  std::u32string out;
+  for (unsigned char c : label) out.push_back(c);
+  return out;
+}
+
+std::u32string utf8_code_points(std::string_view t) {
+  std::u32string out;
+  for (std::size_t i = 0; i < t.size();) {
+    unsigned char c = t[i];
+    int len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    char32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    bool ok = len != 0 && i + len <= t.size();
+    for (int k = 1; ok && k < len; ++k) {
+      unsigned char cc = t[i + k];
+      ok = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    out.push_back(ok ? cp : 0xFFFD);
+    i += ok ? len : 1;
+  }
+  return out;
+}
+
+std::string skeleton(const std::u32string& text) {
+  std::string a;
+  for (char32_t c : text) a += fold(c);
+  std::string out;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (i + 1 < a.size() && ((a[i] == 'r' && a[i + 1] == 'n') || (a[i] == 'v' && a[i + 1] == 'v'))) {
+      out += a[i] == 'r' ? 'm' : 'w';
+      ++i;
+    } else {
+      out += a[i];
+    }
+  }
+  return out;
+}
+
+bool within_one_edit(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1) return false;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (i == a.size()) return true;  // equal, or one appended
+  if (a.size() == b.size())
+    return a.substr(i + 1) == b.substr(i + 1) ||  // substitution
+           (i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] && a.substr(i + 2) == b.substr(i + 2));
+  return a.substr(i) == b.substr(i + 1);  // insertion
+}
+
+std::vector<Protected> protected_names(const Session& s) {
+  std::vector<Protected> out;
+  auto add = [&out](std::string_view name, bool ours) {
+    std::string reg = registrable_domain(name);
+    if (reg.empty()) return;
+    for (const auto& p : out)
+      if (p.domain == reg) return;
+    std::string label = reg.substr(0, reg.find('.'));
+    out.push_back({reg, label, skeleton(label_code_points(label)), ours});
+  };
+  for (const auto& d : s.config.list("lookalike-protect")) add(d, false);
+  add(s.config.hostname, true);
+  add(s.config.authserv_id, true);
+  add(s.conn.our_name, true);
+  for (const auto& d : s.config.list("our-domains")) add(d, true);
+  for (const auto& r : s.msg.rcpts) add(rcpt_domain(r), true);
+  return out;
+}
+
+Resemblance resembles(std::string_view domain, const std::vector<Protected>& names) {
+  Resemblance best;
+  std::string reg = registrable_domain(domain);
+  if (reg.empty()) return best;
+  std::string label = reg.substr(0, reg.find('.'));
+  for (const auto& p : names)
+    if (p.domain == reg || p.label == label) return best;  // the real one, or its own other suffix
+  std::u32string cps = label_code_points(label);
+  if (cps.empty()) return best;
+  std::string text;  // the label as the reader sees it, lower-case ASCII or '~'
+  for (char32_t c : cps) text += c < 0x80 ? static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) : '~';
+  std::string sk = skeleton(cps);
+  std::vector<std::string> raw = split(text, '-'), toks = split(sk, '-');
+  auto better = [&best](Kind k, const Protected& p, std::string how) {
+    if (k > best.kind) best = {k, &p, std::move(how)};
+  };
+  for (const auto& p : names) {
+    if (p.skel.size() < 3) continue;
+    const std::string shown = "skeleton of " + label + " is " + sk;
+    if (sk == p.skel) better(Kind::confusable, p, shown);
+    if (raw.size() == toks.size()) {
+      for (std::size_t j = 0; j < toks.size(); ++j) {
+        const std::string& t = toks[j];
+        bool scam_near = false;
+        for (std::size_t k = 0; k < toks.size(); ++k) scam_near = scam_near || (k != j && scam_word(toks[k]));
+        std::string rest;
+        if (t.size() > p.skel.size() && t.compare(0, p.skel.size(), p.skel) == 0) rest = t.substr(p.skel.size());
+        else if (t.size() > p.skel.size() && t.compare(t.size() - p.skel.size(), p.skel.size(), p.skel) == 0)
+          rest = t.substr(0, t.size() - p.skel.size());
+        bool glued = !rest.empty() && scam_word(rest);
+        bool token = t == p.skel && toks.size() > 1;
+        if (!token && !glued) continue;
+        bool disguised = raw[j].find(p.label) == std::string::npos;  // the token's text is not the label
+        if (disguised) better(Kind::confusable, p, shown);
+        else if (glued || scam_near)
+          better(Kind::brand_token, p, "label " + label + " puts " + p.label + " next to a phishing word");
+      }
+    }
+    if (!p.ours && p.label.size() >= 6 && (within_one_edit(sk, p.skel) || within_one_edit(text, p.label)))
+      better(Kind::near, p, "label " + label + " is one letter from " + p.label);
+  }
+  return best;
+}
+
+}  // namespace legit::lookalike
