@@ -210,12 +210,15 @@ std::vector<std::string> words(const std::string& skel) {
 const Protected* named(const std::vector<std::string>& w, const std::vector<Protected>& names) {
   if (w.empty() || w.size() > 8) return nullptr;
   for (const auto& p : names) {
-    if (p.skel.size() < 3) continue;
+    std::string skel;  // "acme-bank" is said "Acme Bank"
+    for (char c : p.skel)
+      if (c != '-') skel += c;
+    if (skel.size() < 3) continue;
     for (std::size_t i = 0; i < w.size(); ++i) {
       std::string run;
       for (std::size_t k = i; k < w.size() && k < i + 3; ++k) {
         run += w[k];
-        if (run != p.skel) continue;
+        if (run != skel) continue;
         bool rest_notice = true;
         for (std::size_t m = 0; m < w.size(); ++m)
           if (m < i || m > k) rest_notice = rest_notice && notice_word(w[m]);

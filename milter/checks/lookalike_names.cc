@@ -155,7 +155,7 @@ std::string registrable_label(std::string_view name) {
 }
 
 std::u32string label_code_points(std::string_view label) {
-  if (label.size() > 4 && iequals(label.substr(0, 4), "xn--")) return punycode_decode(label.substr(4));
+  if (label.size() > 4 && iequals(label.substr(0, 4), "xn--")) return punycode_decode(lower(label.substr(4)));
   std::u32string out;
   for (unsigned char c : label) out.push_back(c);
   return out;

@@ -1,0 +1,94 @@
+// test_display_name.cc — the display-name check (milter/checks/display_name.cc):
+// brands, our own name and addresses in the From display name, RFC 2047
+// words, honest collisions.
+#include "test_helpers.h"
+
+using namespace legit;
+using namespace legit::test;
+
+namespace {
+
+std::string judge(const Config& cfg, const std::string& from_header) {
+  const CheckInfo* info = nullptr;
+  for (const auto& c : check_registry())
+    if (c.name == "display-name") info = &c;
+  REQUIRE(info);
+  FakeResolver dns;
+  Engine engine(cfg, dns, {info});
+  Msg m;
+  m.ip = "192.0.2.200";
+  m.headers = {{"From", from_header}};
+  Outcome o = run_message(engine, m);
+  for (const auto& it : o.verdict.items) {
+    CHECK(it.points == cfg.points("display-name", it.finding.result));
+    CHECK(it.finding.detail.find('\n') == std::string::npos);
+  }
+  return result_of(o, "display-name");
+}
+
+}  // namespace
+
+TEST_CASE("display-name: results per From field") {
+  struct Row {
+    const char* from;
+    const char* result;
+  };
+  const Row rows[] = {
+      {"PayPal <service@paypa1-secure.example>", "names-brand"},
+      {"\"Microsoft account team\" <no-reply@account-ms.example>", "names-brand"},
+      {"Microsoft 365 <wordpress@cafe-morgenrot.example>", "names-brand"},
+      {"=?UTF-8?B?UGF5UGFs?= <a@x.example>", "names-brand"},                 // "PayPal"
+      {"=?utf-8?Q?P=D0=B0yPal_Service?= <a@x.example>", "names-brand"},      // Cyrillic a
+      {"=?iso-8859-1?q?Apple_Support?= <a@x.example>", "names-brand"},
+      {"\"Bank of America\" <alerts@boa-alerts.example>", "names-brand"},
+      {"x@mailer.example (PayPal)", "names-brand"},
+      {"\"Amazon.com\" <ship@track-parcel.example>", "names-brand"},
+      {"\"alice@gmail.com\" <x@mailer.example>", "address-mismatch"},
+      {"\"Support <help@bank.test>\" <x@mailer.example>", "address-mismatch"},
+      {"Example IT Helpdesk <it@freemail.example>", "names-us"},  // our recipient domain example.net
+      // honest
+      {"Microsoft <msa@communication.microsoft.com>", ""},
+      {"Microsoft 365 Message center <o365mc@microsoft.com>", ""},
+      {"\"Microsoft account team\" <account-security-noreply@accountprotection.microsoft.com>", ""},
+      {"Microsoft <no-reply@email.microsoftonline.com>", ""},
+      {"Facebook <security@facebookmail.com>", ""},
+      {"PayPal <service@paypal.de>", ""},
+      {"PayPal <service@intl.paypal.com>", ""},
+      {"Apple Orchard Farm <hello@apple-orchard.example>", ""},
+      {"Cafe Amazonas <info@cafe-amazonas.example>", ""},
+      {"PayPal Giving Fund <donate@pgf.example>", ""},
+      {"Acme via Mailchimp <acme@mail.mcsv.net>", ""},
+      {"Contoso IT - Microsoft 365 news <news@contoso-it.example>", ""},
+      {"\"alice@gmail.com via Hikers\" <hikers@lists.example>", ""},
+      {"'Eve Martin' via Hikers Club <hikers-club@googlegroups.com>", ""},
+      {"\"alice@gmail.com\" <alice@gmail.com>", ""},
+      {"\"Alice (alice@mail.gmail.com)\" <alice@gmail.com>", ""},
+      {"Example IT <it@example.net>", ""},
+      {"Example <it@example-group.example>", ""},
+      {"bob@example.org", ""},
+      {"<bob@example.org>", ""},
+      // bad input: never throws, matches nothing
+      {"=?utf-8?B?!!!?= <a@x.example>", ""},
+      {"=?bogus?X?abc?= <a@x.example>", ""},
+      {"\"unterminated <a@x.example>", ""},
+      {"(((( <a@x.example>", ""},
+      {"a@b@c (x", ""},
+      {"", ""},
+  };
+  Config cfg = make_config();
+  for (const auto& r : rows) {
+    std::string from = r.from;
+    CAPTURE(from);
+    CHECK(judge(cfg, r.from) == r.result);
+  }
+}
+
+TEST_CASE("display-name: the brands are lookalike-protect's; weights stay moderate") {
+  Config cfg = make_config({{"lookalike-protect", "acme-bank.example"}});
+  CHECK(judge(cfg, "Acme-Bank Online <x@mailer.example>") == "names-brand");
+  CHECK(judge(cfg, "PayPal <x@mailer.example>") == "");
+  Config d = make_config();
+  CHECK(d.points("display-name", "names-us") > d.points("display-name", "names-brand"));
+  CHECK(d.points("display-name", "names-brand") > d.quarantine_below);
+  CHECK(d.points("display-name", "address-mismatch") > d.quarantine_below);
+}

@@ -1,0 +1,136 @@
+// test_lookalike.cc — look-alike names (milter/checks/lookalike_names.cc) and
+// the lookalike check (milter/checks/lookalike.cc): skeletons, punycode,
+// edits, and the result per From / MAIL FROM domain, honest collisions included.
+#include "../../milter/checks/lookalike_names.h"
+#include "test_helpers.h"
+
+using namespace legit;
+using namespace legit::test;
+
+namespace {
+
+const CheckInfo* info_of(const std::string& name) {
+  for (const auto& c : check_registry())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+Outcome run(const Config& cfg, const std::string& from_header, const std::string& mail_from,
+            const std::string& check = "lookalike") {
+  FakeResolver dns;
+  Engine engine(cfg, dns, {info_of(check)});
+  Msg m;
+  m.ip = "192.0.2.200";
+  m.from = mail_from;
+  m.headers = {{"From", from_header}};
+  return run_message(engine, m);
+}
+
+}  // namespace
+
+TEST_CASE("lookalike names: skeleton folds what looks alike") {
+  using lookalike::skeleton;
+  using lookalike::utf8_code_points;
+  CHECK(skeleton(utf8_code_points("PayPa1")) == "paypal");
+  CHECK(skeleton(utf8_code_points("g00gle")) == "google");
+  CHECK(skeleton(utf8_code_points("rnicrosoft")) == "microsoft");
+  CHECK(skeleton(utf8_code_points("vvellsfargo")) == "wellsfargo");
+  CHECK(skeleton(utf8_code_points("p\xd0\xb0yp\xd0\xb0l")) == "paypal");      // Cyrillic a
+  CHECK(skeleton(utf8_code_points("\xce\xbf" "ffice")) == "office");             // Greek omicron
+  CHECK(skeleton(utf8_code_points("b\xc3\xbc" "cher")) == "bucher");          // u-umlaut
+  CHECK(skeleton(utf8_code_points("\xef\xbc\xb0" "aypal")) == "paypal");      // full-width P
+  CHECK(skeleton(utf8_code_points("\xe4\xb8\xad")) == "~");                   // no ASCII look-alike
+  CHECK(skeleton(utf8_code_points("a\xff" "b")) == "a~b");                    // bad UTF-8
+}
+
+TEST_CASE("lookalike names: punycode labels decode (RFC 3492), bad ones give nothing") {
+  using lookalike::label_code_points;
+  CHECK(label_code_points("xn--bcher-kva") == U"b\u00fccher");
+  CHECK(label_code_points("xn--pypal-4ve") == U"p\u0430ypal");
+  CHECK(label_code_points("XN--PYPAL-4VE") == U"p\u0430ypal");
+  CHECK(label_code_points("xn--eckwd4c7c") == U"\u30c9\u30e1\u30a4\u30f3");
+  CHECK(label_code_points("plain") == U"plain");
+  for (const char* bad : {"xn--", "xn--a", "xn--99999999999999", "xn--\xc3\xa4-x", "xn--a-!!", "xn--zzzzzzzzzzzzzzzzzzzzzzz"})
+    CHECK_MESSAGE(label_code_points(bad).size() <= 63, bad);
+  CHECK(label_code_points("xn--a-!!").empty());
+}
+
+TEST_CASE("lookalike names: one edit") {
+  using lookalike::within_one_edit;
+  CHECK(within_one_edit("paypal", "paypai"));
+  CHECK(within_one_edit("paypal", "paypall"));
+  CHECK(within_one_edit("paypal", "pypal"));
+  CHECK(within_one_edit("paypal", "papyal"));
+  CHECK(within_one_edit("paypal", "paypal"));
+  CHECK_FALSE(within_one_edit("paypal", "pyapla"));
+  CHECK_FALSE(within_one_edit("paypal", "paypal-secure"));
+  CHECK_FALSE(within_one_edit("", "ab"));
+}
+
+TEST_CASE("lookalike: result per sender domain, honest collisions left alone") {
+  struct Row {
+    const char* from_header;
+    const char* mail_from;
+    const char* result;  // "" = no finding
+  };
+  const Row rows[] = {
+      {"PayPal <service@paypa1-secure.example>", "<bounce@paypa1-secure.example>", "confusable"},
+      {"a@xn--pypal-4ve.com", "<a@xn--pypal-4ve.com>", "confusable"},
+      {"a@rnicrosoft.com", "<a@rnicrosoft.com>", "confusable"},
+      {"a@micros0ft-login.example", "<a@ok.example>", "confusable"},
+      {"a@paypal-secure.com", "<a@paypal-secure.com>", "brand-token"},
+      {"a@account-microsoft.net", "<a@account-microsoft.net>", "brand-token"},
+      {"a@paypalverify.com", "<a@paypalverify.com>", "brand-token"},
+      {"a@ok.example", "<bounce@paypa1.com>", "confusable"},  // the envelope alone
+      {"a@paypai.com", "<a@paypai.com>", "near"},
+      {"a@paypay.ne.jp", "<a@paypay.ne.jp>", "near"},  // honest, documented: weak
+      {"a@examp1e.net", "<a@examp1e.net>", "confusable"},  // our recipient domain example.net
+      {"a@example-login.com", "<a@example-login.com>", "brand-token"},
+      // honest
+      {"PayPal <service@paypal.com>", "<bounce@mail.paypal.com>", ""},
+      {"PayPal <service@paypal.de>", "<b@paypal.de>", ""},
+      {"a@apple-orchard-farm.example", "<a@apple-orchard-farm.example>", ""},
+      {"a@cafe-amazonas.example", "<a@cafe-amazonas.example>", ""},
+      {"a@amazon-coffee.example", "<a@amazon-coffee.example>", ""},
+      {"a@amazon.co.uk", "<a@amazonses.com>", ""},
+      {"a@facebookmail.com", "<a@facebookmail.com>", ""},
+      {"a@microsoftonline.com", "<a@email.microsoftonline.com>", ""},
+      {"a@googlemail.com", "<a@googlemail.com>", ""},
+      {"a@exampie.net", "<a@exampie.net>", ""},  // one letter from ours: small firms sit that close
+      {"a@example.org", "<a@example.org>", ""},  // our label under another suffix
+      {"a@mcsv.net", "<>", ""},
+      {"a@localhost", "<a@[192.0.2.1]>", ""},
+      {"", "<a@com>", ""},
+      {"=?utf-8?B?!!!?= <a@xn--->", "<a@xn--zz.com>", ""},
+  };
+  Config cfg = make_config();
+  for (const auto& r : rows) {
+    CAPTURE(r.from_header);
+    CAPTURE(r.mail_from);
+    Outcome o = run(cfg, r.from_header, r.mail_from);
+    CHECK(result_of(o, "lookalike") == r.result);
+    if (*r.result) CHECK(o.verdict.items.front().points == cfg.points("lookalike", r.result));
+  }
+}
+
+TEST_CASE("lookalike: a confusable brand quarantines with another negative, our domains and tokens do not") {
+  Config cfg = make_config();
+  Outcome o = run(cfg, "a@paypa1.com", "<a@paypa1.com>");
+  REQUIRE(o.verdict.items.size() == 1);
+  CHECK(o.verdict.items.front().finding.floor == "quarantine");
+  CHECK(o.verdict.items.front().finding.floor_with_negative);
+  CHECK(o.verdict.items.front().finding.detail.find("paypal.com") != std::string::npos);
+  CHECK(run(cfg, "a@examp1e.net", "<a@examp1e.net>").verdict.items.front().finding.floor.empty());
+  CHECK(run(cfg, "a@paypal-secure.com", "<a@x.example>").verdict.items.front().finding.floor.empty());
+  Config none = make_config({{"lookalike-confusable-action", "none"}});
+  CHECK(run(none, "a@paypa1.com", "<a@paypa1.com>").verdict.items.front().finding.floor.empty());
+}
+
+TEST_CASE("lookalike: lookalike-protect replaces the brand list; bad values refused") {
+  Config cfg = make_config({{"lookalike-protect", "acme-bank.example"}});
+  CHECK(result_of(run(cfg, "a@acrne-bank.example", "<a@acrne-bank.example>"), "lookalike") == "confusable");
+  CHECK(result_of(run(cfg, "a@paypa1.com", "<a@paypa1.com>"), "lookalike") == "");
+  std::string err;
+  CHECK_FALSE(config_from({{"lookalike-protect", "com"}}, &err));
+  CHECK(err.find("lookalike-protect") != std::string::npos);
+}
