@@ -160,6 +160,17 @@ static std::string reply_with_score(const std::string& text, double score) {
   return out;
 }
 
+// A message the open-relay guard rejects is told so, as Postfix's own
+// reject_unauth_destination would ("Relay access denied"), naming the cause,
+// not the generic score text: the sender did not fail legitimacy checks, the
+// recipient is not ours.
+static std::string relay_reply(const Verdict& v) {
+  for (const auto& it : v.items)
+    if (it.finding.check == "relay" && it.finding.result == "open-relay")
+      return "Relay access denied: " + it.finding.detail.substr(0, 300);
+  return "Relay access denied";
+}
+
 // Refuses an accepted or quarantined outcome that would need more than
 // kMaxForgedDeletes deletions (engine.h): 550 5.7.1, or 451 4.7.1 in dry-run
 // (dry-run never rejects); no deletions, no headers added.
@@ -225,7 +236,8 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
   if (o.action == Action::reject) {
     o.reply_code = "550";
     o.reply_xcode = "5.7.1";
-    o.reply_text = reply_with_score(cfg_.reject_reply, o.verdict.score);
+    o.reply_text = o.verdict.floor_by == "relay:open-relay" ? relay_reply(o.verdict)
+                                                            : reply_with_score(cfg_.reject_reply, o.verdict.score);
   } else if (o.action == Action::tempfail) {
     o.reply_code = "451";
     o.reply_xcode = "4.7.1";

@@ -65,6 +65,7 @@ last_line() { grep ' score=' "$PF/milter-$1.log" | tail -1; }
 # ---------------------------------------------------------------- 1, 2 open relay
 send guard "" bob@foreign.relay.test
 expect_match "1: foreign domain: 550 5.7.1 at the client" "$SW_OUT" '<\*\* 550 5\.7\.1 '
+expect_match "1: the reply says Relay access denied and why" "$SW_OUT" '<\*\* 550 5\.7\.1 Relay access denied: recipient domain .*foreign\.relay\.test'
 expect_eq "1: foreign domain: not queued" "$SW_QID" ""
 L=$(last_line guard)
 expect_match "1: log line: relay:open-relay" "$L" ' action=reject .*checks=.*relay:open-relay\(0\)'

@@ -109,6 +109,9 @@ TEST_CASE("relay: ok for our domains, open-relay for somebody else's") {
       CHECK(o.action == Action::reject);
       CHECK(o.verdict.floor_by == "relay:open-relay");
       CHECK(o.log_line.find(" floor=relay:open-relay") != std::string::npos);
+      // the reply names the cause, as Postfix's reject_unauth_destination would
+      CHECK(o.reply_text.rfind("Relay access denied: recipient domain ", 0) == 0);
+      CHECK(o.reply_text.find("legitimacy") == std::string::npos);
     } else {
       CHECK(o.action == Action::accept);
     }
