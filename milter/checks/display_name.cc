@@ -19,6 +19,11 @@
 //                     microsoftonline.com are the brand's) and it is not
 //                     another protected domain. "Apple Orchard Farm",
 //                     "Acme via Mailchimp", "PayPal Giving Fund" are not
+//                     When the From domain is besides a look-alike of that
+//                     same brand (lookalike check: paypa1-secure.example,
+//                     microsoft-account-verify.example) both the name and
+//                     the domain imitate it: the floor `lookalike-action`
+//                     (quarantine) is set
 //   names-us          the same for one of our own domains ("Corp IT Helpdesk"
 //                     from a free-mail address): weaker, an honest helpdesk
 //                     SaaS sends as "Corp Support" from its own domain
@@ -229,9 +234,10 @@ const Protected* named(const std::vector<std::string>& w, const std::vector<Prot
   return nullptr;
 }
 
-// Is the From domain the named one's own?
+// Is the From domain the named one's own? Not when it imitates it.
 bool owns(const std::string& from_reg, const Protected& p, const std::vector<Protected>& names) {
-  if (from_reg.rfind(p.label, 0) == 0) return true;  // paypal.de, microsoftonline.com
+  if (from_reg.rfind(p.label, 0) == 0)  // paypal.de, microsoftonline.com; not paypal-secure.com
+    return lookalike::resembles(from_reg, names).whom != &p;
   for (const auto& q : names)
     if (q.ours == p.ours && q.domain == from_reg) return true;  // another protected domain of its kind
   return false;
@@ -258,10 +264,16 @@ class DisplayName : public Check {
     std::string shown = quote_untrusted(lookalike::skeleton(display), 80);
     auto names = lookalike::protected_names(s);
     const Protected* p = named(words(lookalike::skeleton(display)), names);
-    if (p && !owns(from_reg, *p, names))
-      return {found(p->ours ? "names-us" : "names-brand",
-                    "display name \"" + shown + "\" names " + (p->ours ? "our domain " : "the brand ") +
-                        p->domain + ", the address is at " + quote_untrusted(from_reg, 80))};
+    if (p && !owns(from_reg, *p, names)) {
+      Finding f = found(p->ours ? "names-us" : "names-brand",
+                        "display name \"" + shown + "\" names " + (p->ours ? "our domain " : "the brand ") +
+                            p->domain + ", the address is at " + quote_untrusted(from_reg, 80));
+      if (lookalike::resembles(from_reg, names).whom == p && s.config.str("lookalike-action") != "none") {
+        f.detail += ", a look-alike of it: both the name and the domain imitate it";
+        f.floor = "quarantine";
+      }
+      return {f};
+    }
     std::string lowered = lower(lookalike::skeleton(display));
     bool via = lowered.find(" via ") != std::string::npos;
     for (const auto& d : via ? std::vector<std::string>{} : address_domains(display)) {
@@ -295,7 +307,8 @@ CheckInfo display_name_check_info() {
                                      "honest after a rename or from odd clients, so not alone enough"},
           {"names-brand", -2.0, "the display name is a protected brand but the address is not the brand's: "
                                 "brands mail from their own domains (PayPal's ESP mail is From paypal.com); "
-                                "a phish shows \"PayPal\" over any address"},
+                                "a phish shows \"PayPal\" over any address. Over a look-alike domain of "
+                                "the same brand at least quarantine (lookalike-action)"},
           {"names-us", -1.5, "the display name is our own organisation from a domain not ours (CEO/IT "
                              "fraud from free mail); a helpdesk SaaS sending as our name is honest: weaker"},
       },

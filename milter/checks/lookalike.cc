@@ -12,9 +12,11 @@
 //   confusable   a label or hyphen token that looks like a protected label
 //                but is not: 1/l, 0/o, rn/m, vv/w, Cyrillic/Greek homoglyphs
 //                and accented letters in punycode (paypa1, xn--pypal-4ve,
-//                rnicrosoft-login). For a brand (not our own domain) it also
-//                sets the floor quarantine together with any other negative
-//                finding (verdict.h): nobody registers paypa1 honestly.
+//                rnicrosoft-login). By a digit or a non-ASCII letter it sets
+//                the floor `lookalike-action` (quarantine): nobody registers
+//                paypa1 or c0rp honestly. By rn/vv alone (honest words have
+//                them: modern/modem) only for a brand and together with any
+//                other negative finding (verdict.h).
 //   brand-token  the protected label as a hyphen token or glued to a word
 //                phishing domains use (paypal-secure, account-microsoft,
 //                paypalverify); apple-orchard-farm or cafe-amazonas is not
@@ -75,9 +77,9 @@ class Lookalike : public Check {
                   (r.whom->ours ? "our domain " : "the protected ") + r.whom->domain + " (" +
                   quote_untrusted(r.how, 120) + ")",
               {}};
-    if (r.kind == Kind::confusable && !r.whom->ours && s.config.str("lookalike-confusable-action") != "none") {
+    if (r.kind == Kind::confusable && s.config.str("lookalike-action") != "none" && (r.glyphs || !r.whom->ours)) {
       f.floor = "quarantine";
-      f.floor_with_negative = true;
+      f.floor_with_negative = !r.glyphs;
     }
     return {f};
   }
@@ -100,8 +102,8 @@ CheckInfo lookalike_check_info() {
       {
           {"confusable", -4.0, "a label that looks like a protected one but is not (paypa1, Cyrillic "
                                "homoglyphs in punycode): registered to deceive, and every other test of "
-                               "such a domain passes; with another negative finding at least quarantine "
-                               "(lookalike-confusable-action). rspamd OMOGRAPH_URL / PHISHING are content-side"},
+                               "such a domain passes; by digits or homoglyphs at least quarantine "
+                               "(lookalike-action). rspamd OMOGRAPH_URL / PHISHING are content-side"},
           {"brand-token", -2.5, "a protected name next to a phishing word (paypal-secure, account-microsoft): "
                                 "brands do not mail from such domains, but an honest shop may carry a brand "
                                 "word, so not alone enough to quarantine"},
@@ -116,8 +118,9 @@ CheckInfo lookalike_check_info() {
            "brands whose look-alikes the lookalike and display-name checks look for (the most impersonated "
            "in phishing reports 2023-2025); our own domains are always protected. Add your bank, your "
            "suppliers, your parent company", {}, domain_or_why},
-          {"lookalike-confusable-action", OptKind::choice, "quarantine",
-           "least action for a confusable of a brand together with any other negative finding",
+          {"lookalike-action", OptKind::choice, "quarantine",
+           "least action for a look-alike that deceives for sure: a confusable by digits or homoglyphs "
+           "(paypa1, c0rp), or a display name and a From domain that both imitate one brand",
            {"quarantine", "none"}},
       },
       [](const Config&) { return std::make_unique<Lookalike>(); },

@@ -179,9 +179,10 @@ std::u32string utf8_code_points(std::string_view t) {
   return out;
 }
 
-std::string skeleton(const std::u32string& text) {
+std::string skeleton(const std::u32string& text, bool pairs) {
   std::string a;
   for (char32_t c : text) a += fold(c);
+  if (!pairs) return a;
   std::string out;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (i + 1 < a.size() && ((a[i] == 'r' && a[i + 1] == 'n') || (a[i] == 'v' && a[i + 1] == 'v'))) {
@@ -214,7 +215,8 @@ std::vector<Protected> protected_names(const Session& s) {
     for (const auto& p : out)
       if (p.domain == reg) return;
     std::string label = reg.substr(0, reg.find('.'));
-    out.push_back({reg, label, skeleton(label_code_points(label)), ours});
+    std::u32string cps = label_code_points(label);
+    out.push_back({reg, label, skeleton(cps), skeleton(cps, false), ours});
   };
   for (const auto& d : s.config.list("lookalike-protect")) add(d, false);
   add(s.config.hostname, true);
@@ -224,6 +226,33 @@ std::vector<Protected> protected_names(const Session& s) {
   for (const auto& r : s.msg.rcpts) add(rcpt_domain(r), true);
   return out;
 }
+
+namespace {
+
+// How the tokens of a label (its skeleton `toks`, its text `raw`) resemble a
+// protected skeleton `target` whose text is `label`.
+Kind match_tokens(const std::vector<std::string>& toks, const std::vector<std::string>& raw,
+                  const std::string& target, const std::string& label) {
+  Kind best = Kind::none;
+  if (target.size() < 3 || raw.size() != toks.size()) return best;
+  for (std::size_t j = 0; j < toks.size(); ++j) {
+    const std::string& t = toks[j];
+    bool scam_near = false;
+    for (std::size_t k = 0; k < toks.size(); ++k) scam_near = scam_near || (k != j && scam_word(toks[k]));
+    std::string rest;
+    if (t.size() > target.size() && t.compare(0, target.size(), target) == 0) rest = t.substr(target.size());
+    else if (t.size() > target.size() && t.compare(t.size() - target.size(), target.size(), target) == 0)
+      rest = t.substr(0, t.size() - target.size());
+    bool glued = !rest.empty() && scam_word(rest);
+    bool token = t == target && toks.size() > 1;
+    if (!token && !glued) continue;
+    if (raw[j].find(label) == std::string::npos) return Kind::confusable;  // the token's text is not the label
+    if (glued || scam_near) best = Kind::brand_token;
+  }
+  return best;
+}
+
+}  // namespace
 
 Resemblance resembles(std::string_view domain, const std::vector<Protected>& names) {
   Resemblance best;
@@ -236,35 +265,26 @@ Resemblance resembles(std::string_view domain, const std::vector<Protected>& nam
   if (cps.empty()) return best;
   std::string text;  // the label as the reader sees it, lower-case ASCII or '~'
   for (char32_t c : cps) text += c < 0x80 ? static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) : '~';
-  std::string sk = skeleton(cps);
-  std::vector<std::string> raw = split(text, '-'), toks = split(sk, '-');
-  auto better = [&best](Kind k, const Protected& p, std::string how) {
-    if (k > best.kind) best = {k, &p, std::move(how)};
+  std::string sk = skeleton(cps), skf = skeleton(cps, false);
+  std::vector<std::string> raw = split(text, '-'), toks = split(sk, '-'), toksf = split(skf, '-');
+  auto better = [&best](Kind k, const Protected& p, std::string how, bool glyphs) {
+    if (k > best.kind || (k == best.kind && k == Kind::confusable && glyphs && !best.glyphs))
+      best = {k, &p, std::move(how), glyphs};
   };
   for (const auto& p : names) {
     if (p.skel.size() < 3) continue;
     const std::string shown = "skeleton of " + label + " is " + sk;
-    if (sk == p.skel) better(Kind::confusable, p, shown);
-    if (raw.size() == toks.size()) {
-      for (std::size_t j = 0; j < toks.size(); ++j) {
-        const std::string& t = toks[j];
-        bool scam_near = false;
-        for (std::size_t k = 0; k < toks.size(); ++k) scam_near = scam_near || (k != j && scam_word(toks[k]));
-        std::string rest;
-        if (t.size() > p.skel.size() && t.compare(0, p.skel.size(), p.skel) == 0) rest = t.substr(p.skel.size());
-        else if (t.size() > p.skel.size() && t.compare(t.size() - p.skel.size(), p.skel.size(), p.skel) == 0)
-          rest = t.substr(0, t.size() - p.skel.size());
-        bool glued = !rest.empty() && scam_word(rest);
-        bool token = t == p.skel && toks.size() > 1;
-        if (!token && !glued) continue;
-        bool disguised = raw[j].find(p.label) == std::string::npos;  // the token's text is not the label
-        if (disguised) better(Kind::confusable, p, shown);
-        else if (glued || scam_near)
-          better(Kind::brand_token, p, "label " + label + " puts " + p.label + " next to a phishing word");
-      }
-    }
+    // letters alone first (a digit or a homoglyph: deliberate), then with rn/vv
+    if (skf == p.fold) better(Kind::confusable, p, shown, true);
+    Kind kf = match_tokens(toksf, raw, p.fold, p.label);
+    if (kf == Kind::confusable) better(kf, p, shown, true);
+    if (sk == p.skel) better(Kind::confusable, p, shown, false);
+    Kind k = match_tokens(toks, raw, p.skel, p.label);
+    if (k == Kind::confusable) better(k, p, shown, false);
+    else if (k == Kind::brand_token)
+      better(k, p, "label " + label + " puts " + p.label + " next to a phishing word", false);
     if (!p.ours && p.label.size() >= 6 && (within_one_edit(sk, p.skel) || within_one_edit(text, p.label)))
-      better(Kind::near, p, "label " + label + " is one letter from " + p.label);
+      better(Kind::near, p, "label " + label + " is one letter from " + p.label, false);
   }
   return best;
 }

@@ -19,6 +19,7 @@ struct Protected {
   std::string domain;  // registrable domain, lower-case
   std::string label;   // its first label (the part before the public suffix)
   std::string skel;    // skeleton(label)
+  std::string fold;    // skeleton(label, false): letters folded, no rn/vv pairs
   bool ours = false;   // one of our domains, not a brand of the option
 };
 
@@ -42,7 +43,8 @@ std::u32string utf8_code_points(std::string_view text);
 // (Cyrillic/Greek homoglyphs, Latin letters with diacritics, full-width
 // forms, 0→o, 1→l), then "rn"→"m" and "vv"→"w". Anything without an ASCII
 // look-alike becomes '~' (matches nothing). Other ASCII punctuation kept.
-std::string skeleton(const std::u32string& text);
+// pairs = false: the letters only, no rn/vv.
+std::string skeleton(const std::u32string& text, bool pairs = true);
 
 // True for a word phishing domains put next to a brand: secure, login,
 // verify, account, support, update, ... (lookalike_names.cc has the list).
@@ -54,6 +56,9 @@ struct Resemblance {
   Kind kind = Kind::none;
   const Protected* whom = nullptr;
   std::string how;  // "skeleton of paypa1-secure is paypal-secure", ...
+  // confusable by a digit or a non-ASCII letter (paypa1, xn--pypal-4ve), not
+  // by rn/vv alone, which honest words have (modern/modem)
+  bool glyphs = false;
 };
 
 // Does `domain` imitate one of `names`? Never when its registrable domain is

@@ -83,6 +83,36 @@ TEST_CASE("display-name: results per From field") {
   }
 }
 
+TEST_CASE("display-name: a brand name over a look-alike of the same brand quarantines") {
+  const CheckInfo* info = nullptr;
+  for (const auto& c : check_registry())
+    if (c.name == "display-name") info = &c;
+  Config cfg = make_config();
+  FakeResolver dns;
+  Engine engine(cfg, dns, {info});
+  auto from = [&](const std::string& v) {
+    Msg m;
+    m.ip = "192.0.2.200";
+    m.headers = {{"From", v}};
+    return run_message(engine, m);
+  };
+  Outcome o = from("Microsoft account team <no-reply@microsoft-account-verify.example>");
+  CHECK(result_of(o, "display-name") == "names-brand");
+  CHECK(o.action == Action::quarantine);
+  CHECK(o.verdict.floor_by == "display-name:names-brand");
+  CHECK(from("PayPal <service@paypa1-secure.example>").action == Action::quarantine);
+  // a brand name over an unrelated domain: points only
+  CHECK(from("PayPal Service <pp.team2026@hotmail.com>").action == Action::accept);
+  // the brand's own domains stay the brand's
+  CHECK(result_of(from("Microsoft <no-reply@microsoft-events.example>"), "display-name") == "");
+  Config none = make_config({{"lookalike-action", "none"}});
+  Engine e2(none, dns, {info});
+  Msg m;
+  m.ip = "192.0.2.200";
+  m.headers = {{"From", "PayPal <service@paypa1-secure.example>"}};
+  CHECK(run_message(e2, m).action == Action::accept);
+}
+
 TEST_CASE("display-name: the brands are lookalike-protect's; weights stay moderate") {
   Config cfg = make_config({{"lookalike-protect", "acme-bank.example"}});
   CHECK(judge(cfg, "Acme-Bank Online <x@mailer.example>") == "names-brand");

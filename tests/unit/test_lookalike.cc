@@ -113,17 +113,32 @@ TEST_CASE("lookalike: result per sender domain, honest collisions left alone") {
   }
 }
 
-TEST_CASE("lookalike: a confusable brand quarantines with another negative, our domains and tokens do not") {
+TEST_CASE("lookalike: digits and homoglyphs quarantine; rn/vv only a brand with another negative") {
   Config cfg = make_config();
-  Outcome o = run(cfg, "a@paypa1.com", "<a@paypa1.com>");
-  REQUIRE(o.verdict.items.size() == 1);
-  CHECK(o.verdict.items.front().finding.floor == "quarantine");
-  CHECK(o.verdict.items.front().finding.floor_with_negative);
-  CHECK(o.verdict.items.front().finding.detail.find("paypal.com") != std::string::npos);
-  CHECK(run(cfg, "a@examp1e.net", "<a@examp1e.net>").verdict.items.front().finding.floor.empty());
-  CHECK(run(cfg, "a@paypal-secure.com", "<a@x.example>").verdict.items.front().finding.floor.empty());
-  Config none = make_config({{"lookalike-confusable-action", "none"}});
-  CHECK(run(none, "a@paypa1.com", "<a@paypa1.com>").verdict.items.front().finding.floor.empty());
+  auto only = [](const Outcome& o) -> const Finding& {
+    REQUIRE(o.verdict.items.size() == 1);
+    return o.verdict.items.front().finding;
+  };
+  for (const char* d : {"a@paypa1.com", "a@xn--pypal-4ve.com", "a@examp1e.net", "a@micros0ft-login.example"}) {
+    CAPTURE(d);
+    Outcome o = run(cfg, d, "<a@ok.example>");
+    CHECK(only(o).floor == "quarantine");
+    CHECK_FALSE(only(o).floor_with_negative);
+    CHECK(o.action == Action::quarantine);  // alone, whatever the score
+  }
+  Outcome rn = run(cfg, "a@rnicrosoft.com", "<a@ok.example>");
+  CHECK(only(rn).result == "confusable");
+  CHECK(only(rn).floor == "quarantine");
+  CHECK(only(rn).floor_with_negative);
+  CHECK(rn.action == Action::accept);  // no other negative finding
+  // our domain by rn/vv: an honest neighbour (modern/modem) is possible
+  Config modern = make_config({{"our-domains", "modem.example"}});
+  CHECK(only(run(modern, "a@modern.example", "<a@ok.example>")).floor.empty());
+  CHECK(only(run(cfg, "a@paypal-secure.com", "<a@x.example>")).floor.empty());
+  CHECK(only(run(cfg, "a@paypai.com", "<a@x.example>")).floor.empty());
+  CHECK(only(run(cfg, "a@paypa1.com", "<a@x.example>")).detail.find("paypal.com") != std::string::npos);
+  Config none = make_config({{"lookalike-action", "none"}});
+  CHECK(only(run(none, "a@paypa1.com", "<a@paypa1.com>")).floor.empty());
 }
 
 TEST_CASE("lookalike: lookalike-protect replaces the brand list; bad values refused") {
