@@ -20,13 +20,12 @@ Assertions (each counted; the last line is "N passed, N failed"):
     than a missed spam);
   * the share of bad sessions quarantined or rejected is >= 85 %;
   * the score separation (AUC: the chance that a random legitimate session
-    scores above a random bad one, ties count half) is >= 0.95 over the bad
-    sessions a legitimacy scorer can judge. Bad sessions marked
-    `content_only: true` (fully authenticated look-alikes, a compromised
-    free-mail account, a hacked site mailing through its owner's real
-    domain: every fact this milter sees is honest, only content filters
-    tell) count in the caught share and in a second AUC that is printed
-    (over all bad sessions), not asserted.
+    scores above a random bad one, ties count half) is >= 0.95 over ALL bad
+    sessions, and >= 0.95 over the bad sessions a legitimacy scorer can
+    judge: those not marked `content_only: true` (a compromised free-mail
+    account: every fact this milter sees is honest, only content filters
+    tell). Content-only sessions count in the caught share and in the
+    all-bad AUC.
 A bad session that gets through is listed as MISS with its score, not a
 failure by itself. --results FILE writes every session's label, score,
 action and check results as JSON (input of tests/corpus/fit_points.py).
@@ -283,7 +282,8 @@ def main():
              len(scores["legit"]), caught, bad_total, 100 * share, a,
              len(scores["bad"]) - len(scores["visible"]), a_all))
     for name, cond in (("bad senders caught >= 85 %% (%.0f %%)" % (100 * share), share >= 0.85),
-                       ("score separation AUC >= 0.95 (%.3f)" % a, a >= 0.95)):
+                       ("score separation AUC over all bad sessions >= 0.95 (%.3f)" % a_all, a_all >= 0.95),
+                       ("score separation AUC without content-only >= 0.95 (%.3f)" % a, a >= 0.95)):
         if cond:
             passed += 1
             print("ok   - " + name)

@@ -4,7 +4,8 @@
 # --json` with the DEFAULT points (tests/corpus/run_corpus.py): fails on any
 # legitimate sender not accepted, on fewer than 85 % of the bad ones
 # quarantined or rejected, and on a score separation (AUC) under 0.95
-# (over the bad sessions not marked content_only; see run_corpus.py).
+# (over all bad sessions, and over those not marked content_only; see
+# run_corpus.py).
 # usage: test_corpus.sh PATH/TO/legit-milter
 BIN=${1:?usage: $0 legit-milter}
 SRC=${LEGIT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
