@@ -218,7 +218,7 @@ const Protected* named(const std::vector<std::string>& w, const std::vector<Prot
     std::string skel;  // "acme-bank" is said "Acme Bank"
     for (char c : p.skel)
       if (c != '-') skel += c;
-    if (skel.size() < 3) continue;
+    if (skel.size() < 3 || notice_word(skel)) continue;  // our support.example: "Customer Support" is no claim
     for (std::size_t i = 0; i < w.size(); ++i) {
       std::string run;
       for (std::size_t k = i; k < w.size() && k < i + 3; ++k) {

@@ -117,6 +117,9 @@ TEST_CASE("display-name: the brands are lookalike-protect's; weights stay modera
   Config cfg = make_config({{"lookalike-protect", "acme-bank.example"}});
   CHECK(judge(cfg, "Acme-Bank Online <x@mailer.example>") == "names-brand");
   CHECK(judge(cfg, "PayPal <x@mailer.example>") == "");
+  // a protected label that is itself a notice word names nobody
+  Config word = make_config({{"our-domains", "support.example"}});
+  CHECK(judge(word, "Customer Support <help@vendor.example>") == "");
   Config d = make_config();
   CHECK(d.points("display-name", "names-us") > d.points("display-name", "names-brand"));
   CHECK(d.points("display-name", "names-brand") > d.quarantine_below);
