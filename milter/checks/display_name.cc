@@ -27,8 +27,9 @@
 //   names-us          the same for one of our own domains ("Corp IT Helpdesk"
 //                     from a free-mail address): weaker, an honest helpdesk
 //                     SaaS sends as "Corp Support" from its own domain
-// No finding otherwise, or without a From field with one valid domain (the
-// dmarc check reports those). Bad input never throws: undecodable words
+// No finding otherwise, for the null sender (bounces and receipts name the
+// software that wrote them: "Microsoft Outlook <postmaster@tenant...>"), or
+// without a From field with one valid domain (the dmarc check reports those). Bad input never throws: undecodable words
 // are kept as they are and match nothing.
 #include <algorithm>
 #include <memory>
@@ -49,15 +50,17 @@ using lookalike::Protected;
 
 // Words a phisher puts next to a brand in a display name (and honest
 // brands too, from their own domains). Anything else makes it a name that
-// merely contains a brand word.
+// merely contains a brand word. Not "outlook" or "exchange": every Exchange
+// and Outlook installation signs its own system messages "Microsoft Outlook"
+// from its own domain (NDRs, test messages).
 constexpr std::string_view kNoticeWords[] = {
     "account", "accounts", "team", "support", "service", "services", "security", "secure", "customer",
     "care", "center", "centre", "help", "helpdesk", "desk", "billing", "online", "notification",
     "notifications", "notice", "alert", "alerts", "update", "info", "information", "no", "reply", "noreply",
     "do", "not", "donotreply", "mail", "email", "admin", "administrator", "it", "id", "sign", "in", "signin",
     "login", "verification", "verify", "official", "inc", "llc", "ltd", "corp", "corporation", "com", "net",
-    "org", "de", "uk", "co", "the", "your", "my", "365", "office", "outlook", "teams", "onedrive", "sharepoint",
-    "exchange", "azure", "windows", "store", "pay", "express", "paket", "delivery", "shipping", "prime",
+    "org", "de", "uk", "co", "the", "your", "my", "365", "office", "teams", "onedrive", "sharepoint",
+    "azure", "windows", "store", "pay", "express", "paket", "delivery", "shipping", "prime",
     "kundenservice", "kundendienst", "sicherheit", "konto", "sendung", "client", "compte", "cuenta", "servicio",
     "webmail", "message", "center", "department", "dept", "bank", "banking",
 };
@@ -256,6 +259,7 @@ class DisplayName : public Check {
   }
 
   std::vector<Finding> finish(Session& s) override {
+    if (s.msg.mail_from.empty()) return {};  // bounces and receipts: the software's name, the site's domain
     std::string from = dmarc::from_domain(first_from_, from_count_).domain;
     std::string from_reg = registrable_domain(from);
     if (from_reg.empty()) return {};

@@ -113,7 +113,8 @@ CheckInfo lookalike_check_info() {
       },
       {
           {"lookalike-protect", OptKind::list,
-           "paypal.com microsoft.com office365.com microsoftonline.com apple.com amazon.com google.com "
+           "paypal.com microsoft.com office365.com microsoftonline.com sharepointonline.com onedrive.com "
+           "apple.com amazon.com google.com "
            "netflix.com facebook.com instagram.com linkedin.com docusign.com dropbox.com adobe.com dhl.com "
            "fedex.com wellsfargo.com bankofamerica.com",
            "brands whose look-alikes the lookalike and display-name checks look for (the most impersonated "

@@ -51,6 +51,8 @@ TEST_CASE("display-name: results per From field") {
       {"Microsoft 365 Message center <o365mc@microsoft.com>", ""},
       {"\"Microsoft account team\" <account-security-noreply@accountprotection.microsoft.com>", ""},
       {"Microsoft <no-reply@email.microsoftonline.com>", ""},
+      {"Microsoft OneDrive <no-reply@onedrive.com>", ""},
+      {"Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example>", ""},
       {"Facebook <security@facebookmail.com>", ""},
       {"PayPal <service@paypal.de>", ""},
       {"PayPal <service@intl.paypal.com>", ""},
@@ -117,6 +119,22 @@ TEST_CASE("display-name: the brands are lookalike-protect's; weights stay modera
   Config cfg = make_config({{"lookalike-protect", "acme-bank.example"}});
   CHECK(judge(cfg, "Acme-Bank Online <x@mailer.example>") == "names-brand");
   CHECK(judge(cfg, "PayPal <x@mailer.example>") == "");
+  // a bounce or receipt (null sender) is written by software: no finding
+  {
+    const CheckInfo* info = nullptr;
+    for (const auto& c : check_registry())
+      if (c.name == "display-name") info = &c;
+    Config cfg = make_config();
+    FakeResolver dns;
+    Engine engine(cfg, dns, {info});
+    Msg m;
+    m.ip = "192.0.2.200";
+    m.from = "<>";
+    m.headers = {{"From", "Microsoft 365 <postmaster@contoso.example>"}};
+    CHECK(result_of(run_message(engine, m), "display-name") == "");
+    m.from = "<a@contoso.example>";
+    CHECK(result_of(run_message(engine, m), "display-name") == "names-brand");
+  }
   // a protected label that is itself a notice word names nobody
   Config word = make_config({{"our-domains", "support.example"}});
   CHECK(judge(word, "Customer Support <help@vendor.example>") == "");
