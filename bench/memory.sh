@@ -5,12 +5,17 @@
 # bench/loadgen.sh: C connections, one message each, the 2 KB unsigned
 # corpus message from 198.18.255.10 = mail.bench.test, every lookup
 # answered by tests/dns/zoneserver.py). Runs alternate; medians of $RUNS.
-# Per memory: msg/s, the milter's CPU ms per message (utime+stime of every
+# Per memory: msg/s, the milter's CPU ms per message (and its ratio to none's
+# in the same round, median over rounds) (utime+stime of every
 # thread, the memory writer included), Redis' own CPU per message, and the
 # end-of-data p50 of one paced connection. Target (issue 13): memory CPU
 # <= 5 % of the milter's per-message CPU, no end-of-data latency beyond one
 # Redis round trip (the reads happen before end-of-data).
-# Needs no root. usage: bench/memory.sh [BUILD_DIR]   env: N=3000 C=20 RUNS=5 LN=50 PACE=20
+# With perf (PERF=1, default when it works) the CPU is perf task-clock and
+# syscalls / context switches per message are counted too.
+# STRACE=1 adds a per-syscall count per message; PROFILE=redis (or lmdb,
+# none) a perf profile of that milter (kept in \$PROFILE_OUT or /tmp).
+# usage: bench/memory.sh [BUILD_DIR]   env: N=3000 C=20 RUNS=5 LN=50 PACE=20 PERF=0/1
 set -uo pipefail
 BUILD=$(realpath "${1:-build}") || exit 1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,14 +39,20 @@ RPID=$!; PIDS+=($RPID)
 wait_listen "$RPORT" || die "redis-server did not start"
 
 declare -A PORT PID
-for who in none lmdb redis; do
+# OLD=path/to/another/legit-milter adds "old-redis": that binary on the same
+# Redis (its own db), run in the same rounds (a before/after comparison).
+WHO="none lmdb redis"
+[ -n "${OLD:-}" ] && WHO="$WHO old-redis"
+for who in $WHO; do
+  bin=$LEGIT
   case $who in
     none) mem=none ;;
     lmdb) mem="lmdb:$WORK/bench.lmdb" ;;
     redis) mem="redis://127.0.0.1:$RPORT/0" ;;
+    old-redis) mem="redis://127.0.0.1:$RPORT/1" bin=$(realpath "$OLD") ;;
   esac
   PORT[$who]=$(free_port)
-  "$LEGIT" --socket "inet:${PORT[$who]}@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
+  "$bin" --socket "inet:${PORT[$who]}@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
     --trusted-networks 192.0.2.254/32 --hostname mx.bench.test --authserv-id mx.bench.test \
     --memory "$mem" >"$WORK/legit-$who.log" 2>&1 &
   PID[$who]=$!; PIDS+=(${PID[$who]})
@@ -50,39 +61,94 @@ done
 
 echo "# legit-milter bench/memory.sh $(date -u +%FT%TZ), nproc=$(nproc), git $(git rev-parse --short HEAD 2>/dev/null)"
 echo "# N=$N C=$C RUNS=$RUNS; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-# run WHO ARGS...: prints "msg/s milter-cpu-ms/msg eom-p50-us redis-cpu-ms/msg"
+# run WHO ARGS...: prints "msg/s milter-cpu-ms/msg eom-p50-us redis-cpu-ms/msg
+#   syscalls/msg context-switches/msg". With perf (PERF=1, the
+#   default when `perf stat -p` works here): the milter's CPU is perf's
+#   task-clock (ns, every thread) and syscalls/context switches are counted;
+#   else CPU is /proc's utime+stime (10 ms ticks) and those two read n/a.
+perf_ok() { perf stat -e task-clock,raw_syscalls:sys_enter -p "$1" -o /dev/null -- sleep 0.01 >/dev/null 2>&1; }
 run() {
-  local who=$1 j0 j1 r0 r1 out n; shift
+  local who=$1 j0 j1 r0 r1 out n ppid cpu sc cs; shift
+  if [ "$PERF" = 1 ]; then
+    perf stat -x, -e task-clock,context-switches,raw_syscalls:sys_enter -p "${PID[$who]}" \
+      -o "$WORK/perf.$who" &
+    ppid=$!
+    sleep 0.2
+  fi
   j0=$(jiffies "${PID[$who]}"); r0=$(jiffies "$RPID")
   out=$("$GEN" -p "${PORT[$who]}" "${CLIENT[@]}" --json "$@" "$WORK/plain-2k.eml") || { echo "$out" >&2; die "miltergen failed ($who)"; }
   sleep 0.3  # the memory writer's queue
   j1=$(jiffies "${PID[$who]}"); r1=$(jiffies "$RPID")
   n=$(jget 'j["messages"]' <<<"$out")
-  echo "$(jget 'j["msg_per_s"]' <<<"$out") $(calc %.3f "1000 * ($j1 - $j0) / $HZ / $n")" \
-    "$(jget 'j["stages"]["eom"]["p50_us"]' <<<"$out") $(calc %.4f "1000 * ($r1 - $r0) / $HZ / $n")"
+  cpu=$(calc %.3f "1000 * ($j1 - $j0) / $HZ / $n") sc=n/a cs=n/a
+  if [ "$PERF" = 1 ]; then
+    kill -INT "$ppid"; wait "$ppid"
+    cpu=$(awk -F, -v n="$n" '$3 == "task-clock" { printf "%.4f", $1 / n }' "$WORK/perf.$who")
+    sc=$(awk -F, -v n="$n" '$3 ~ /sys_enter/ { printf "%.1f", $1 / n }' "$WORK/perf.$who")
+    cs=$(awk -F, -v n="$n" '$3 == "context-switches" { printf "%.1f", $1 / n }' "$WORK/perf.$who")
+  fi
+  echo "$(jget 'j["msg_per_s"]' <<<"$out") $cpu" \
+    "$(jget 'j["stages"]["eom"]["p50_us"]' <<<"$out") $(calc %.4f "1000 * ($r1 - $r0) / $HZ / $n") $sc $cs"
 }
-for who in none lmdb redis; do run $who -c 4 -n 200 >/dev/null; done  # warm-up
-for who in none lmdb redis; do
+if [ -z "${PERF:-}" ]; then PERF=0; perf_ok "${PID[none]}" && PERF=1; fi
+for who in $WHO; do run $who -c 4 -n 200 >/dev/null; done  # warm-up
+for who in $WHO; do
   grep -q 'action=accept' "$WORK/legit-$who.log" || { tail -3 "$WORK/legit-$who.log"; die "$who scored nothing as accept"; }
 done
 grep -q 'history:' "$WORK/legit-lmdb.log" || die "the lmdb milter ran no memory check"
 
-: >"$WORK/none"; : >"$WORK/lmdb"; : >"$WORK/redis"
+for who in $WHO; do : >"$WORK/$who"; done
 for r in $(seq 1 "$RUNS"); do
-  order="none lmdb redis"; [ $((r % 2)) = 0 ] && order="redis lmdb none"
+  order=$WHO; [ $((r % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$WHO" | tac | tr '\n' ' ')
   for who in $order; do
     res=$(run $who -c "$C" -n "$N")
     echo "$res" >>"$WORK/$who"
-    printf '  run %d %-6s %s msg/s, %s ms CPU/msg (redis-server %s ms)\n' "$r" "$who" \
-      "$(cut -d' ' -f1 <<<"$res")" "$(cut -d' ' -f2 <<<"$res")" "$(cut -d' ' -f4 <<<"$res")"
+    printf '  run %d %-6s %s msg/s, %s ms CPU/msg (redis-server %s ms), %s syscalls/msg, %s cs/msg\n' "$r" "$who" \
+      "$(cut -d' ' -f1 <<<"$res")" "$(cut -d' ' -f2 <<<"$res")" "$(cut -d' ' -f4 <<<"$res")" \
+      "$(cut -d' ' -f5 <<<"$res")" "$(cut -d' ' -f6 <<<"$res")"
   done
 done
 med() { cut -d' ' -f"$2" "$WORK/$1" | median; }
 echo
-printf '%-8s %10s %14s %14s %18s %16s\n' memory msg/s "CPU ms/msg" "vs none" "redis CPU ms/msg" "eom p50 us ($PACE ms pace)"
-for who in none lmdb redis; do
-  lat=$(run $who -c 1 -n "$LN" --pace "$PACE" | cut -d' ' -f3)
-  printf '%-8s %10s %14s %13s%% %18s %16s\n' "$who" "$(med $who 1)" "$(med $who 2)" \
-    "$(calc %+.1f "100 * ($(med $who 2) - $(med none 2)) / $(med none 2)")" "$(med $who 4)" "$lat"
+# vs none: the median over rounds of (CPU/msg of this memory / CPU/msg of
+# none in the same round) - 1, so a busier round on the shared box cancels out.
+vs_none() {
+  paste -d' ' <(cut -d' ' -f2 "$WORK/$1") <(cut -d' ' -f2 "$WORK/none") |
+    awk '$2 > 0 { print 100 * ($1 / $2 - 1) }' | median
+}
+printf '%-9s %8s %11s %8s %11s %9s %9s %12s\n' memory msg/s "CPU ms/msg" "vs none" "redis ms/msg" \
+  syscalls "ctx-sw" "eom p50 us"
+for who in $WHO; do
+  lat=$(run $who -c 1 -n "$LN" --pace "$PACE")
+  printf '%-9s %8s %11s %7s%% %11s %9s %9s %12s\n' "$who" "$(med $who 1)" "$(med $who 2)" \
+    "$(calc %+.1f "$(vs_none $who)")" "$(med $who 4)" \
+    "$(med $who 5)" "$(med $who 6)" "$(cut -d' ' -f3 <<<"$lat")"
 done
+echo "(CPU: $([ "$PERF" = 1 ] && echo "perf task-clock" || echo "/proc ticks"); syscalls and ctx-sw per message;" \
+  "eom p50 of one connection paced $PACE ms)"
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "${STRACE:-0}" = 1 ] && command -v strace >/dev/null; then
+  # Which syscalls, per message: strace -c on every thread of each milter
+  # (slows it down: counts only, no timing).
+  for who in $WHO; do
+    strace -c -f -q -p "${PID[$who]}" -o "$WORK/strace.$who" &
+    sp=$!; sleep 0.5
+    "$GEN" -p "${PORT[$who]}" "${CLIENT[@]}" -c 4 -n 1000 "$WORK/plain-2k.eml" >/dev/null
+    sleep 0.3; kill -INT "$sp"; wait "$sp"
+    printf '%-6s syscalls per message:' "$who"
+    awk '$4 ~ /^[0-9]+$/ && $NF != "total" { c[$NF] = $4 } END { for (k in c) printf " %s %.1f\n", k, c[k] / 1000 }' \
+      "$WORK/strace.$who" | sort -k2 -g -r | head -8 | tr -d '\n'; echo
+  done
+fi
+if [ -n "${PROFILE:-}" ] && [ -n "${PID[$PROFILE]:-}" ]; then
+  # Where the CPU of one milter goes (perf record, call graphs): PROFILE=redis
+  perf record -q ${PROFILE_G:--g} -p "${PID[$PROFILE]}" -o "$WORK/perf.data" &
+  sp=$!; sleep 0.5
+  "$GEN" -p "${PORT[$PROFILE]}" "${CLIENT[@]}" -c "$C" -n "$N" "$WORK/plain-2k.eml" >/dev/null
+  sleep 0.3; kill -INT "$sp"; wait "$sp"
+  perf report -i "$WORK/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -40
+  cp "$WORK/perf.data" "${PROFILE_OUT:-/tmp}/memory-$PROFILE.perf.data"
+fi
 echo "errors in the milter logs: $(cat "$WORK"/legit-*.log | grep -cE '; on-error=|runtime error|Sanitizer|memory: .*failed')"
+cat "$WORK"/legit-*.log | grep -E '; on-error=|runtime error|Sanitizer|memory: .*failed' | head -5

@@ -15,6 +15,7 @@
 // changing `memory` needs a restart) and thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -49,6 +50,38 @@ struct Update {
   std::uint64_t seq = 0;
 };
 
+// Keys in one buffer: adding a key allocates nothing once the buffer has
+// grown (one per message, reused). A key is the concatenation of up to
+// three parts.
+class KeyBatch {
+ public:
+  std::size_t add(std::string_view a, std::string_view b = {}, std::string_view c = {});  // its index
+  std::size_t size() const { return ends_.size(); }
+  bool empty() const { return ends_.empty(); }
+  std::string_view operator[](std::size_t i) const {
+    std::size_t from = i ? ends_[i - 1] : 0;
+    return std::string_view(buf_).substr(from, ends_[i] - from);
+  }
+  void clear() {
+    buf_.clear();
+    ends_.clear();
+  }
+
+ private:
+  std::string buf_;
+  std::vector<std::size_t> ends_;
+};
+
+// A batched read sent and not yet answered (Store::start_read). finish()
+// collects the answer (waiting up to the store's deadline): false = the
+// store failed or missed its deadline (temperror). Destroying it unfinished
+// abandons the read.
+class PendingRead {
+ public:
+  virtual ~PendingRead() = default;
+  virtual bool finish(std::int64_t now, std::vector<std::optional<Record>>& out) = 0;
+};
+
 // Decays `count`, last updated at `last`, to `now` with `half_life` seconds.
 double decay(double count, std::int64_t last, std::int64_t now, double half_life);
 
@@ -61,6 +94,11 @@ class Store {
   // store failed or missed its deadline; `out` is then unspecified.
   virtual bool read(const std::vector<std::string>& keys, std::int64_t now,
                     std::vector<std::optional<Record>>& out) = 0;
+  // Starts reading `keys` (alive and unchanged until finish()) and returns
+  // at once when the store can work while the caller does (Redis: the
+  // request is sent, the answer read by finish()); never nullptr. Default:
+  // read() at finish().
+  virtual std::unique_ptr<PendingRead> start_read(const KeyBatch& keys);
   // Applies the updates atomically per key (decay, add, set ttl).
   virtual WriteResult write(const std::vector<Update>& updates) = 0;
   // Deletes every record whose key starts with `prefix`; count in *n.
@@ -113,6 +151,8 @@ class Memory {
 
   // Batched read, decayed to now(). False = temperror.
   bool read(const std::vector<std::string>& keys, std::vector<std::optional<Record>>& out);
+  // Sends a batched read now, answered later (Store::start_read).
+  std::unique_ptr<PendingRead> start_read(const KeyBatch& keys) { return store_->start_read(keys); }
   // Queues updates (stamped now()); returns at once. No-op when read-only.
   void write(std::vector<Update> updates);
   // Waits until the queue is applied or `seconds` passed; true when empty.
@@ -120,6 +160,9 @@ class Memory {
   // Keyed hash (SipHash-2-4 with the site secret) of lower-cased text, 16
   // hex digits; "" when the secret is not available yet (then: temperror).
   std::string hash(std::string_view text);
+  // The same into `out` without allocating; false when the secret is not
+  // available yet.
+  bool hash(std::string_view text, char (&out)[16]);
   std::int64_t now() const;
   bool writable() const { return writable_; }
   Store& store() { return *store_; }
@@ -135,8 +178,33 @@ class Memory {
   std::function<std::int64_t()> clock_;
   std::mutex secret_mu_;
   std::string secret_;  // "" until known
+  std::atomic<bool> have_key_{false};
+  std::uint8_t key_[16] = {};  // SipHash key derived from secret_, set once before have_key_
   std::chrono::steady_clock::time_point secret_retry_{};
   std::unique_ptr<Writer> writer_;
+};
+
+// The memory reads of one message, gathered into one batch: each check adds
+// its keys at end of headers (add() returns the index of the key's answer),
+// the engine sends the batch once after every check's on_eoh (start(): one
+// round trip per message, answered while the body is still coming), and the
+// first check that needs the answers at end-of-data waits for them
+// (answers(): the store's deadline at most; nullptr = temperror). reset()
+// at each MAIL FROM. One per Session; not thread-safe (one SMTP dialogue).
+class MessageReads {
+ public:
+  std::size_t add(std::string_view a, std::string_view b = {}, std::string_view c = {}) {
+    return keys_.add(a, b, c);
+  }
+  void start(Memory& m);  // no-op when nothing was added or already started
+  const std::vector<std::optional<Record>>* answers(Memory& m);  // starts it if needed
+  void reset();
+
+ private:
+  KeyBatch keys_;
+  std::unique_ptr<PendingRead> pending_;
+  std::vector<std::optional<Record>> out_;
+  enum class State { gathering, sent, answered, failed } state_ = State::gathering;
 };
 
 // Opens the store named by cfg's `memory` option: nullptr for `none`, and

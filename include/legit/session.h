@@ -14,11 +14,10 @@
 #include "legit/dns.h"
 #include "legit/dns_stats.h"
 #include "legit/ip.h"
+#include "legit/memory.h"
 #include "legit/rdns.h"
 
 namespace legit {
-
-class Memory;
 
 struct Connection {
   std::optional<IpAddress> ip;   // nullopt when the MTA gave no IP (local/unix)
@@ -114,6 +113,7 @@ class Session {
   ReverseDns rdns;  // started at connect when the client has an IP
   int messages = 0; // MAIL FROMs seen on this connection
   Memory* memory = nullptr;  // sender memory (memory.h); nullptr = none
+  MessageReads reads;        // this message's memory reads, one batch (memory.h)
 
   // Domain part of the envelope sender, lower-case; "" for <> or no '@'.
   std::string mail_from_domain() const;

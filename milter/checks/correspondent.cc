@@ -9,7 +9,8 @@
 //                  (400 days)
 //   temperror      the store failed or missed its deadline and nothing matched
 // No finding otherwise (a stranger is not evidence), nor without a memory.
-// Only keyed hashes are looked up. One batched read at end of headers.
+// Only keyed hashes are looked up, in the message's one read batch (keys
+// added at end of headers, answered at end-of-data).
 #include "../memory/keys.h"
 #include "legit/check.h"
 #include "legit/headers.h"
@@ -20,45 +21,51 @@ namespace {
 
 class Correspondent : public Check {
  public:
-  void on_mail(Session&) override { result_ = Finding{}; }
+  void on_mail(Session&) override {
+    ids_.clear();
+    first_ = kNone;
+    hashed_ = true;
+  }
 
+  // The hashes of the referenced Message-IDs and of the envelope sender join
+  // the message's read batch (Session::reads), answered at end-of-data.
   void on_eoh(Session& s) override {
     if (!s.memory) return;
     Memory& m = *s.memory;
-    std::vector<std::string> keys;
-    bool hashed = true;  // false: the site secret is not available (store down)
-    auto key = [&](const char* kind, std::string_view text) {
-      std::string h = m.hash(text);
-      hashed = hashed && !h.empty();
-      keys.push_back(kind + h);
+    char h[16];
+    auto key = [&](std::string_view kind, std::string_view text) {
+      bool ok = m.hash(text, h);
+      hashed_ = hashed_ && ok;  // false: the site secret is not available (store down)
+      std::size_t at = s.reads.add(kind, ok ? std::string_view(h, sizeof h) : std::string_view());
+      if (first_ == kNone) first_ = at;
     };
-    auto ids = mkeys::referenced_ids(s);
-    for (const auto& id : ids) key("c:m:", id);
-    if (!s.msg.mail_from.empty()) key("c:a:", s.msg.mail_from);
-    if (keys.empty()) return;
-    std::vector<std::optional<Record>> recs;
-    if (!hashed || !m.read(keys, recs)) {
-      result_ = {"correspondent", "temperror", "memory " + m.describe() + " did not answer in time", {}};
-      return;
-    }
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      if (recs[i]) {
-        result_ = {"correspondent", "reply", "replies to " + quote_untrusted(ids[i], 80) + ", sent by one of our users", {}};
-        return;
-      }
-    if (!s.msg.mail_from.empty() && recs.back())
-      result_ = {"correspondent", "correspondent",
-                 quote_untrusted(s.msg.mail_from, 80) + " was written to by our users (" +
-                     std::to_string(static_cast<long>(recs.back()->count + 0.5)) + " messages)", {}};
+    ids_ = mkeys::referenced_ids(s);
+    for (const auto& id : ids_) key(mkeys::kMessageId, id);
+    if (!s.msg.mail_from.empty()) key(mkeys::kAddress, s.msg.mail_from);
   }
 
-  std::vector<Finding> finish(Session&) override {
-    if (result_.result.empty()) return {};
-    return {result_};
+  std::vector<Finding> finish(Session& s) override {
+    if (!s.memory || first_ == kNone) return {};
+    Memory& m = *s.memory;
+    const auto* recs = hashed_ ? s.reads.answers(m) : nullptr;
+    if (!recs) return {{"correspondent", "temperror", "memory " + m.describe() + " did not answer in time", {}}};
+    for (std::size_t i = 0; i < ids_.size(); ++i)
+      if ((*recs)[first_ + i])
+        return {{"correspondent", "reply",
+                 "replies to " + quote_untrusted(ids_[i], 80) + ", sent by one of our users", {}}};
+    if (s.msg.mail_from.empty()) return {};
+    if (const auto& r = (*recs)[first_ + ids_.size()])
+      return {{"correspondent", "correspondent",
+               quote_untrusted(s.msg.mail_from, 80) + " was written to by our users (" +
+                   std::to_string(static_cast<long>(r->count + 0.5)) + " messages)", {}}};
+    return {};
   }
 
  private:
-  Finding result_;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::vector<std::string> ids_;
+  std::size_t first_ = kNone;  // index of the first key in s.reads
+  bool hashed_ = true;
 };
 
 }  // namespace

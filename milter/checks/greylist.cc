@@ -2,7 +2,8 @@
 // from a new triplet (client network, envelope sender, recipient) get
 // "451 4.7.1" and must retry, as rspamd's greylist module does by score.
 //
-// State words of the check's finding (read at end of headers, one batch):
+// State words of the check's finding (keys added at end of headers to the
+// message's one read batch, answered at end-of-data):
 //   new            some recipient's triplet was never seen (or expired)
 //   early          seen less than greylist-delay ago ("WAIT" in the detail)
 //   retry          every triplet seen between greylist-delay and
@@ -41,36 +42,47 @@ std::string triplet_text(const Session& s, std::string_view network, std::string
 class Greylist : public Check {
  public:
   void on_mail(Session&) override {
-    finding_ = Finding{};
-    retried_ = 0;
+    first_ = kNone;
+    hashed_ = true;
   }
 
+  // The network's and the sender domain's passes, then per recipient its
+  // triplet, the triplet's pass and "our sender" (bounce test), join the
+  // message's read batch (Session::reads), answered at end-of-data.
   void on_eoh(Session& s) override {
     if (!s.memory || !s.conn.ip || s.msg.rcpts.empty()) return;
     Memory& m = *s.memory;
-    const Config& cfg = s.config;
     std::string net = mkeys::network_of(*s.conn.ip);
-    std::string dom = registrable_domain(s.mail_from_domain());
-    std::vector<std::string> keys{"g:n:" + net, "g:d:" + dom};
-    bool hashed = true;
+    first_ = s.reads.add(mkeys::kGreyNet, net);
+    count_ = 2 + 3 * s.msg.rcpts.size();
+    s.reads.add(mkeys::kGreyDomain, registrable_domain(s.mail_from_domain()));
+    char h[16], hr[16];
     for (const auto& r : s.msg.rcpts) {
-      std::string h = m.hash(triplet_text(s, net, r));
-      std::string hr = m.hash(r);
-      hashed = hashed && !h.empty() && !hr.empty();
-      keys.insert(keys.end(), {"g:t:" + h, "g:ok:" + h, "c:s:" + hr});
+      bool ok = m.hash(triplet_text(s, net, r), h) && m.hash(r, hr);
+      hashed_ = hashed_ && ok;
+      std::string_view t = ok ? std::string_view(h, sizeof h) : std::string_view();
+      s.reads.add(mkeys::kTriplet, t);
+      s.reads.add(mkeys::kTripletOk, t);
+      s.reads.add(mkeys::kOurSender, ok ? std::string_view(hr, sizeof hr) : std::string_view());
     }
-    std::vector<std::optional<Record>> recs;
-    if (!hashed || !m.read(keys, recs)) {
-      finding_ = {"greylist", "temperror", "0 0", {}};
-      return;
-    }
+  }
+
+  std::vector<Finding> finish(Session& s) override {
+    if (!s.memory || first_ == kNone) return {};
+    Memory& m = *s.memory;
+    const auto* all = hashed_ ? s.reads.answers(m) : nullptr;
+    if (!all || first_ + count_ > all->size()) return {{"greylist", "temperror", "0 0", {}}};
+    const std::optional<Record>* recs = all->data() + first_;
+    const std::size_t n = count_;
+    const Config& cfg = s.config;
+    std::string dom = registrable_domain(s.mail_from_domain());
     double known_after = cfg.num("greylist-known-after");
     bool domain_known = !dom.empty() && recs[1] && recs[1]->count >= known_after;
     auto now = m.now();
     auto delay = static_cast<std::int64_t>(cfg.num("greylist-delay"));
     bool any_new = false, all_passed = true, bounce = false;
-    std::int64_t wait = 0;
-    for (std::size_t i = 2; i + 2 < recs.size(); i += 3) {
+    std::int64_t wait = 0, retried = 0;
+    for (std::size_t i = 2; i + 2 < n; i += 3) {
       const auto& t = recs[i];
       const auto& ok = recs[i + 1];
       if (s.msg.mail_from.empty() && recs[i + 2]) bounce = true;
@@ -79,26 +91,23 @@ class Greylist : public Check {
       if (!t) any_new = true;
       else if (now - t->first < delay) wait = std::max(wait, delay - (now - t->first));
       else wait = std::max<std::int64_t>(wait, 0);
-      if (t && now - t->first >= delay) retried_ = std::max(retried_, now - t->first);
+      if (t && now - t->first >= delay) retried = std::max(retried, now - t->first);
     }
     const char* state = "retry";
     if (bounce) state = "bounce";
     else if (all_passed || (recs[0] && recs[0]->count >= known_after)) state = "known";
     else if (any_new) state = "new";
     else if (wait > 0) state = "early";
-    finding_ = {"greylist", state,
-                std::to_string(state == std::string_view("retry") ? retried_ : wait) + " " + (domain_known ? "1" : "0"),
-                {}};
-  }
-
-  std::vector<Finding> finish(Session&) override {
-    if (finding_.result.empty()) return {};
-    return {finding_};
+    return {{"greylist", state,
+             std::to_string(state == std::string_view("retry") ? retried : wait) + " " + (domain_known ? "1" : "0"),
+             {}}};
   }
 
  private:
-  Finding finding_;
-  std::int64_t retried_ = 0;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t first_ = kNone;  // index of g:n:NET in s.reads
+  std::size_t count_ = 0;      // keys from first_ on: 2 + 3 per recipient
+  bool hashed_ = true;
 };
 
 Finding shown(std::string result, std::string detail) {

@@ -15,8 +15,9 @@
 //   mixed        some history, none of the above
 //   temperror    the store failed or missed its deadline: never evidence
 // No finding without a memory (`memory = none`) or without a client IP.
-// Reads: the network at connect, the candidate domains at end of headers
-// (SPF/DKIM are only known at end-of-data, so both candidates are read).
+// Reads: the network and both candidate domains (SPF/DKIM are only known at
+// end-of-data), added at end of headers to the message's one read batch
+// (Session::reads), answered at end-of-data.
 #include <cmath>
 #include <cstdio>
 
@@ -53,63 +54,52 @@ std::string describe(const std::string& what, const Counts& c) {
   return out;
 }
 
-// Reads `keys` (groups of 4 or 3 counters) into counts; false = temperror.
-bool read_counts(Memory& m, const std::vector<std::string>& keys, std::vector<Counts>& out, std::size_t per) {
-  std::vector<std::optional<Record>> recs;
-  if (!m.read(keys, recs)) return false;
-  out.assign(keys.size() / per, Counts{});
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    double v = recs[i] ? recs[i]->count : 0;
-    Counts& c = out[i / per];
-    switch (i % per) {
-      case 0: c.ok = v; break;
-      case 1: c.q = v; break;
-      case 2: c.rej = v; break;
-      default: c.probe = v; break;
-    }
-  }
-  return true;
+// Counts from `per` consecutive answers (ok, q, rej[, probe]) at `first`.
+Counts counts_at(const std::vector<std::optional<Record>>& recs, std::size_t first, std::size_t per) {
+  Counts c;
+  double* field[] = {&c.ok, &c.q, &c.rej, &c.probe};
+  for (std::size_t i = 0; i < per; ++i)
+    if (first + i < recs.size() && recs[first + i]) *field[i] = recs[first + i]->count;
+  return c;
 }
 
 class History : public Check {
  public:
   void on_connect(Session& s) override {
-    if (!s.memory || !s.conn.ip) return;
-    network_ = mkeys::network_of(*s.conn.ip);
-    std::vector<std::string> keys;
-    for (const char* w : kWhat) keys.push_back(mkeys::net(network_, w));
-    std::vector<Counts> c;
-    net_ok_ = read_counts(*s.memory, keys, c, 4);
-    if (net_ok_) net_ = c[0];
+    if (s.conn.ip) network_ = mkeys::network_of(*s.conn.ip);
   }
 
   void on_mail(Session&) override {
     domains_.clear();
-    domain_counts_.clear();
-    domains_ok_ = true;
+    first_ = kNone;
   }
 
+  // The network's 4 counters and 3 per candidate domain join the message's
+  // read batch (SPF/DKIM are only known at end-of-data, so both candidates).
   void on_eoh(Session& s) override {
     if (!s.memory || !s.conn.ip) return;
     domains_ = mkeys::candidate_domains(s);
-    std::vector<std::string> keys;
+    first_ = s.reads.add(mkeys::kNet, network_, mkeys::kCounters[0]);
+    for (int i = 1; i < 4; ++i) s.reads.add(mkeys::kNet, network_, mkeys::kCounters[i]);
     for (const auto& d : domains_)
-      for (int i = 0; i < 3; ++i) keys.push_back(mkeys::domain(d, kWhat[i]));
-    if (!keys.empty()) domains_ok_ = read_counts(*s.memory, keys, domain_counts_, 3);
+      for (int i = 0; i < 3; ++i) s.reads.add(mkeys::kDomain, d, mkeys::kCounters[i]);
   }
 
   std::vector<Finding> finish(Session& s) override {
-    if (!s.memory || !s.conn.ip) return {};
-    if (!net_ok_ || !domains_ok_)
+    if (!s.memory || !s.conn.ip || first_ == kNone) return {};
+    const auto* recs = s.reads.answers(*s.memory);
+    if (!recs)
       return {{"history", "temperror", "memory " + s.memory->describe() + " did not answer in time", {}}};
-    std::string detail = describe("network " + network_, net_);
-    const char* result = classify(net_);
+    Counts net = counts_at(*recs, first_, 4);
+    std::string detail = describe("network " + network_, net);
+    const char* result = classify(net);
     const char* domain_result = nullptr;
     auto authed = mkeys::authenticated_domains(s);
-    for (std::size_t i = 0; i < domains_.size() && i < domain_counts_.size(); ++i) {
+    for (std::size_t i = 0; i < domains_.size(); ++i) {
       if (std::find(authed.begin(), authed.end(), domains_[i]) == authed.end()) continue;
-      const char* r = classify(domain_counts_[i]);
-      detail += "; domain " + describe(domains_[i], domain_counts_[i]);
+      Counts dc = counts_at(*recs, first_ + 4 + 3 * i, 3);
+      const char* r = classify(dc);
+      detail += "; domain " + describe(domains_[i], dc);
       if (!domain_result || std::string_view(r) == "known-good" ||
           (std::string_view(r) == "bad-history" && std::string_view(domain_result) != "known-good"))
         domain_result = r;
@@ -122,12 +112,10 @@ class History : public Check {
   }
 
  private:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::string network_;
-  Counts net_;
-  bool net_ok_ = true;
   std::vector<std::string> domains_;
-  std::vector<Counts> domain_counts_;
-  bool domains_ok_ = true;
+  std::size_t first_ = kNone;  // index of the network's first counter in s.reads
 };
 
 }  // namespace

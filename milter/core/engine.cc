@@ -89,6 +89,7 @@ void Dialogue::mail_from(std::string_view addr, std::string_view auth_user) {
   if (addr.size() >= 2 && addr.front() == '<' && addr.back() == '>')
     addr = addr.substr(1, addr.size() - 2);
   session_->msg = Message{};
+  session_->reads.reset();
   session_->msg.mail_from = std::string(addr);
   session_->conn.auth_user = std::string(auth_user);
   session_->messages++;
@@ -129,6 +130,9 @@ void Dialogue::no_message() { session_->msg.absent = true; }
 
 void Dialogue::end_of_headers() {
   forward([&](Check& k) { k.on_eoh(*session_); });
+  // The memory reads the checks gathered, sent in one batch now and answered
+  // while the body comes (their finish() takes the answers at end-of-data).
+  if (session_->memory && scored()) session_->reads.start(*session_->memory);
 }
 
 void Dialogue::body(std::string_view chunk) {

@@ -45,11 +45,18 @@ constexpr std::int64_t kProbeTtl = 7 * kDay;
 // "192.0.2.0/24", "2001:db8:1:2::/64".
 std::string network_of(const IpAddress& ip);
 
+// Key parts, so a reader adds a key to MessageReads (memory.h) without
+// building a string: kNet + NETWORK + kCounters[i] is net(NETWORK, what).
+inline constexpr std::string_view kNet = "h:n:", kDomain = "h:d:";
+inline constexpr std::string_view kCounters[] = {":ok", ":q", ":rej", ":probe"};
+inline constexpr std::string_view kAddress = "c:a:", kMessageId = "c:m:", kOurSender = "c:s:";
+inline constexpr std::string_view kTriplet = "g:t:", kTripletOk = "g:ok:", kGreyNet = "g:n:", kGreyDomain = "g:d:";
+
 inline std::string net(std::string_view network, std::string_view what) {
-  return "h:n:" + std::string(network) + ":" + std::string(what);
+  return std::string(kNet).append(network).append(":").append(what);
 }
 inline std::string domain(std::string_view d, std::string_view what) {
-  return "h:d:" + std::string(d) + ":" + std::string(what);
+  return std::string(kDomain).append(d).append(":").append(what);
 }
 
 // Registrable domains of the envelope sender and of the From field (as

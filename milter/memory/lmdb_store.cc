@@ -75,13 +75,32 @@ class LmdbStore : public Store {
 
   bool read(const std::vector<std::string>& keys, std::int64_t now,
             std::vector<std::optional<Record>>& out) override {
+    return read_keys(keys, now, out);
+  }
+
+  // In-process and quick: the read is done when its answer is wanted.
+  std::unique_ptr<PendingRead> start_read(const KeyBatch& keys) override {
+    struct Read : PendingRead {
+      Read(LmdbStore& s, const KeyBatch& k) : store(s), keys(k) {}
+      bool finish(std::int64_t now, std::vector<std::optional<Record>>& out) override {
+        return store.read_keys(keys, now, out);
+      }
+      LmdbStore& store;
+      const KeyBatch& keys;
+    };
+    return std::make_unique<Read>(*this, keys);
+  }
+
+  template <class Keys>
+  bool read_keys(const Keys& keys, std::int64_t now, std::vector<std::optional<Record>>& out) {
     out.assign(keys.size(), std::nullopt);
     MDB_txn* t = nullptr;
     if (mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &t) != 0) return false;
     Txn txn(t);
     for (std::size_t i = 0; i < keys.size(); ++i) {
-      MDB_val k = val_of(keys[i]), v{};
-      if (keys[i].empty() || keys[i].size() > 500) continue;
+      std::string_view key = keys[i];
+      MDB_val k = val_of(key), v{};
+      if (key.empty() || key.size() > 500) continue;
       int rc = mdb_get(t, dbi_, &k, &v);
       if (rc == MDB_NOTFOUND) continue;
       if (rc != 0) return false;

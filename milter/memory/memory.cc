@@ -166,26 +166,44 @@ bool Memory::flush(double seconds) {
 }
 
 std::string Memory::hash(std::string_view text) {
-  std::string secret;
-  {
+  char buf[16];
+  return hash(text, buf) ? std::string(buf, sizeof buf) : std::string();
+}
+
+bool Memory::hash(std::string_view text, char (&out)[16]) {
+  if (!have_key_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(secret_mu_);
-    if (secret_.empty()) {
-      auto t = std::chrono::steady_clock::now();
-      if (t < secret_retry_) return "";
-      secret_ = store_->secret(writable_);
+    if (!have_key_.load(std::memory_order_relaxed)) {
       if (secret_.empty()) {
-        secret_retry_ = t + std::chrono::seconds(1);
-        return "";
+        auto t = std::chrono::steady_clock::now();
+        if (t < secret_retry_) return false;
+        secret_ = store_->secret(writable_);
+        if (secret_.empty()) {
+          secret_retry_ = t + std::chrono::seconds(1);
+          return false;
+        }
       }
+      for (std::size_t i = 0; i < secret_.size(); ++i)
+        key_[i % 16] ^= static_cast<std::uint8_t>(secret_[i] + i / 16);
+      have_key_.store(true, std::memory_order_release);
     }
-    secret = secret_;
   }
-  std::uint8_t key[16] = {};
-  for (std::size_t i = 0; i < secret.size(); ++i) key[i % 16] ^= static_cast<std::uint8_t>(secret[i] + i / 16);
-  std::uint64_t h = memory_detail::siphash24(key, lower(text));
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  // Lower-cased on the stack for the usual lengths (no allocation per hash).
+  char small[256];
+  std::string big;
+  std::string_view folded;
+  if (text.size() <= sizeof small) {
+    for (std::size_t i = 0; i < text.size(); ++i)
+      small[i] = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] - 'A' + 'a') : text[i];
+    folded = std::string_view(small, text.size());
+  } else {
+    big = lower(text);
+    folded = big;
+  }
+  std::uint64_t h = memory_detail::siphash24(key_, folded);
+  static const char* hex = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i, h >>= 4) out[i] = hex[h & 15];
+  return true;
 }
 
 // The built-in default of `memory`, replaced by $LEGIT_MEMORY_DEFAULT when

@@ -13,10 +13,15 @@
 // applied (key PREFIXw:ID, 7 days) and skips updates at or below it, in the
 // same atomic run. So a batch re-sent after the connection broke before its
 // replies came back (applied or not: unknown) counts each update once.
-// Reads take a context from a small pool (libmilter threads run in
-// parallel; a hiredis context is not thread-safe) and get `deadline` per
-// call; after any failure the store answers false at once for one second
-// (a dead Redis costs nothing per message) and logs at most once a minute.
+// Reads take a context from a pool (libmilter threads run in parallel; a
+// hiredis context is not thread-safe) and get `deadline` per call. A
+// message's reads are one request (an HMGET per key, pipelined, formatted
+// here in one buffer) sent at end of headers by start_read() and answered
+// at end-of-data (RedisRead::finish): one round trip per message, whose
+// replies are usually in the socket buffer by then; the context stays out
+// of the pool in between. After any failure the store answers false at
+// once for one second (a dead Redis costs nothing per message) and logs at
+// most once a minute.
 // Writes (the Memory writer thread only) get 10x the deadline, at most 1 s;
 // a failed write batch is WriteResult::retry and is kept by Memory.
 // Redis Cluster is not supported (a script's keys must share one slot);
@@ -31,6 +36,7 @@
 
 #include "legit/memory.h"
 #include "memory_detail.h"
+#include "redis_script.h"
 
 namespace legit {
 namespace {
@@ -38,33 +44,6 @@ namespace {
 using memory_detail::LogEvery;
 using Clock = std::chrono::steady_clock;
 
-// KEYS[1]: the writer's high-water mark; KEYS[2..]: records. ARGV[1]: the
-// mark's TTL; then per update: add, half-life, ttl, at, seq.
-constexpr const char* kIncrScript =
-    "local done = tonumber(redis.call('GET', KEYS[1])) or 0 "
-    "local top = done "
-    "for i = 2, #KEYS do "
-    "  local b = (i - 2) * 5 + 1 "
-    "  local seq = tonumber(ARGV[b + 5]) "
-    "  if seq == 0 or seq > done then "
-    "    local at = tonumber(ARGV[b + 4]) "
-    "    local r = redis.call('HMGET', KEYS[i], 'c', 'f', 'l', 'h') "
-    "    local c = tonumber(r[1]) or 0 "
-    "    local f = tonumber(r[2]) or at "
-    "    local l = tonumber(r[3]) or at "
-    "    local h = tonumber(r[4]) or tonumber(ARGV[b + 2]) "
-    "    if h > 0 and at > l then c = c * math.pow(0.5, (at - l) / h) end "
-    "    if at > l then l = at end "
-    "    if at < f then f = at end "
-    "    redis.call('HSET', KEYS[i], 'c', string.format('%.17g', c + tonumber(ARGV[b + 1])), "
-    "      'f', string.format('%d', f), 'l', string.format('%d', l), 'h', string.format('%.17g', h)) "
-    "    local ttl = tonumber(ARGV[b + 3]) "
-    "    if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end "
-    "    if seq > top then top = seq end "
-    "  end "
-    "end "
-    "if top > done then redis.call('SET', KEYS[1], string.format('%d', top), 'EX', ARGV[1]) end "
-    "return top";
 constexpr std::size_t kChunk = 128;        // updates per script run
 constexpr const char* kMarkTtl = "604800";  // 7 days
 
@@ -106,11 +85,39 @@ class RedisStore : public Store {
     if (keys.empty()) return true;
     Ctx c = take();
     if (!c) return false;
-    for (const auto& k : keys) {
-      std::string key = o_.prefix + k;
-      redisAppendCommand(c.get(), "HMGET %b c f l h", key.data(), key.size());
-    }
+    if (!send_reads(c.get(), keys)) return failed(std::move(c), "read");
+    return collect(std::move(c), keys.size(), now, out);
+  }
+
+  std::unique_ptr<PendingRead> start_read(const KeyBatch& keys) override;
+
+  // Sends one HMGET per key, pipelined, in one write: the request is built
+  // here (RESP) into one buffer, not formatted per key by hiredis.
+  template <class Keys>
+  bool send_reads(redisContext* c, const Keys& keys) {
+    std::string req;
+    req.reserve(keys.size() * (o_.prefix.size() + 80));
     for (std::size_t i = 0; i < keys.size(); ++i) {
+      std::string_view k = keys[i];
+      req += "*6\r\n$5\r\nHMGET\r\n$";
+      req += std::to_string(o_.prefix.size() + k.size());
+      req += "\r\n";
+      req += o_.prefix;
+      req += k;
+      req += "\r\n$1\r\nc\r\n$1\r\nf\r\n$1\r\nl\r\n$1\r\nh\r\n";
+    }
+    if (redisAppendFormattedCommand(c, req.data(), req.size()) != REDIS_OK) return false;
+    int done = 0;
+    while (!done)
+      if (redisBufferWrite(c, &done) != REDIS_OK) return false;
+    return true;
+  }
+
+  // Reads the n answers of send_reads and gives the context back; false =
+  // failed (the context is dropped, the store backs off).
+  bool collect(Ctx c, std::size_t n, std::int64_t now, std::vector<std::optional<Record>>& out) {
+    out.assign(n, std::nullopt);
+    for (std::size_t i = 0; i < n; ++i) {
       void* raw = nullptr;
       if (redisGetReply(c.get(), &raw) != REDIS_OK || !raw) return failed(std::move(c), "read");
       Reply r(static_cast<redisReply*>(raw));
@@ -123,6 +130,31 @@ class RedisStore : public Store {
     }
     give(std::move(c));
     return true;
+  }
+
+  // The context for a read, or nullptr (down: backing off, or cannot connect).
+  Ctx take() {
+    auto now = Clock::now().time_since_epoch().count();
+    if (now < down_until_.load()) return nullptr;
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!pool_.empty()) {
+        Ctx c = std::move(pool_.back());
+        pool_.pop_back();
+        return c;
+      }
+    }
+    Ctx c = connect(o_.deadline);
+    if (!c) mark_down();
+    return c;
+  }
+
+  bool failed(Ctx c, const char* what) {
+    problem(what, c.get());
+    mark_down();
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    pool_.clear();  // the others may be as stale as this one
+    return false;
   }
 
   WriteResult write(const std::vector<Update>& updates) override {
@@ -231,7 +263,7 @@ class RedisStore : public Store {
   Ctx connect_writer() {
     Ctx c = connect(write_deadline());
     if (!c) return nullptr;
-    Reply r(static_cast<redisReply*>(redisCommand(c.get(), "SCRIPT LOAD %s", kIncrScript)));
+    Reply r(static_cast<redisReply*>(redisCommand(c.get(), "SCRIPT LOAD %s", redis_script::kIncrScript)));
     if (!r || r->type != REDIS_REPLY_STRING) {
       if (r && r->type == REDIS_REPLY_ERROR)
         log_.log(LogLevel::error, "memory: " + name_ + " SCRIPT LOAD: " + std::string(r->str, r->len));
@@ -291,33 +323,11 @@ class RedisStore : public Store {
     return c;
   }
 
-  Ctx take() {
-    auto now = Clock::now().time_since_epoch().count();
-    if (now < down_until_.load()) return nullptr;
-    {
-      std::lock_guard<std::mutex> lock(pool_mu_);
-      if (!pool_.empty()) {
-        Ctx c = std::move(pool_.back());
-        pool_.pop_back();
-        return c;
-      }
-    }
-    Ctx c = connect(o_.deadline);
-    if (!c) mark_down();
-    return c;
-  }
-
   void give(Ctx c) {
     std::lock_guard<std::mutex> lock(pool_mu_);
-    if (pool_.size() < 64) pool_.push_back(std::move(c));
-  }
-
-  bool failed(Ctx c, const char* what) {
-    problem(what, c.get());
-    mark_down();
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    pool_.clear();  // the others may be as stale as this one
-    return false;
+    // A context stays out of the pool from end of headers to end-of-data:
+    // up to one per message in flight.
+    if (pool_.size() < 256) pool_.push_back(std::move(c));
   }
 
   void mark_down() {
@@ -339,6 +349,7 @@ class RedisStore : public Store {
       match += ch;
     }
     match += '*';
+    const std::string mark = o_.prefix + "w:", secret = o_.prefix + "secret";  // not records
     std::string cursor = "0";
     do {
       Reply r(static_cast<redisReply*>(redisCommand(c, "SCAN %s MATCH %b COUNT 1000", cursor.c_str(),
@@ -347,9 +358,8 @@ class RedisStore : public Store {
       cursor.assign(r->element[0]->str, r->element[0]->len);
       for (std::size_t i = 0; i < r->element[1]->elements && keys.size() < limit; ++i) {
         const redisReply* k = r->element[1]->element[i];
-        std::string key(k->str, k->len);
-        bool mark = key.compare(0, o_.prefix.size() + 2, o_.prefix + "w:") == 0;  // not a record
-        if (key != o_.prefix + "secret" && !mark) keys.push_back(std::move(key));
+        std::string_view key(k->str, k->len);
+        if (key != secret && key.substr(0, mark.size()) != mark) keys.emplace_back(key);
       }
     } while (cursor != "0" && keys.size() < limit);
     return true;
@@ -366,6 +376,33 @@ class RedisStore : public Store {
   std::atomic<Clock::rep> down_until_{0};
   LogEvery log_;
 };
+
+// A read sent at end of headers, answered while the body comes: finish()
+// usually finds the replies already in the socket buffer (one read call,
+// no wait). Unfinished (the message aborted), its context is dropped.
+class RedisRead : public PendingRead {
+ public:
+  RedisRead(RedisStore& store, Ctx c, std::size_t n) : store_(store), c_(std::move(c)), n_(n) {}
+  bool finish(std::int64_t now, std::vector<std::optional<Record>>& out) override {
+    if (n_ == 0) {
+      out.clear();
+      return true;
+    }
+    if (!c_) return false;
+    return store_.collect(std::move(c_), n_, now, out);
+  }
+
+ private:
+  RedisStore& store_;
+  Ctx c_;  // nullptr: the store was down or the request could not be sent
+  std::size_t n_;
+};
+
+std::unique_ptr<PendingRead> RedisStore::start_read(const KeyBatch& keys) {
+  Ctx c = keys.empty() ? nullptr : take();
+  if (c && !send_reads(c.get(), keys)) failed(std::move(c), "read");  // c is empty after
+  return std::make_unique<RedisRead>(*this, std::move(c), keys.size());
+}
 
 }  // namespace
 

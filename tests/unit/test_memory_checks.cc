@@ -4,7 +4,8 @@
 // new triplet, early and timely retries, good scores / rejects / bounces /
 // correspondents never greylisted, networks that passed; correspondents and
 // replies after our users' outbound mail; history known-good and probing;
-// a dead store = temperror and mail flows.
+// a dead store = temperror and mail flows; one batched read per message,
+// sent at end of headers and answered at end-of-data.
 #include <filesystem>
 
 #include "config_test_util.h"
@@ -204,4 +205,75 @@ TEST_CASE("memory: without a memory the checks are silent") {
   Outcome o = run_message(engine, m);
   CHECK(o.verdict.items.empty());
   CHECK(o.action == Action::accept);
+}
+
+namespace {
+
+// Counts what the checks ask of the store (wrapping a real LMDB store).
+struct CountingStore : Store {
+  std::unique_ptr<Store> inner;
+  int reads = 0, starts = 0, finished = 0;
+  std::size_t keys = 0;
+  explicit CountingStore(std::unique_ptr<Store> s) : inner(std::move(s)) {}
+  bool read(const std::vector<std::string>& k, std::int64_t now, std::vector<std::optional<Record>>& out) override {
+    ++reads;
+    return inner->read(k, now, out);
+  }
+  std::unique_ptr<PendingRead> start_read(const KeyBatch& k) override {
+    struct Counted : PendingRead {
+      std::unique_ptr<PendingRead> p;
+      int* finished;
+      bool finish(std::int64_t now, std::vector<std::optional<Record>>& out) override {
+        ++*finished;
+        return p->finish(now, out);
+      }
+    };
+    ++starts;
+    keys += k.size();
+    auto c = std::make_unique<Counted>();
+    c->p = inner->start_read(k);
+    c->finished = &finished;
+    return c;
+  }
+  WriteResult write(const std::vector<Update>& u) override { return inner->write(u); }
+  bool erase_prefix(std::string_view p, std::size_t* n) override { return inner->erase_prefix(p, n); }
+  bool scan(std::string_view p, std::int64_t now, std::size_t limit,
+            std::vector<std::pair<std::string, Record>>& out) override {
+    return inner->scan(p, now, limit, out);
+  }
+  std::string secret(bool create) override { return inner->secret(create); }
+  std::string describe() const override { return inner->describe(); }
+};
+
+}  // namespace
+
+TEST_CASE("memory: one batched read per message, sent at end of headers, answered at end-of-data") {
+  TempDir dir;
+  auto counting = std::make_unique<CountingStore>(make_lmdb_store({dir.path + "/m.lmdb", 8u << 20, false}));
+  CountingStore& c = *counting;
+  Rig r(std::move(counting));
+  Score::word = "doubt";
+  auto d = r.engine->open();
+  d->connect("unknown", "192.0.2.70");
+  d->helo("mail.example.com");
+  for (int msg = 1; msg <= 2; ++msg) {
+    d->mail_from("<a@sender.example>", "");
+    d->rcpt("<bob@example.net>");
+    d->rcpt("<carol@example.net>");
+    d->header("From", "A <a@other.example>");
+    d->header("In-Reply-To", "<m1@example.net>");
+    CHECK(c.starts == msg - 1);  // nothing asked before end of headers
+    d->end_of_headers();
+    CHECK(c.starts == msg);
+    CHECK(c.finished == msg - 1);  // the answer is not waited for here
+    Outcome o = d->end_of_message("Q3");
+    CHECK(c.finished == msg);
+    CHECK(result_of(o, "history") == "new");
+    CHECK(o.action == Action::tempfail);  // a new triplet in the doubt band
+  }
+  d->close();
+  CHECK(c.reads == 0);
+  // history: 4 network + 3 per candidate domain (2); correspondent: 1 id +
+  // the sender; greylist: 2 + 3 per recipient (2).
+  CHECK(c.keys == 2 * (4 + 6 + 2 + 8));
 }

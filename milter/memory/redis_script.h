@@ -1,0 +1,38 @@
+// redis_script.h — the Lua script the Redis store's writer runs with
+// EVALSHA (redis_store.cc): per update, decay the record's count to the
+// update's time, add, keep first/last seen, raise the expiry; updates at or
+// below the writer's high-water mark (a re-sent batch) are skipped, all in
+// one atomic run. Bad input: a missing or non-numeric field reads as 0 / the
+// update's own values.
+#pragma once
+
+namespace legit::redis_script {
+
+// KEYS[1]: the writer's high-water mark; KEYS[2..]: records. ARGV[1]: the
+// mark's TTL; then per update: add, half-life, ttl, at, seq.
+inline constexpr const char* kIncrScript =
+    "local done = tonumber(redis.call('GET', KEYS[1])) or 0 "
+    "local top = done "
+    "for i = 2, #KEYS do "
+    "  local b = (i - 2) * 5 + 1 "
+    "  local seq = tonumber(ARGV[b + 5]) "
+    "  if seq == 0 or seq > done then "
+    "    local at = tonumber(ARGV[b + 4]) "
+    "    local r = redis.call('HMGET', KEYS[i], 'c', 'f', 'l', 'h') "
+    "    local c = tonumber(r[1]) or 0 "
+    "    local f = tonumber(r[2]) or at "
+    "    local l = tonumber(r[3]) or at "
+    "    local h = tonumber(r[4]) or tonumber(ARGV[b + 2]) "
+    "    if h > 0 and at > l then c = c * math.pow(0.5, (at - l) / h) end "
+    "    if at > l then l = at end "
+    "    if at < f then f = at end "
+    "    redis.call('HSET', KEYS[i], 'c', string.format('%.17g', c + tonumber(ARGV[b + 1])), "
+    "      'f', string.format('%d', f), 'l', string.format('%d', l), 'h', string.format('%.17g', h)) "
+    "    local ttl = tonumber(ARGV[b + 3]) "
+    "    if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end "
+    "    if seq > top then top = seq end "
+    "  end "
+    "end "
+    "if top > done then redis.call('SET', KEYS[1], string.format('%d', top), 'EX', ARGV[1]) end "
+    "return top";
+}  // namespace legit::redis_script
