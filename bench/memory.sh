@@ -34,14 +34,16 @@ start_dns "$WORK/bench.zone" tests/dns/bench-reverse.zone tests/dns/bench-revers
 CLIENT=(-i 198.18.255.10 -N mail.bench.test -h mail.bench.test -f sender@bench.test -r user@example.net)
 
 RPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+redis-server --port "$RPORT" --bind 127.0.0.1 --unixsocket "$WORK/redis.sock" --save "" --appendonly no \
+  --dir "$WORK" >"$WORK/redis.log" 2>&1 &
 RPID=$!; PIDS+=($RPID)
 wait_listen "$RPORT" || die "redis-server did not start"
 
 declare -A PORT PID
 # OLD=path/to/another/legit-milter adds "old-redis": that binary on the same
 # Redis (its own db), run in the same rounds (a before/after comparison).
-WHO="none lmdb redis"
+# MEMS="none lmdb redis redis-unix" adds the same Redis over its unix socket.
+WHO=${MEMS:-none lmdb redis}
 [ -n "${OLD:-}" ] && WHO="$WHO old-redis"
 for who in $WHO; do
   bin=$LEGIT
@@ -49,6 +51,7 @@ for who in $WHO; do
     none) mem=none ;;
     lmdb) mem="lmdb:$WORK/bench.lmdb" ;;
     redis) mem="redis://127.0.0.1:$RPORT/0" ;;
+    redis-unix) mem="unix:$WORK/redis.sock?db=2" ;;
     old-redis) mem="redis://127.0.0.1:$RPORT/1" bin=$(realpath "$OLD") ;;
   esac
   PORT[$who]=$(free_port)

@@ -86,7 +86,9 @@ int run_memory(int argc, char** argv) {
                  "usage: legit-milter memory show [ADDRESS|IP|NETWORK|DOMAIN] [-c FILE] [options]\n"
                  "       legit-milter memory forget ADDRESS|IP|NETWORK|DOMAIN [-c FILE] [options]\n"
                  "show without a target counts the records by kind; forget erases every record\n"
-                 "of an address, IP, network or domain. Options as for the milter (--help).\n";
+                 "of an address, IP, network or domain. Open greylisting triplets are hashed\n"
+                 "(network, sender and recipient together) and cannot be found from one of\n"
+                 "them: they expire after greylist-window. Options as for the milter (--help).\n";
     return 0;
   }
   if (verb != "show" && verb != "forget") return usage("unknown command '" + verb + "'");

@@ -22,6 +22,10 @@
 #                          every point 0 but these, and the keys matching KEEP-REGEX
 #                          ('' for none) at their defaults
 #   memory_points_conf FILE  points for the memory tests (0 but iprev and memory checks)
+#   start_redis PORT [redis-server options]  a real redis-server on 127.0.0.1:PORT
+#                          (no snapshots, files in $WORK, output in $WORK/redis.out),
+#                          waits until it accepts, sets REDIS_PID; missing or not
+#                          starting = the test FAILS (scripts/deps.sh installs it)
 #   finish                 prints "N passed, N failed" and exits 0/1
 # Everything started through lib.sh is killed on exit.
 set -u
@@ -161,6 +165,25 @@ points_but() {
 # memory_points_conf FILE: a config whose points are 0 everywhere but iprev
 # (pass +1, fail -2) and the memory checks (their defaults): the memory tests.
 memory_points_conf() { points_but '^(history|correspondent)\.' iprev.pass=1 iprev.fail=-2 >"$1"; }
+
+start_redis() {
+  local port=$1 _; shift
+  if ! command -v redis-server >/dev/null; then
+    fail "redis-server" "not installed (scripts/deps.sh installs it): this test cannot run"
+    finish
+  fi
+  redis-server --port "$port" --bind 127.0.0.1 --save "" --dir "$WORK" "$@" >>"$WORK/redis.out" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -5 "$WORK/redis.out"
+  fail "redis-server" "did not start on port $port"
+  finish
+}
 
 # A part skipped is not a pass: without failures the test exits 77, which
 # ctest shows as skipped.

@@ -12,7 +12,6 @@
 # usage: test_memory.sh PATH/TO/legit-milter
 BIN=${1:?usage: $0 legit-milter}
 . "$(dirname "$0")/lib.sh"
-command -v redis-server >/dev/null || skip "redis-server is not installed"
 start_dns "$SRC/tests/dns/iprev.test.zone" "$SRC/tests/dns/iprev-reverse.zone"
 
 # Points: 0 everywhere but iprev (pass +1, fail -2) and the memory checks.
@@ -99,16 +98,13 @@ expect_match "lmdb unwritable dir: said on stderr" "$(cat "$WORK/stderr")" 'memo
 
 # ------------------------------------------------------------------ Redis
 RPORT=$(free_port)
-start_redis() {
-  redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync always \
-    --dir "$WORK" --unixsocket "$WORK/redis.sock" --requirepass "s3cret-pass" \
-    >"$WORK/redis.out" 2>&1 &
-  REDIS_PID=$!
-  PIDS+=($REDIS_PID)
+redis_up() {  # TCP, and a unix socket with a password; AOF: a restart keeps what it acknowledged
+  start_redis "$RPORT" --appendonly yes --appendfsync always --unixsocket "$WORK/redis.sock" \
+    --requirepass "s3cret-pass"
   for _ in $(seq 1 50); do [ -S "$WORK/redis.sock" ] && return 0; sleep 0.1; done
-  echo "redis-server did not start"; cat "$WORK/redis.out"; exit 1
+  fail "redis-server" "no unix socket"; finish
 }
-start_redis
+redis_up
 printf 's3cret-pass\n' >"$WORK/redis.pw"
 R="redis://127.0.0.1:$RPORT/0"
 mcheck() {
@@ -133,7 +129,7 @@ expect_eq "redis down: history temperror" "$(results_of "$out" history)" temperr
 expect_eq "redis down: not greylisted, action from the score" "$(action_of "$out")" accept
 expect_match "redis down: logged" "$(cat "$WORK/stderr")" 'memory: redis://127\.0\.0\.1:[0-9]+/0 connect failed: .*mail flows'
 expect_eq "redis down: check still quick (${elapsed_ms} ms)" "$((elapsed_ms < 3000))" 1
-start_redis
+redis_up
 out=$(mcheck "$R" "${DOUBT[@]}" --rcpt c@iprev.test)
 expect_match "redis back: the passed triplet survived (appendonly)" "$(log_of "$out")" 'greylist=known'
 

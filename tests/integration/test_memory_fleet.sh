@@ -10,12 +10,12 @@
 #      meanwhile, one log line, reconnected, the queued history not lost
 #   F5 LMDB: a milter restart keeps the greylisting memory; an LMDB path that
 #      cannot be opened logs clearly and mail flows
-# usage: test_memory_fleet.sh PATH/TO/legit-milter  (root + Postfix + redis-server, else 77)
+# usage: test_memory_fleet.sh PATH/TO/legit-milter  (root + Postfix, else 77;
+# a missing redis-server fails: scripts/deps.sh installs it)
 BIN=${1:?usage: $0 legit-milter}
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/integration/postfix/harness.sh"
 pf_require
-command -v redis-server >/dev/null || skip "redis-server is not installed"
 stop_all() {
   PF=$WORK/pfa PF_MASTER=${MASTER_A:-} pf_stop
   PF=$WORK/pfb PF_MASTER=${MASTER_B:-} pf_stop
@@ -24,14 +24,8 @@ trap 'stop_all; cleanup' EXIT
 start_dns "$SRC/tests/dns/e2e.test.zone" "$SRC/tests/dns/e2e-reverse.zone" "$SRC/tests/dns/e2e-reverse6.zone"
 
 RPORT=$(free_port)
-start_redis() {
-  redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync always \
-    --dir "$WORK" >"$WORK/redis.out" 2>&1 &
-  REDIS_PID=$!
-  PIDS+=($REDIS_PID)
-  wait_port "$RPORT" || { echo "redis-server did not start"; cat "$WORK/redis.out"; exit 1; }
-}
-start_redis
+redis_up() { start_redis "$RPORT" --appendonly yes --appendfsync always; }  # AOF: keeps what it acknowledged
+redis_up
 R="redis://127.0.0.1:$RPORT/0"
 
 # Points: 0 everywhere but iprev (pass +1, fail -2) and the memory checks;
@@ -105,7 +99,7 @@ GOOD=(--helo mail.e2e.test --from sender@e2e.test --to rcpt@example.net)
 delivered=0
 for i in $(seq 1 21); do
   [ "$i" = 8 ] && { kill -KILL "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null; }
-  [ "$i" = 15 ] && start_redis
+  [ "$i" = 15 ] && redis_up
   pf_swaks A $(xclient IPV6:2001:db8:e2e::10 mail.e2e.test) "${GOOD[@]}"
   [ -n "$SW_QID" ] && delivered=$((delivered + 1))
   [ "$i" = 15 ] && sleep 1.2  # past the 1 s back-off

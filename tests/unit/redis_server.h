@@ -1,6 +1,8 @@
 // redis_server.h — a real redis-server for unit tests: on a unix socket in
 // a temp dir, no persistence; up() is false when redis-server is not
-// installed (the test then skips). Killed by the destructor.
+// installed or did not start, and the test then FAILS (scripts/deps.sh
+// installs it: a test that skips as a pass could never fail). Killed by the
+// destructor.
 #pragma once
 
 #include <fcntl.h>
