@@ -167,7 +167,7 @@ points_but() {
 memory_points_conf() { points_but '^(history|correspondent)\.' iprev.pass=1 iprev.fail=-2 >"$1"; }
 
 start_redis() {
-  local port=$1 _; shift
+  local port=$1; shift
   if ! command -v redis-server >/dev/null; then
     fail "redis-server" "not installed (scripts/deps.sh installs it): this test cannot run"
     finish
@@ -175,11 +175,7 @@ start_redis() {
   redis-server --port "$port" --bind 127.0.0.1 --save "" --dir "$WORK" "$@" >>"$WORK/redis.out" 2>&1 &
   REDIS_PID=$!
   PIDS+=("$REDIS_PID")
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    kill -0 "$REDIS_PID" 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_listen "$port" && return 0
   tail -5 "$WORK/redis.out"
   fail "redis-server" "did not start on port $port"
   finish
