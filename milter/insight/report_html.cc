@@ -119,8 +119,10 @@ std::string bars(const char* id, const char* title, const std::vector<Bucket>& b
            "\" height=\"" + num(h, "%.2f") + "\" fill=\"" + s.color + "\"><title>" + esc(tip) + ": " + s.label + " " +
            std::to_string(n) + "</title></rect>";
     }
-    if (i % every == 0)
-      o += "<text x=\"" + num(left + slot * i + slot / 2, "%.1f") + "\" y=\"" + num(top + plot_h + 16) +
+    // ~7 px a character at 12 px: a label that would run off the chart is left out
+    double cx = left + slot * i + slot / 2, half = 3.6 * buckets[i].label.size();
+    if (i % every == 0 && cx - half >= 0 && cx + half <= W)
+      o += "<text x=\"" + num(cx, "%.1f") + "\" y=\"" + num(top + plot_h + 16) +
            "\" class=\"small\" text-anchor=\"middle\">" + esc(buckets[i].label) + "</text>";
   }
   o += "<line x1=\"" + num(left) + "\" x2=\"" + num(W - right) + "\" y1=\"" + num(top + plot_h) + "\" y2=\"" +

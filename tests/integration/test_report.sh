@@ -99,6 +99,21 @@ expect_match "html: offenders table" "$(cat "$WORK/report.html")" '<table id="of
 grep -m1 ' score=-' "$WORK/mail.log" | sed -E 's/ score=-?[0-9.]+ / score=-55 /' >"$WORK/edge.log"
 "$BIN" report --html "$WORK/edge.html" "$WORK/edge.log" >/dev/null 2>&1; rc=$?
 expect_eq "html: a lone score of -55 lands in the edge bar" "$rc:$(grep -o '<svg id="score-histogram".*</svg>' "$WORK/edge.html" | grep -o 'class="bar"' | head -1)" '0:class="bar"'
+# 40 hours in +05:30: hourly bars start on local :00, and no axis label runs past the chart's
+# right edge (x + half its ~7 px a character <= 1000).
+$PY - "$WORK/days.log" <<'EOF'
+import sys, time
+with open(sys.argv[1], "w") as f:
+    for m in range(0, 40 * 60 - 6, 30):
+        t = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(1795651200 + m * 60))
+        f.write("%s mx legit-milter[1]: Q%d: client=c.example[198.18.0.1] helo=<c.example> from=<a@b.example> "
+                "score=3 action=accept checks=iprev:pass(1)\n" % (t, m))
+EOF
+TZ=Asia/Kolkata "$BIN" report --html "$WORK/days.html" "$WORK/days.log" >/dev/null
+labels=$(grep -o '<svg id="actions-over-time".*</svg>' "$WORK/days.html" | grep -oE '<text x="[0-9.]+" y="[0-9.]+" class="small" text-anchor="middle">[0-9-]+ [0-9:]+</text>' |
+  sed -E 's/<text x="([0-9.]+)".*>(.*)<\/text>/\1 \2/')
+expect_eq "html, TZ=Asia/Kolkata, 40 hours: time labels on local :00, none past the right edge" \
+  "$(awk '{ n++; if ($3 ~ /:00$/ && $1 + 3.6 * length($2 " " $3) <= 1000) good++ } END { print (n > 0 && good == n) ? "yes" : good + 0 "/" n + 0 }' <<<"$labels")" yes
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
   skip_part "no chromium: the page is not rendered"
