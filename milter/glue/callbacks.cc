@@ -75,12 +75,19 @@ sfsistat on_error(const char* stage, const char* why) noexcept {
 
 // The answer of a step whose no-reply bit is `nr`: SMFIS_NOREPLY when that
 // step was negotiated as no-reply; a failure there (anything but CONTINUE)
-// is kept and becomes the answer of the next step that is answered. A
-// no-reply step ACKs the MTA's packet at once (quickack.h: no Nagle stall).
+// is kept and becomes the answer of the next step that is answered. The
+// first no-reply step after a reply ACKs the MTA's packet at once and leaves
+// delayed-ACK mode until our next reply (quickack.h: no Nagle stall).
 sfsistat answer(Conn& c, unsigned long nr, sfsistat r) {
-  if (!(c.no_reply & nr)) return r;
+  if (!(c.no_reply & nr)) {
+    c.acked = false;  // this reply puts the socket back in delayed-ACK mode
+    return r;
+  }
   if (r != SMFIS_CONTINUE) c.failed = true;
-  if (!ack_now(c.ack_fd)) c.ack_fd = -1;
+  if (!c.acked) {
+    if (!ack_now(c.ack_fd)) c.ack_fd = -1;
+    c.acked = true;
+  }
   return SMFIS_NOREPLY;
 }
 
@@ -92,7 +99,6 @@ template <typename F>
 sfsistat guarded(SMFICTX* ctx, const char* stage, unsigned long nr, F&& fn) noexcept {
   Conn* c = conn_of(ctx);
   if (!c) return on_error(stage, "no session for this connection");
-  c->last_seen = std::chrono::steady_clock::now();
   reaper::Busy busy(c->watch.get());
   if (c->refused) return answer(*c, nr, policy());  // logged at admission
   if (c->failed) {  // logged when it failed; answered now, then forgotten
@@ -208,7 +214,6 @@ sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
       admit(*fresh);
       c = attach(ctx, std::move(fresh));
     }
-    c->last_seen = std::chrono::steady_clock::now();
     reaper::Busy busy(c->watch.get());
     if (c->refused) return answer(*c, SMFIP_NR_CONN, policy());
     c->failed = false;
@@ -321,9 +326,9 @@ sfsistat cb_close(SMFICTX* ctx) {
   Conn* c = conn_of(ctx);
   if (!c) return SMFIS_CONTINUE;
   try {
-    double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() - c->last_seen).count();
     double limit = snapshot_of(ctx)->config.num("idle-timeout");
-    if (idle >= limit && !(c->watch && c->watch->cut)) reaper::count_idle_close(static_cast<long>(limit));
+    if (c->watch && !c->watch->cut && reaper::idle_seconds(*c->watch) >= limit)
+      reaper::count_idle_close(static_cast<long>(limit));
     if (c->dialogue)
       if (auto line = c->dialogue->close()) {
         log_msg(LogLevel::info, *line);

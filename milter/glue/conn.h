@@ -14,7 +14,6 @@
 // cannot do without one).
 #pragma once
 
-#include <chrono>
 #include <memory>
 
 #include "legit/engine.h"
@@ -31,7 +30,7 @@ struct Conn {
   bool refused = false;                // over the session cap
   bool failed = false;                 // a no-reply step failed: on-error at the next answer
   int ack_fd = -1;                     // TCP socket to ACK after no-reply steps (quickack.h)
-  std::chrono::steady_clock::time_point last_seen = std::chrono::steady_clock::now();
+  bool acked = false;                  // quick ACK set since our last reply (quickack.h)
   reaper::WatchPtr watch;              // the idle reaper's view (null: not watched)
 
   Conn() = default;

@@ -48,6 +48,7 @@
 #include "legit/verdict.h"
 #include "legit/version.h"
 #include "listen.h"
+#include "quickack.h"
 #include "runtime.h"
 #include "signals.h"
 
@@ -256,6 +257,7 @@ int run_milter(int argc, char** argv) {
   legit::glue::SocketFileId sock_file;
   if (sock.kind == SocketSpec::Kind::unix_path) sock_file = legit::glue::socket_file_id(sock.path);
 
+  legit::glue::quickack_listener_is_tcp(sock.kind == SocketSpec::Kind::inet);
   std::string nodelay = "n/a (unix socket)";
   if (sock.kind == SocketSpec::Kind::inet) {
     int n = legit::glue::set_nodelay_on_listener(sock.port);

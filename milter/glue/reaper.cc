@@ -112,6 +112,11 @@ Busy::~Busy() {
   w_->busy.fetch_sub(1);
 }
 
+double idle_seconds(const Watch& w) noexcept {
+  if (w.busy.load() > 0) return 0;
+  return static_cast<double>(now_ms() - w.last_ms.load()) / 1000;
+}
+
 void count_idle_close(long idle_timeout) noexcept {
   try {
     if (g_idle_log.due())

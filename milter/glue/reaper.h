@@ -69,6 +69,10 @@ class Busy {
   Watch* w_;
 };
 
+// Seconds since the last callback on the watched connection ended (0 while
+// one runs); what libmilter's own idle timeout compares too.
+double idle_seconds(const Watch& w) noexcept;
+
 // Counts a connection closed for idleness (by the reaper, or by libmilter's
 // own timeout, seen at close); logs one line a minute.
 void count_idle_close(long idle_timeout) noexcept;
