@@ -180,6 +180,11 @@ DnsStats SpfDns::stats() const {
   return stats_;
 }
 
+bool SpfDns::missed() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return missed_;
+}
+
 DnsAnswer SpfDns::query(const std::string& name, DnsType type) {
   DnsLookup l;
   {
@@ -189,6 +194,10 @@ DnsAnswer SpfDns::query(const std::string& name, DnsType type) {
     if (!stats_.limit.empty())  // the result is permerror already: ask nothing more
       return DnsAnswer::of(DnsStatus::nxdomain);
     l = resolver_.lookup(name, type);
+    if (cache_only_ && !l.is_ready()) {
+      missed_ = cancelled_ = true;
+      return DnsAnswer::of(DnsStatus::temperror, "not in the answer cache");
+    }
   }
   try {
     return l.get();

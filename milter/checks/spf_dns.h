@@ -77,12 +77,20 @@ struct DnsStats {
 
 class SpfDns {
  public:
-  SpfDns(Resolver& r, std::chrono::steady_clock::time_point deadline)
-      : resolver_(r), deadline_(deadline) {}
+  // `cache_only`: an evaluation that may use answers the Resolver already
+  // holds (a ready DnsLookup: an answer-cache hit) and nothing else. The
+  // first lookup that is not ready yet marks the evaluation missed() and
+  // cancels it (its query stays started upstream, so the evaluation run
+  // again on a pool thread finds it answered or in flight); its outcome
+  // must then be thrown away.
+  SpfDns(Resolver& r, std::chrono::steady_clock::time_point deadline, bool cache_only = false)
+      : resolver_(r), deadline_(deadline), cache_only_(cache_only) {}
 
   // Stops all later lookups (they answer TRY_AGAIN, the Resolver is not used).
   void cancel();
   DnsStats stats() const;
+  // A cache_only evaluation needed an answer not in hand (see above).
+  bool missed() const;
 
   // Called by the C layer (public for the trampolines).
   SPF_dns_rr_t* lookup(SPF_dns_server_t* srv, const char* domain, ns_type type);
@@ -101,8 +109,10 @@ class SpfDns {
 
   Resolver& resolver_;
   const std::chrono::steady_clock::time_point deadline_;
+  const bool cache_only_;
   mutable std::mutex mu_;
   bool cancelled_ = false;
+  bool missed_ = false;
   DnsStats stats_;
   // Names from MX (false) and PTR (true) answers: their address lookups are
   // part of that term, not terms of their own.

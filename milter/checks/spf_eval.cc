@@ -192,9 +192,22 @@ SpfJob SpfJob::start(Resolver& r, SpfQuery q, std::chrono::milliseconds budget) 
   SpfJob j;
   j.budget_ = budget;
   j.deadline_ = std::chrono::steady_clock::now() + budget;
-  j.dns_ = std::make_shared<SpfDns>(r, j.deadline_);
   auto promise = std::make_shared<std::promise<SpfOutcome>>();
   j.fut_ = promise->get_future().share();
+  {  // answers already cached: evaluate here, no thread hop (spf_eval.h)
+    SpfDns cached(r, j.deadline_, true);
+    SpfOutcome o;
+    try {
+      o = run(cached, q);
+    } catch (...) {
+      o = {"temperror", "internal error during SPF evaluation"};
+    }
+    if (!cached.missed()) {
+      promise->set_value(std::move(o));
+      return j;
+    }
+  }
+  j.dns_ = std::make_shared<SpfDns>(r, j.deadline_);
   bool queued = false;
   try {
     queued = submit([dns = j.dns_, q = std::move(q), promise] {

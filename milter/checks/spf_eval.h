@@ -19,7 +19,13 @@
 // libspf2 is synchronous: its lookups block in our DNS layer on
 // DnsLookup::get(). SpfJob therefore runs the evaluation on a thread of a
 // small bounded pool (spf_pool.h) from MAIL FROM, so it is done (or nearly)
-// by end-of-data. The job owns everything it touches (a copy of the query,
+// by end-of-data. First, though, it runs it at once on the caller's thread
+// from answers already in the answer cache only (SpfDns cache_only): when
+// every lookup is a hit — the common case, a sender seen before — that is
+// the result, and no thread hop is paid (issue 11: the hop, a futex wake
+// and two task switches, cost more than the evaluation). The first lookup
+// that is not in hand ends that attempt (its query stays started) and the
+// evaluation runs on the pool as before; the outcome is the same either way. The job owns everything it touches (a copy of the query,
 // a shared_ptr to the DNS layer; the Resolver outlives all sessions); the
 // SpfJob's destructor cancels it, after which it never calls the Resolver
 // again, so a still-running evaluation can never touch a destroyed Session.

@@ -20,6 +20,7 @@ class Pool {
   bool submit(std::function<void()> job) {
     std::unique_lock<std::mutex> lk(mu_);
     queue_.push_back(std::move(job));
+    ++submitted_;
     if (idle_ < queue_.size() && threads_ < kMaxThreads) {
       try {
         std::thread([this] { work(); }).detach();
@@ -38,7 +39,7 @@ class Pool {
 
   PoolStats stats() {
     std::lock_guard<std::mutex> g(mu_);
-    return {threads_, idle_, queue_.size()};
+    return {threads_, idle_, queue_.size(), submitted_};
   }
 
  private:
@@ -65,6 +66,7 @@ class Pool {
   std::deque<std::function<void()>> queue_;
   std::size_t threads_ = 0;
   std::size_t idle_ = 0;
+  std::size_t submitted_ = 0;
 };
 
 Pool& pool() {

@@ -24,6 +24,7 @@ struct PoolStats {
   std::size_t threads = 0;  // started so far (never more than kMaxThreads)
   std::size_t idle = 0;     // waiting for a job
   std::size_t queued = 0;   // jobs waiting for a thread
+  std::size_t submitted = 0;  // jobs ever queued
 };
 
 // Runs `job` on a pool thread. `job` must not throw (it is caught and

@@ -247,15 +247,18 @@ TEST_CASE("spf: hostile records and answers never crash") {
 
 namespace {
 
-// Answers only once release() is called: a lookup that hangs.
+// Answers only once release() is called: a lookup that hangs (asked any
+// number of times: SpfJob asks once on the caller's thread, then again on
+// the pool, as the real resolver joins a lookup in flight).
 class GatedResolver : public Resolver {
  public:
-  DnsLookup lookup(std::string_view, DnsType) override { return DnsLookup(gate_.get_future().share()); }
+  GatedResolver() : answer_(gate_.get_future().share()) {}
+  DnsLookup lookup(std::string_view, DnsType) override { return DnsLookup(answer_); }
   void release() { gate_.set_value(DnsAnswer::of(DnsStatus::temperror, "released")); }
 
  private:
   std::promise<DnsAnswer> gate_;
-  std::shared_future<DnsAnswer> dummy_;
+  std::shared_future<DnsAnswer> answer_;
 };
 
 }  // namespace
