@@ -12,6 +12,7 @@
 //   permerror  malformed signature, no key, revoked or unusable key, more
 //              than one key record for the selector (RFC 6376 §3.6.2.2)
 #include "dkim_verifier.h"
+#include "dkim_key_cache.h"
 
 #include <sys/types.h>
 
@@ -49,6 +50,7 @@ DKIM_LIB* lib() {
     dkim_options(l.get(), DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags);
     dkim_set_key_lookup(l.get(), key_lookup);
     dkim_set_prescreen(l.get(), prescreen);
+    (void)key_cache_stats();  // links dkim_key_cache.cc in: its d2i_PUBKEY_bio serves libopendkim
     return l;
   }();
   return handle.get();

@@ -1,0 +1,110 @@
+// dkim_key_cache.cc — parsed RSA keys for libopendkim (dkim_key_cache.h):
+// the executable's d2i_PUBKEY_bio() in front of OpenSSL's.
+//
+// Bad input: bytes that do not parse are OpenSSL's business (NULL and its
+// error queue, never cached); no C++ exception crosses into C.
+#include "dkim_key_cache.h"
+
+#include <dlfcn.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace legit::dkim {
+namespace {
+
+using D2i = EVP_PKEY* (*)(BIO*, EVP_PKEY**);
+
+struct Cache {
+  std::mutex mu;
+  std::unordered_map<std::string, EVP_PKEY*> keys;  // DER bytes -> one reference
+  std::atomic<std::uint64_t> hits{0}, parsed{0};
+};
+
+Cache& cache() {
+  static auto* c = new Cache;  // never destroyed: verifications may run at exit
+  return *c;
+}
+
+D2i openssl_d2i() {
+  static const D2i real = reinterpret_cast<D2i>(dlsym(RTLD_NEXT, "d2i_PUBKEY_bio"));
+  return real;
+}
+
+EVP_PKEY* lookup(const std::string& der) {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> g(c.mu);
+  auto it = c.keys.find(der);
+  if (it == c.keys.end() || EVP_PKEY_up_ref(it->second) != 1) return nullptr;
+  return it->second;
+}
+
+void keep(std::string der, EVP_PKEY* key) {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> g(c.mu);
+  if (c.keys.size() >= kMaxKeys) {
+    for (auto& [bytes, k] : c.keys) EVP_PKEY_free(k);
+    c.keys.clear();
+  }
+  if (c.keys.count(der) || EVP_PKEY_up_ref(key) != 1) return;
+  c.keys.emplace(std::move(der), key);
+}
+
+EVP_PKEY* cached_d2i(BIO* bp, EVP_PKEY** a, D2i real) {
+  char* data = nullptr;
+  long len = 0;
+  if (a == nullptr && bp != nullptr && BIO_method_type(bp) == BIO_TYPE_MEM)
+    len = BIO_get_mem_data(bp, &data);
+  if (len <= 0 || data == nullptr || static_cast<std::size_t>(len) > kMaxKeyBytes) return real(bp, a);
+  std::string der(data, static_cast<std::size_t>(len));
+  if (EVP_PKEY* hit = lookup(der)) {
+    char sink[kMaxKeyBytes];
+    (void)BIO_read(bp, sink, static_cast<int>(len));  // read as far as the real call does
+    cache().hits.fetch_add(1, std::memory_order_relaxed);
+    return hit;
+  }
+  EVP_PKEY* key = real(bp, nullptr);
+  cache().parsed.fetch_add(1, std::memory_order_relaxed);
+  if (key != nullptr && BIO_pending(bp) == 0) {  // one whole key
+    try {
+      keep(std::move(der), key);
+    } catch (...) {  // no memory for the entry: not kept
+    }
+  }
+  return key;
+}
+
+}  // namespace
+
+KeyCacheStats key_cache_stats() {
+  Cache& c = cache();
+  KeyCacheStats s;
+  s.hits = c.hits.load(std::memory_order_relaxed);
+  s.parsed = c.parsed.load(std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> g(c.mu);
+    s.keys = c.keys.size();
+  }
+  s.active = dlsym(RTLD_DEFAULT, "d2i_PUBKEY_bio") == reinterpret_cast<void*>(&::d2i_PUBKEY_bio);
+  return s;
+}
+
+}  // namespace legit::dkim
+
+// The interposed OpenSSL entry point (see dkim_key_cache.h). noexcept: a
+// failure to allocate the cache key falls back to OpenSSL's own call.
+extern "C" EVP_PKEY* d2i_PUBKEY_bio(BIO* bp, EVP_PKEY** a) {
+  legit::dkim::D2i real = legit::dkim::openssl_d2i();
+  if (real == nullptr) return nullptr;  // no libcrypto: cannot happen, we link it
+  try {
+    return legit::dkim::cached_d2i(bp, a, real);
+  } catch (...) {
+    return real(bp, a);
+  }
+}
