@@ -123,10 +123,9 @@ pf_ratio() {
   local nm lm
   nm=$(grep '^null .*MEDIAN' "$P/throughput.txt") lm=$(grep '^legit .*MEDIAN' "$P/throughput.txt")
   [ -n "$nm" ] && [ -n "$lm" ] || { R[pf]="failed (no MEDIAN lines)"; return; }
-  R[pf_null]=$(awk '{ for (i = 1; i < NF; i++) if ($i == "e2e") print $(i + 1) }' <<<"$nm")
-  R[pf_legit]=$(awk '{ for (i = 1; i < NF; i++) if ($i == "e2e") print $(i + 1) }' <<<"$lm")
-  R[pf_ncpu]=$(awk '{ for (i = 1; i < NF; i++) if ($i == "milter") print $(i + 1) }' <<<"$nm")
-  R[pf_lcpu]=$(awk '{ for (i = 1; i < NF; i++) if ($i == "milter") print $(i + 1) }' <<<"$lm")
+  after() { awk -v w="$1" '{ for (i = 1; i < NF; i++) if ($i == w) print $(i + 1) }' <<<"$2"; }  # the word after WORD
+  R[pf_null]=$(after e2e "$nm") R[pf_legit]=$(after e2e "$lm")
+  R[pf_ncpu]=$(after milter "$nm") R[pf_lcpu]=$(after milter "$lm")
   R[pf]=ok
   # a 10 MB unsigned message through the same Postfix (10,000,000 bytes: Postfix's default
   # message_size_limit is 10,240,000): SKIP after the first body chunk
