@@ -116,7 +116,7 @@ CheckInfo lookalike_check_info() {
            "paypal.com microsoft.com office365.com microsoftonline.com sharepointonline.com onedrive.com "
            "apple.com amazon.com google.com "
            "netflix.com facebook.com instagram.com linkedin.com docusign.com dropbox.com adobe.com dhl.com "
-           "fedex.com wellsfargo.com bankofamerica.com",
+           "dpdhl.com fedex.com wellsfargo.com bankofamerica.com",
            "brands whose look-alikes the lookalike and display-name checks look for (the most impersonated "
            "in phishing reports 2023-2025); our own domains are always protected. Add your bank, your "
            "suppliers, your parent company", {}, domain_or_why},

@@ -52,6 +52,7 @@ TEST_CASE("display-name: results per From field") {
       {"\"Microsoft account team\" <account-security-noreply@accountprotection.microsoft.com>", ""},
       {"Microsoft <no-reply@email.microsoftonline.com>", ""},
       {"Microsoft OneDrive <no-reply@onedrive.com>", ""},
+      {"DHL Paket <noreply@dpdhl.com>", ""},  // the group's own other domain (lookalike-protect)
       {"Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example>", ""},
       {"Facebook <security@facebookmail.com>", ""},
       {"PayPal <service@paypal.de>", ""},
