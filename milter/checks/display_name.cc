@@ -272,7 +272,7 @@ class DisplayName : public Check {
       Finding f = found(p->ours ? "names-us" : "names-brand",
                         "display name \"" + shown + "\" names " + (p->ours ? "our domain " : "the brand ") +
                             p->domain + ", the address is at " + quote_untrusted(from_reg, 80));
-      if (lookalike::resembles(from_reg, names).whom == p && s.config.str("lookalike-action") != "none") {
+      if (lookalike::resembles(from, names).whom == p && s.config.str("lookalike-action") != "none") {
         f.detail += ", a look-alike of it: both the name and the domain imitate it";
         f.floor = "quarantine";
       }

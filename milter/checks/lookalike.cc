@@ -19,7 +19,9 @@
 //                other negative finding (verdict.h).
 //   brand-token  the protected label as a hyphen token or glued to a word
 //                phishing domains use (paypal-secure, account-microsoft,
-//                paypalverify); apple-orchard-farm or cafe-amazonas is not
+//                paypalverify), or a protected domain spelled out in the
+//                subdomain (paypal.com.secure-login.example); apple-orchard-farm
+//                or cafe-amazonas is not
 //   near         one edit from a brand label of 6+ letters (paypai, micosoft);
 //                PayPay (paypay.ne.jp) is one edit from PayPal honestly: weak
 // No finding when nothing resembles a protected name, when the domain is a

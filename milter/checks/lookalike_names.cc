@@ -271,6 +271,14 @@ Resemblance resembles(std::string_view domain, const std::vector<Protected>& nam
     if (k > best.kind || (k == best.kind && k == Kind::confusable && glyphs && !best.glyphs))
       best = {k, &p, std::move(how), glyphs};
   };
+  // A protected domain spelled out left of the registrable domain
+  // (paypal.com.secure-login.example): the reader sees it first.
+  std::string name = lower(domain);
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  std::string sub = name.size() > reg.size() ? "." + name.substr(0, name.size() - reg.size()) : "";
+  for (const auto& p : names)
+    if (!sub.empty() && sub.find("." + p.domain + ".") != std::string::npos)
+      better(Kind::brand_token, p, "its subdomain spells " + p.domain, false);
   for (const auto& p : names) {
     if (p.skel.size() < 3) continue;
     const std::string shown = "skeleton of " + label + " is " + sk;

@@ -66,7 +66,8 @@ struct Resemblance {
 // (paypal.de). confusable: a label or hyphen token whose skeleton is a
 // protected label but whose text is not (paypa1, xn--pypal-4ve); brand_token:
 // the protected label as a hyphen token, or glued to one, next to a scam word
-// (paypal-secure, account-microsoft, paypalverify); near: one edit
+// (paypal-secure, account-microsoft, paypalverify), or a protected domain
+// spelled out in the subdomain (paypal.com.secure-login.example); near: one edit
 // (substitution, insertion, deletion, transposition) from a brand label of
 // at least 6 letters (not for our own domains: small firms' names sit one
 // letter apart honestly).

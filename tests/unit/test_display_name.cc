@@ -104,6 +104,7 @@ TEST_CASE("display-name: a brand name over a look-alike of the same brand quaran
   CHECK(o.action == Action::quarantine);
   CHECK(o.verdict.floor_by == "display-name:names-brand");
   CHECK(from("PayPal <service@paypa1-secure.example>").action == Action::quarantine);
+  CHECK(from("PayPal <service@paypal.com.secure-login.example>").action == Action::quarantine);
   // a brand name over an unrelated domain: points only
   CHECK(from("PayPal Service <pp.team2026@hotmail.com>").action == Action::accept);
   // the brand's own domains stay the brand's

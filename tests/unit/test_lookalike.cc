@@ -82,6 +82,10 @@ TEST_CASE("lookalike: result per sender domain, honest collisions left alone") {
       {"a@account-microsoft.net", "<a@account-microsoft.net>", "brand-token"},
       {"a@paypalverify.com", "<a@paypalverify.com>", "brand-token"},
       {"a@ok.example", "<bounce@paypa1.com>", "confusable"},  // the envelope alone
+      {"a@paypal.com.secure-login.example", "<a@ok.example>", "brand-token"},  // spelled in the subdomain
+      {"a@www.PayPal.com.Account.example.", "<a@ok.example>", "brand-token"},
+      {"a@paypal.notices.example", "<a@ok.example>", ""},  // a label alone in a subdomain: no claim
+      {"a@mail.paypal.com", "<a@paypal.com>", ""},
       {"a@paypai.com", "<a@paypai.com>", "near"},
       {"a@paypay.ne.jp", "<a@paypay.ne.jp>", "near"},  // honest, documented: weak
       {"a@examp1e.net", "<a@examp1e.net>", "confusable"},  // our recipient domain example.net
