@@ -156,6 +156,8 @@ std::string registrable_label(std::string_view name) {
 
 std::u32string label_code_points(std::string_view label) {
   if (label.size() > 4 && iequals(label.substr(0, 4), "xn--")) return punycode_decode(lower(label.substr(4)));
+  for (unsigned char c : label)
+    if (c >= 0x80) return utf8_code_points(label);  // an SMTPUTF8 name as it was sent
   std::u32string out;
   for (unsigned char c : label) out.push_back(c);
   return out;

@@ -33,7 +33,8 @@ std::vector<Protected> protected_names(const Session& s);
 std::string registrable_label(std::string_view name);
 
 // Unicode code points of one label: a punycode label ("xn--...") decoded
-// (RFC 3492), anything else byte by byte; empty on bad punycode.
+// (RFC 3492), UTF-8 (SMTPUTF8) decoded, ASCII byte by byte; empty on bad
+// punycode.
 std::u32string label_code_points(std::string_view label);
 
 // Code points of UTF-8 text; an invalid byte becomes U+FFFD.

@@ -50,6 +50,7 @@ TEST_CASE("lookalike names: punycode labels decode (RFC 3492), bad ones give not
   CHECK(label_code_points("XN--PYPAL-4VE") == U"p\u0430ypal");
   CHECK(label_code_points("xn--eckwd4c7c") == U"\u30c9\u30e1\u30a4\u30f3");
   CHECK(label_code_points("plain") == U"plain");
+  CHECK(label_code_points("p\xd0\xb0ypal") == U"p\u0430ypal");  // UTF-8 as sent with SMTPUTF8
   for (const char* bad : {"xn--", "xn--a", "xn--99999999999999", "xn--\xc3\xa4-x", "xn--a-!!", "xn--zzzzzzzzzzzzzzzzzzzzzzz"})
     CHECK_MESSAGE(label_code_points(bad).size() <= 63, bad);
   CHECK(label_code_points("xn--a-!!").empty());
