@@ -78,7 +78,8 @@ class History : public Check {
   // read batch (SPF/DKIM are only known at end-of-data, so both candidates).
   void on_eoh(Session& s) override {
     if (!s.memory || !s.conn.ip) return;
-    domains_ = mkeys::candidate_domains(s);
+    from_ = mkeys::from_registrable(s);
+    domains_ = mkeys::candidate_domains(s, from_);
     first_ = s.reads.add(mkeys::kNet, network_, mkeys::kCounters[0]);
     for (int i = 1; i < 4; ++i) s.reads.add(mkeys::kNet, network_, mkeys::kCounters[i]);
     for (const auto& d : domains_)
@@ -94,7 +95,7 @@ class History : public Check {
     std::string detail = describe("network " + network_, net);
     const char* result = classify(net);
     const char* domain_result = nullptr;
-    auto authed = mkeys::authenticated_domains(s);
+    auto authed = mkeys::authenticated_domains(s, from_);
     for (std::size_t i = 0; i < domains_.size(); ++i) {
       if (std::find(authed.begin(), authed.end(), domains_[i]) == authed.end()) continue;
       Counts dc = counts_at(*recs, first_ + 4 + 3 * i, 3);
@@ -114,6 +115,7 @@ class History : public Check {
  private:
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::string network_;
+  std::string from_;  // registrable domain of From, parsed at end of headers
   std::vector<std::string> domains_;
   std::size_t first_ = kNone;  // index of the network's first counter in s.reads
 };

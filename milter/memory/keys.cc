@@ -19,28 +19,30 @@ std::string network_of(const IpAddress& ip) {
   return IpAddress::from_bytes(ip.family(), b).to_string() + (ip.is_v4() ? "/24" : "/64");
 }
 
-static std::string from_field_domain(const Session& s) {
-  std::vector<std::string> from;
+std::string from_registrable(const Session& s) {
+  std::string_view first;
+  std::size_t count = 0;
   for (const auto& h : s.msg.headers)
-    if (iequals(h.name, "From")) from.push_back(h.value);
-  return dmarc::from_domain(from).domain;
+    if (iequals(h.name, "From") && count++ == 0) first = h.value;
+  return registrable_domain(dmarc::from_domain(first, count).domain);
 }
 
-std::vector<std::string> candidate_domains(const Session& s) {
+std::vector<std::string> candidate_domains(const Session& s, const std::string& from) {
   std::vector<std::string> out;
-  for (const std::string& d : {registrable_domain(s.mail_from_domain()), registrable_domain(from_field_domain(s))})
+  for (const std::string& d : {registrable_domain(s.mail_from_domain()), from})
     if (!d.empty() && std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
   return out;
 }
 
-std::vector<std::string> authenticated_domains(const Session& s) {
+std::vector<std::string> authenticated_domains(const Session& s) { return authenticated_domains(s, from_registrable(s)); }
+
+std::vector<std::string> authenticated_domains(const Session& s, const std::string& from) {
   std::vector<std::string> out;
   const auto& a = s.msg.auth;
   if (a.spf_mailfrom == "pass") {
     std::string d = registrable_domain(a.spf_mailfrom_domain);
     if (!d.empty()) out.push_back(d);
   }
-  std::string from = registrable_domain(from_field_domain(s));
   for (const auto& sig : a.dkim)
     if (sig.result == "pass" && !from.empty() && registrable_domain(sig.domain) == from &&
         std::find(out.begin(), out.end(), from) == out.end())

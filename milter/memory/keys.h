@@ -59,12 +59,17 @@ inline std::string domain(std::string_view d, std::string_view what) {
   return std::string(kDomain).append(d).append(":").append(what);
 }
 
-// Registrable domains of the envelope sender and of the From field (as
-// candidates, before SPF/DKIM are known), without duplicates.
-std::vector<std::string> candidate_domains(const Session& s);
+// Registrable domain of the From field ("" without exactly one From field
+// with a domain), parsed once per call: callers keep it for the message.
+std::string from_registrable(const Session& s);
+// Registrable domains of the envelope sender and of the From field `from`
+// (from_registrable; as candidates, before SPF/DKIM are known), no duplicates.
+std::vector<std::string> candidate_domains(const Session& s, const std::string& from);
 // Those of the candidates authenticated by an SPF pass of the envelope
-// sender or a DKIM pass with the same registrable domain as From.
+// sender or a DKIM pass with the same registrable domain as From (`from`,
+// or parsed here).
 std::vector<std::string> authenticated_domains(const Session& s);
+std::vector<std::string> authenticated_domains(const Session& s, const std::string& from);
 
 // Message-IDs in In-Reply-To and References (at most 20), "<...>" kept.
 std::vector<std::string> referenced_ids(const Session& s);

@@ -36,6 +36,7 @@
 
 #include "legit/memory.h"
 #include "memory_detail.h"
+#include "redis_fields.h"
 #include "redis_script.h"
 
 namespace legit {
@@ -62,14 +63,6 @@ timeval tv_of(double seconds) {
   tv.tv_sec = static_cast<long>(seconds);
   tv.tv_usec = static_cast<long>((seconds - static_cast<double>(tv.tv_sec)) * 1e6);
   return tv;
-}
-
-double num(const redisReply* r, double fallback) {
-  if (!r || r->type != REDIS_REPLY_STRING) return fallback;
-  std::string s(r->str, r->len);
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  return end && *end == '\0' && std::isfinite(v) ? v : fallback;
 }
 
 class RedisStore : public Store {
@@ -117,16 +110,13 @@ class RedisStore : public Store {
   // failed (the context is dropped, the store backs off).
   bool collect(Ctx c, std::size_t n, std::int64_t now, std::vector<std::optional<Record>>& out) {
     out.assign(n, std::nullopt);
+    redis_fields::FieldSink f;  // c, f, l, h of one key, parsed in place
     for (std::size_t i = 0; i < n; ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(c.get(), &raw) != REDIS_OK || !raw) return failed(std::move(c), "read");
-      Reply r(static_cast<redisReply*>(raw));
-      if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) return failed(std::move(c), "read (bad reply)");
-      if (r->element[0]->type != REDIS_REPLY_STRING) continue;
-      double count = num(r->element[0], 0), half = num(r->element[3], 0);
-      auto first = static_cast<std::int64_t>(num(r->element[1], 0));
-      auto last = static_cast<std::int64_t>(num(r->element[2], 0));
-      out[i] = Record{decay(count, last, now, half), first, last};
+      if (!redis_fields::get(c.get(), f)) return failed(std::move(c), "read");
+      if (f.bad || f.elements != 4) return failed(std::move(c), "read (bad reply)");
+      if (!f.present[0]) continue;
+      auto first = static_cast<std::int64_t>(f.value[1]), last = static_cast<std::int64_t>(f.value[2]);
+      out[i] = Record{decay(f.value[0], last, now, f.value[3]), first, last};
     }
     give(std::move(c));
     return true;
@@ -146,6 +136,7 @@ class RedisStore : public Store {
     }
     Ctx c = connect(o_.deadline);
     if (!c) mark_down();
+    else redis_fields::install(c.get());  // a read context: answers parsed by collect()
     return c;
   }
 

@@ -5,6 +5,7 @@
 // answers false at once; a full LMDB drops writes without failing reads;
 // Memory's queue, flush, keyed hash and read-only mode; the `memory` spec.
 #include <doctest/doctest.h>
+#include <hiredis/hiredis.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -133,6 +134,27 @@ TEST_CASE("memory: Redis store behind the interface (real redis-server)") {
   REQUIRE_MESSAGE(redis.up(), "redis-server did not start (scripts/deps.sh installs redis-server)");
   auto s = redis_at(redis.sock);
   exercise(*s);
+}
+
+TEST_CASE("memory: Redis answers that are not a record's hash read as absent or fail the read") {
+  test::TempDir dir;
+  test::RedisServer redis(dir.path);
+  REQUIRE_MESSAGE(redis.up(), "redis-server did not start (scripts/deps.sh installs redis-server)");
+  redisContext* raw = redisConnectUnix(redis.sock.c_str());
+  REQUIRE((raw && !raw->err));
+  auto run = [&](const char* cmd) { freeReplyObject(redisCommand(raw, cmd)); };
+  run("HSET legit:garbage c not-a-number f 1 l 2 h 0");
+  run("HSET legit:partial c 2.5");
+  run("SET legit:plain-string x");  // HMGET on it: a WRONGTYPE error reply
+  redisFree(raw);
+  auto s = redis_at(redis.sock);
+  std::vector<std::optional<Record>> out;
+  REQUIRE(s->read({"garbage", "partial", "absent"}, now_s(), out));
+  CHECK(!out[0]);
+  REQUIRE(out[1]);
+  CHECK(out[1]->count == 2.5);
+  CHECK(!out[2]);
+  CHECK(!s->read({"partial", "plain-string"}, now_s(), out));  // temperror, never a throw
 }
 
 TEST_CASE("memory: an absent Redis answers false at once, writes are kept for retry") {

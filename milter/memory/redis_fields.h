@@ -1,0 +1,29 @@
+// redis_fields.h — the answers of the read path's `HMGET key c f l h`,
+// parsed by hiredis straight into numbers (no reply object per field: a
+// message's 13 or so keys were 65 allocations and frees). install() puts
+// these functions on a read context's reader; the caller points the
+// reader's privdata at its FieldSink before each redisGetReply, which then
+// returns that sink filled with one key's answer (never to be freed).
+//
+// Bad input: anything but an array of 4 bulk strings / nils (an error
+// reply, a nested array, an integer) sets `bad`; a field that is not a
+// finite number reads as absent. Not for contexts that run other commands.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+namespace legit::redis_fields {
+
+struct FieldSink {
+  double value[4] = {};
+  bool present[4] = {};
+  int elements = -1;  // of the top-level array; -1 = not an array
+  bool bad = false;
+};
+
+// Sets the reader functions (for good: the context is a read context).
+void install(redisContext* c);
+// Reads one answer into `sink`; false = the context failed (c->err).
+bool get(redisContext* c, FieldSink& sink);
+
+}  // namespace legit::redis_fields
