@@ -40,11 +40,12 @@ RPID=$!; PIDS+=($RPID)
 wait_listen "$RPORT" || die "redis-server did not start"
 
 declare -A PORT PID
-# OLD=path/to/another/legit-milter adds "old-redis": that binary on the same
-# Redis (its own db), run in the same rounds (a before/after comparison).
+# OLD=path/to/another/legit-milter adds "old-none" and "old-redis": that
+# binary without memory and on the same Redis (its own db), run in the same
+# rounds (a before/after comparison; old-redis is compared with old-none).
 # MEMS="none lmdb redis redis-unix" adds the same Redis over its unix socket.
 WHO=${MEMS:-none lmdb redis}
-[ -n "${OLD:-}" ] && WHO="$WHO old-redis"
+[ -n "${OLD:-}" ] && WHO="$WHO old-none old-redis"
 for who in $WHO; do
   bin=$LEGIT
   case $who in
@@ -52,6 +53,7 @@ for who in $WHO; do
     lmdb) mem="lmdb:$WORK/bench.lmdb" ;;
     redis) mem="redis://127.0.0.1:$RPORT/0" ;;
     redis-unix) mem="unix:$WORK/redis.sock?db=2" ;;
+    old-none) mem=none bin=$(realpath "$OLD") ;;
     old-redis) mem="redis://127.0.0.1:$RPORT/1" bin=$(realpath "$OLD") ;;
   esac
   PORT[$who]=$(free_port)
@@ -116,7 +118,9 @@ echo
 # vs none: the median over rounds of (CPU/msg of this memory / CPU/msg of
 # none in the same round) - 1, so a busier round on the shared box cancels out.
 vs_none() {
-  paste -d' ' <(cut -d' ' -f2 "$WORK/$1") <(cut -d' ' -f2 "$WORK/none") |
+  local base=none
+  [[ $1 == old-* ]] && base=old-none
+  paste -d' ' <(cut -d' ' -f2 "$WORK/$1") <(cut -d' ' -f2 "$WORK/$base") |
     awk '$2 > 0 { print 100 * ($1 / $2 - 1) }' | median
 }
 printf '%-9s %8s %11s %8s %11s %9s %9s %12s\n' memory msg/s "CPU ms/msg" "vs none" "redis ms/msg" \
@@ -130,6 +134,10 @@ done
 echo "(CPU: $([ "$PERF" = 1 ] && echo "perf task-clock" || echo "/proc ticks"); syscalls and ctx-sw per message;" \
   "eom p50 of one connection paced $PACE ms)"
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if command -v redis-cli >/dev/null; then  # what "one Redis round trip" is here
+  echo "Redis round trip (redis-cli --latency, 2 s): $(timeout 2 redis-cli -p "$RPORT" --latency --raw 2>/dev/null |
+    tail -1 | awk '{ print "min " $1 " max " $2 " avg " $3 " ms over " $4 " samples" }')"
+fi
 if [ "${STRACE:-0}" = 1 ] && command -v strace >/dev/null; then
   # Which syscalls, per message: strace -c on every thread of each milter
   # (slows it down: counts only, no timing).
