@@ -33,8 +33,6 @@ struct Counts {
   double bad() const { return q + rej; }
 };
 
-const char* const kWhat[] = {"ok", "q", "rej", "probe"};
-
 const char* classify(const Counts& c) {
   if (c.probe >= 3 && c.probe > c.ok) return "probing";
   if (c.bad() >= 3 && c.bad() > c.ok) return "bad-history";
