@@ -3,8 +3,13 @@
 // update's time, add, keep first/last seen, raise the expiry; updates at or
 // below the writer's high-water mark (a re-sent batch) are skipped, all in
 // one atomic run. Bad input: a missing or non-numeric field reads as 0 / the
-// update's own values.
+// update's own values. Also resp::bulk*, the requests' RESP formatting.
 #pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
 
 namespace legit::redis_script {
 
@@ -35,4 +40,32 @@ inline constexpr const char* kIncrScript =
     "end "
     "if top > done then redis.call('SET', KEYS[1], string.format('%d', top), 'EX', ARGV[1]) end "
     "return top";
+
 }  // namespace legit::redis_script
+
+namespace legit {
+
+// RESP (the Redis protocol) written into one buffer, for requests
+// formatted here instead of by hiredis (no string per argument).
+namespace resp {
+
+// One bulk string, the concatenation of a and b, appended to `out`.
+inline void bulk(std::string& out, std::string_view a, std::string_view b = {}) {
+  char len[24];
+  int n = std::snprintf(len, sizeof len, "$%zu\r\n", a.size() + b.size());
+  out.append(len, static_cast<std::size_t>(n)).append(a).append(b).append("\r\n");
+}
+inline void bulk_num(std::string& out, const char* format, double v) {
+  char buf[40];
+  int n = std::snprintf(buf, sizeof buf, format, v);
+  bulk(out, std::string_view(buf, static_cast<std::size_t>(n)));
+}
+inline void bulk_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  bulk(out, std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
+}  // namespace resp
+
+}  // namespace legit

@@ -91,13 +91,9 @@ class RedisStore : public Store {
     std::string req;
     req.reserve(keys.size() * (o_.prefix.size() + 80));
     for (std::size_t i = 0; i < keys.size(); ++i) {
-      std::string_view k = keys[i];
-      req += "*6\r\n$5\r\nHMGET\r\n$";
-      req += std::to_string(o_.prefix.size() + k.size());
-      req += "\r\n";
-      req += o_.prefix;
-      req += k;
-      req += "\r\n$1\r\nc\r\n$1\r\nf\r\n$1\r\nl\r\n$1\r\nh\r\n";
+      req += "*6\r\n$5\r\nHMGET\r\n";
+      resp::bulk(req, o_.prefix, keys[i]);
+      req += "$1\r\nc\r\n$1\r\nf\r\n$1\r\nl\r\n$1\r\nh\r\n";
     }
     if (redisAppendFormattedCommand(c, req.data(), req.size()) != REDIS_OK) return false;
     int done = 0;
@@ -222,32 +218,31 @@ class RedisStore : public Store {
   std::string describe() const override { return name_; }
 
  private:
-  static std::string fmt(double v) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-  }
-
-  // EVALSHA of updates [from, to) on the writer, pipelined (reply read later).
+  // EVALSHA of updates [from, to) on the writer, pipelined (reply read
+  // later), formatted here as RESP into one reused buffer (no string per
+  // argument).
   void append_script(const std::vector<Update>& updates, std::size_t from, std::size_t to) {
-    std::vector<std::string> args{"EVALSHA", sha_, std::to_string(to - from + 1), mark_};
-    for (std::size_t i = from; i < to; ++i) args.push_back(o_.prefix + updates[i].key);
-    args.emplace_back(kMarkTtl);
+    std::string& out = wbuf_;
+    out.clear();
+    std::size_t n = to - from;
+    char head[48];
+    int h = std::snprintf(head, sizeof head, "*%zu\r\n", 5 + 6 * n);  // EVALSHA sha numkeys mark keys ttl args
+    out.append(head, static_cast<std::size_t>(h));
+    resp::bulk(out, "EVALSHA");
+    resp::bulk(out, sha_);
+    resp::bulk_int(out, static_cast<std::int64_t>(n + 1));
+    resp::bulk(out, mark_);
+    for (std::size_t i = from; i < to; ++i) resp::bulk(out, o_.prefix, updates[i].key);
+    resp::bulk(out, kMarkTtl);
     for (std::size_t i = from; i < to; ++i) {
       const Update& u = updates[i];
-      args.push_back(fmt(u.add));
-      args.push_back(fmt(u.half_life));
-      args.push_back(std::to_string(std::max<std::int64_t>(u.ttl, 1)));
-      args.push_back(std::to_string(u.at));
-      args.push_back(std::to_string(u.seq));
+      resp::bulk_num(out, "%.17g", u.add);
+      resp::bulk_num(out, "%.17g", u.half_life);
+      resp::bulk_int(out, std::max<std::int64_t>(u.ttl, 1));
+      resp::bulk_int(out, u.at);
+      resp::bulk_int(out, static_cast<std::int64_t>(u.seq));
     }
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(writer_.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+    redisAppendFormattedCommand(writer_.get(), out.data(), out.size());
   }
 
   // The writer's context with the script loaded (sha_), or nullptr.
@@ -363,6 +358,7 @@ class RedisStore : public Store {
   std::mutex writer_mu_;
   Ctx writer_;
   std::string sha_;  // of kIncrScript, from SCRIPT LOAD
+  std::string wbuf_;  // the writer's request, reused (writer_mu_)
   std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark
   std::atomic<Clock::rep> down_until_{0};
   LogEvery log_;
