@@ -101,8 +101,14 @@ RPORT=$(free_port)
 redis_up() {  # TCP, and a unix socket with a password; AOF: a restart keeps what it acknowledged
   start_redis "$RPORT" --appendonly yes --appendfsync always --unixsocket "$WORK/redis.sock" \
     --requirepass "s3cret-pass"
-  for _ in $(seq 1 50); do [ -S "$WORK/redis.sock" ] && return 0; sleep 0.1; done
-  fail "redis-server" "no unix socket"; finish
+  # Redis listens before it has loaded its AOF and answers -LOADING meanwhile:
+  # ready is a PONG over the unix socket, not the socket file appearing.
+  for _ in $(seq 1 100); do
+    [ -S "$WORK/redis.sock" ] &&
+      [ "$(redis-cli -s "$WORK/redis.sock" -a s3cret-pass --no-auth-warning ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  fail "redis-server" "no PONG on the unix socket"; finish
 }
 redis_up
 printf 's3cret-pass\n' >"$WORK/redis.pw"
