@@ -81,6 +81,8 @@ s8_one_connection() {
   mapfile -t qids < <(sed -n 's/^250 .*queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$out")
   expect_eq "8: three messages accepted on one connection" "${#qids[@]}" 3
   expect_eq "8: three different queue ids" "$(printf '%s\n' "${qids[@]}" | sort -u | wc -l)" 3
+  # smtpd logs the disconnect after its 221 reaches the client: wait for it
+  wait_line "$PF/maillog" 'disconnect from mail\.e2e\.test\[198\.18\.0\.10\].* mail=3 rcpt=3 data=3 ' 1 50
   expect_match "8: one SMTP session carried them (maillog)" "$(grep 'disconnect from mail.e2e.test\[198.18.0.10\]' "$PF/maillog")" \
     ' mail=3 rcpt=3 data=3 '
   for i in 0 1 2; do
