@@ -3,11 +3,9 @@
 #   calc FMT EXPR   awk printf of an expression      median   of stdin, one number a line
 #   jiffies PID     utime+stime of a process (all threads), in clock ticks
 #   jget EXPR       a python expression on the JSON on stdin (j)
-#   wait_listen PORT  until 127.0.0.1:PORT accepts (10 s)
 HZ=$(getconf CLK_TCK)
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 # median of nothing prints nothing (a failed run must read "n/a", never 0)
 median() { sort -g | awk 'NF { a[++n] = $1 } END { if (n) print (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }'; }
 jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 jget() { $PY -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-wait_listen() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }

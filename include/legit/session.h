@@ -70,6 +70,10 @@ struct Message {
   // The route of the first recipient of each domain (same cap), for relay.
   std::map<std::string, RcptRoute> rcpt_routes;
   std::vector<HeaderField> headers;  // as received (capped; see Session::kMaxHeaders)
+  // The first From field's value (whole, past the headers cap too) and how
+  // many From fields came: dmarc, lookalike and display-name read these.
+  std::string first_from;
+  std::size_t from_count = 0;
   std::size_t header_bytes = 0;
   std::size_t body_bytes = 0;
   bool absent = false;  // no message at all (Dialogue::no_message), not an empty one

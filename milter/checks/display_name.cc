@@ -248,22 +248,13 @@ bool owns(const std::string& from_reg, const Protected& p, const std::vector<Pro
 
 class DisplayName : public Check {
  public:
-  void on_mail(Session&) override {
-    first_from_.clear();
-    from_count_ = 0;
-  }
-
-  void on_header(Session&, std::string_view name, std::string_view value) override {
-    if (!iequals(name, "From") || ++from_count_ != 1) return;
-    first_from_ = value.substr(0, 2048);
-  }
-
   std::vector<Finding> finish(Session& s) override {
     if (s.msg.mail_from.empty()) return {};  // bounces and receipts: the software's name, the site's domain
-    std::string from = dmarc::from_domain(first_from_, from_count_).domain;
+    std::string_view first_from = std::string_view(s.msg.first_from).substr(0, 2048);
+    std::string from = dmarc::from_domain(first_from, s.msg.from_count).domain;
     std::string from_reg = registrable_domain(from);
     if (from_reg.empty()) return {};
-    std::u32string display = decode_display(raw_display(first_from_));
+    std::u32string display = decode_display(raw_display(first_from));
     if (display.empty()) return {};
     std::string shown = quote_untrusted(lookalike::skeleton(display), 80);
     auto names = lookalike::protected_names(s);
@@ -294,9 +285,6 @@ class DisplayName : public Check {
   static Finding found(std::string result, std::string detail) {
     return {"display-name", std::move(result), std::move(detail), {}};
   }
-
-  std::string first_from_;
-  std::size_t from_count_ = 0;
 };
 
 }  // namespace

@@ -161,17 +161,14 @@ Finding evaluate(const Session& s, const std::string& from, const Discovery& d, 
 class Dmarc : public Check {
  public:
   void on_mail(Session&) override {
-    first_from_.clear();
-    from_count_ = 0;
     from_lookup_ = org_lookup_ = DnsLookup();
     org_.clear();
   }
 
   void on_header(Session& s, std::string_view name, std::string_view value) override {
-    if (!iequals(name, "From")) return;
-    if (++from_count_ != 1) return;  // only the count of later ones matters (bad-from)
-    first_from_ = value;
-    auto fd = dmarc::from_domain(first_from_, 1);
+    // the first From starts the lookups; later ones only count (bad-from)
+    if (!iequals(name, "From") || s.msg.from_count != 1) return;
+    auto fd = dmarc::from_domain(value, 1);
     if (fd.domain.empty()) return;
     from_lookup_ = s.resolver.lookup("_dmarc." + fd.domain, DnsType::TXT);
     org_ = registrable_domain(fd.domain);
@@ -180,7 +177,7 @@ class Dmarc : public Check {
 
   std::vector<Finding> finish(Session& s) override {
     if (s.msg.absent) return {};  // no message at all (check without --message)
-    auto fd = dmarc::from_domain(first_from_, from_count_);
+    auto fd = dmarc::from_domain(s.msg.first_from, s.msg.from_count);
     std::string why = s.msg.headers.empty() ? "the message has no header section at all" : fd.error;
     if (fd.domain.empty()) return {{"dmarc", "bad-from", why, {{"dmarc", "permerror", why, {}}}}};
     return {evaluate(s, fd.domain, discover(fd.domain), is_forwarder(s))};
@@ -195,8 +192,6 @@ class Dmarc : public Check {
     return {"none", {}, from, "no DMARC record at " + where};
   }
 
-  std::string first_from_;  // the first From field's value
-  std::size_t from_count_ = 0;  // how many From fields
   DnsLookup from_lookup_, org_lookup_;
   std::string org_;
 };

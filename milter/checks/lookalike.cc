@@ -54,19 +54,9 @@ const char* word(Kind k) {
 
 class Lookalike : public Check {
  public:
-  void on_mail(Session&) override {
-    first_from_.clear();
-    from_count_ = 0;
-  }
-
-  void on_header(Session&, std::string_view name, std::string_view value) override {
-    if (!iequals(name, "From") || ++from_count_ != 1) return;
-    first_from_ = value;
-  }
-
   std::vector<Finding> finish(Session& s) override {
     auto names = lookalike::protected_names(s);
-    std::string from = dmarc::from_domain(first_from_, from_count_).domain;
+    std::string from = dmarc::from_domain(s.msg.first_from, s.msg.from_count).domain;
     std::string envelope = s.mail_from_domain();
     auto by_from = lookalike::resembles(from, names);
     auto by_env = lookalike::resembles(envelope, names);
@@ -86,9 +76,6 @@ class Lookalike : public Check {
     return {f};
   }
 
- private:
-  std::string first_from_;
-  std::size_t from_count_ = 0;
 };
 
 std::string domain_or_why(const std::string& v) {

@@ -123,6 +123,7 @@ void Dialogue::header(std::string_view name, std::string_view value) {
   m.header_bytes += name.size() + value.size() + 3;
   if (m.headers.size() < Session::kMaxHeaders)
     m.headers.push_back({std::string(name), std::string(value)});
+  if (iequals(name, "From") && ++m.from_count == 1) m.first_from = value;
   forward([&](Check& k) { k.on_header(*session_, name, value); });
 }
 

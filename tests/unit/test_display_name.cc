@@ -9,9 +9,7 @@ using namespace legit::test;
 namespace {
 
 std::string judge(const Config& cfg, const std::string& from_header) {
-  const CheckInfo* info = nullptr;
-  for (const auto& c : check_registry())
-    if (c.name == "display-name") info = &c;
+  const CheckInfo* info = check_info("display-name");
   REQUIRE(info);
   FakeResolver dns;
   Engine engine(cfg, dns, {info});
@@ -87,9 +85,7 @@ TEST_CASE("display-name: results per From field") {
 }
 
 TEST_CASE("display-name: a brand name over a look-alike of the same brand quarantines") {
-  const CheckInfo* info = nullptr;
-  for (const auto& c : check_registry())
-    if (c.name == "display-name") info = &c;
+  const CheckInfo* info = check_info("display-name");
   Config cfg = make_config();
   FakeResolver dns;
   Engine engine(cfg, dns, {info});
@@ -123,9 +119,7 @@ TEST_CASE("display-name: the brands are lookalike-protect's; weights stay modera
   CHECK(judge(cfg, "PayPal <x@mailer.example>") == "");
   // a bounce or receipt (null sender) is written by software: no finding
   {
-    const CheckInfo* info = nullptr;
-    for (const auto& c : check_registry())
-      if (c.name == "display-name") info = &c;
+    const CheckInfo* info = check_info("display-name");
     Config cfg = make_config();
     FakeResolver dns;
     Engine engine(cfg, dns, {info});

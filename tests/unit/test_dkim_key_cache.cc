@@ -90,19 +90,10 @@ std::string sign(EVP_PKEY* key, const Msg& m) {
   return sig;
 }
 
-const CheckInfo* dkim_info() {
-  for (const auto& c : check_registry())
-    if (c.name == "dkim") return &c;
-  return nullptr;
-}
-
 std::string dkim_result(FakeResolver& dns, const Msg& m) {
   Config cfg = make_config();
-  Engine engine(cfg, dns, {dkim_info()});
-  Outcome o = run_message(engine, m);
-  for (const auto& it : o.verdict.items)
-    if (it.finding.check == "dkim") return it.finding.result;
-  return "";
+  Engine engine(cfg, dns, {check_info("dkim")});
+  return result_of(run_message(engine, m), "dkim");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "fake_resolver.h"
 #include "legit/config.h"
@@ -43,6 +44,13 @@ inline Outcome run_message(const Engine& engine, const Msg& m) {
   d->end_of_headers();
   d->body("hello\r\n");
   return d->end_of_message(m.qid);
+}
+
+// A registered check by name; nullptr when there is none.
+inline const CheckInfo* check_info(std::string_view name) {
+  for (const auto& c : check_registry())
+    if (c.name == name) return &c;
+  return nullptr;
 }
 
 // The finding of one check in an outcome; result "" when absent.

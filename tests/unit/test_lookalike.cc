@@ -9,16 +9,10 @@ using namespace legit::test;
 
 namespace {
 
-const CheckInfo* info_of(const std::string& name) {
-  for (const auto& c : check_registry())
-    if (c.name == name) return &c;
-  return nullptr;
-}
-
 Outcome run(const Config& cfg, const std::string& from_header, const std::string& mail_from,
             const std::string& check = "lookalike") {
   FakeResolver dns;
-  Engine engine(cfg, dns, {info_of(check)});
+  Engine engine(cfg, dns, {check_info(check)});
   Msg m;
   m.ip = "192.0.2.200";
   m.from = mail_from;

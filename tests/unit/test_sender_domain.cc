@@ -9,12 +9,6 @@ using namespace legit::test;
 
 namespace {
 
-const CheckInfo* info_of(const std::string& name) {
-  for (const auto& c : check_registry())
-    if (c.name == name) return &c;
-  return nullptr;
-}
-
 struct Row {
   const char* name;
   std::string from;
@@ -131,7 +125,7 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
     SUBCASE(r.name) {
       FakeResolver dns;
       r.zone(dns);
-      Engine engine(cfg, dns, {info_of("sender-domain")});
+      Engine engine(cfg, dns, {check_info("sender-domain")});
       Msg m;
       m.ip = "192.0.2.200";
       m.from = r.from;
@@ -149,7 +143,7 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
 TEST_CASE("sender-domain: MX, A, AAAA start in parallel at MAIL FROM; nothing for <> or bad syntax") {
   FakeResolver dns;
   Config cfg = make_config();
-  Engine engine(cfg, dns, {info_of("sender-domain")});
+  Engine engine(cfg, dns, {check_info("sender-domain")});
   auto d = engine.open();
   d->connect("unknown", "192.0.2.200");
   d->helo("mail.example.com");
@@ -167,7 +161,7 @@ TEST_CASE("sender-domain: each message on a connection is judged on its own") {
   FakeResolver dns;
   dns.add("example.com", DnsType::MX, {"10 mx.example.com"});
   Config cfg = make_config();
-  Engine engine(cfg, dns, {info_of("sender-domain")});
+  Engine engine(cfg, dns, {check_info("sender-domain")});
   auto d = engine.open();
   d->connect("unknown", "192.0.2.200");
   d->helo("mail.example.com");
@@ -186,7 +180,7 @@ TEST_CASE("sender-domain: MX host addresses are looked up once the MX answer is 
   dns.add("many.example", DnsType::MX, {"10 a.many.example", "20 b.many.example", "30 c.many.example",
                                         "40 d.many.example", "50 localhost"});
   Config cfg = make_config();
-  Engine engine(cfg, dns, {info_of("sender-domain")});
+  Engine engine(cfg, dns, {check_info("sender-domain")});
   auto d = engine.open();
   d->connect("unknown", "192.0.2.200");
   d->helo("mail.example.com");

@@ -5,9 +5,7 @@ using namespace legit;
 using namespace legit::test;
 
 TEST_CASE("web-script: PHP mail() headers, per message") {
-  const CheckInfo* info = nullptr;
-  for (const auto& c : check_registry())
-    if (c.name == "web-script") info = &c;
+  const CheckInfo* info = check_info("web-script");
   REQUIRE(info);
   Config cfg = make_config();
   FakeResolver dns;
