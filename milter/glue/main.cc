@@ -18,6 +18,7 @@
 //
 // Exit status: 0 success (also --help, --version, --dump-config, -t on a good
 // configuration); 1 run-time failure (socket cannot be opened or is in use,
+// stdout cannot be written for --help/--version/--man-page/--dump-config,
 // privileges cannot be dropped, libmilter error); 2 bad command line or
 // configuration (the message on stderr names the option), like Postfix's
 // EX_USAGE-class errors.
@@ -78,6 +79,17 @@ constexpr int kExitConfig = 2;
 int fail(int code, const std::string& msg) {
   std::cerr << "legit-milter: " << msg << "\n";
   return code;
+}
+
+// Prints `text` on stdout and flushes it: 0, or 1 when the write failed (a
+// full disk, a closed pipe): a --dump-config cut short must not exit 0 like
+// a whole one.
+int print_out(const std::string& text) {
+  errno = 0;
+  if (std::cout << text << std::flush) return 0;
+  std::cout.clear();
+  return fail(kExitRuntime, std::string("cannot write to standard output: ") +
+                                (errno ? std::strerror(errno) : "write error"));
 }
 
 // Switches to `user` (supplementary groups, gid, uid); a unix socket is
@@ -180,25 +192,15 @@ std::string open_socket(const legit::Config& c, const SocketSpec& sock) {
 int run_milter(int argc, char** argv) {
   legit::glue::bound_malloc_arenas();  // before any thread (process_limits.h)
   legit::ParseResult parsed = legit::parse_config(argc, argv);
-  if (parsed.show_help) {
-    std::cout << parsed.help_text;
-    return 0;
-  }
-  if (parsed.show_version) {
-    std::cout << "legit-milter " << LEGIT_VERSION << "\n";
-    return 0;
-  }
+  if (parsed.show_help) return print_out(parsed.help_text);
+  if (parsed.show_version) return print_out("legit-milter " LEGIT_VERSION "\n");
   if (!parsed.man_page.empty()) {
     std::string page = legit::render_man_page(parsed.man_page);
     if (page.empty()) return fail(kExitConfig, "--man-page: '" + parsed.man_page + "' is not 8 or 5");
-    std::cout << page;
-    return 0;
+    return print_out(page);
   }
   if (!parsed.config) return fail(kExitConfig, parsed.error.empty() ? "bad configuration" : parsed.error);
-  if (parsed.dump_config) {
-    std::cout << parsed.dump_text;
-    return 0;
-  }
+  if (parsed.dump_config) return print_out(parsed.dump_text);
 
   SocketSpec sock = legit::glue::parse_socket(parsed.config->socket);
   if (sock.kind == SocketSpec::Kind::other)

@@ -18,9 +18,11 @@
 #   check_json ARGS...     `$BIN check --json` against the start_dns server
 #                          (DNS_TIMEOUT s per lookup, default 2; stderr to $WORK/stderr)
 #   results_of JSON CHECK  that check's result words, space-separated, in order
-#   points_but KEEP-REGEX [KEY=POINTS]...  the [points] section of --dump-config with
-#                          every point 0 but these, and the keys matching KEEP-REGEX
-#                          ('' for none) at their defaults
+#   points_but KEEP-REGEX [KEY=POINTS]...  the [points] section of the defaults'
+#                          --dump-config with every point 0 but these, and the keys
+#                          matching KEEP-REGEX ('' for none) at their defaults; fails
+#                          (says why) when $BIN's rows are not etc/legit-milter.conf's
+#   points_keys            the check.result keys of the [points] rows on stdin
 #   memory_points_conf FILE  points for the memory tests (0 but iprev and memory checks)
 #   start_redis PORT [redis-server options]  a real redis-server on 127.0.0.1:PORT
 #                          (no snapshots, files in $WORK, output in $WORK/redis.out),
@@ -149,22 +151,44 @@ results_of() {
   json_get "$1" "' '.join(c['result'] for c in j['checks'] if c['check'] == '$2')"
 }
 
+# The check.result keys of the [points] rows on stdin, in order (commented
+# out or not).
+points_keys() {
+  LC_ALL=C awk '/^\[points\]/ { on = 1; next } on && /^#?[a-z0-9-]+\.[a-z0-9-]+ = / { sub(/^#/, ""); print $1 }'
+}
+
 points_but() {
-  local keep=$1; shift
-  "$BIN" --dump-config | awk -v keep="$keep" -v set="$*" '
+  local keep=$1 dump rows
+  shift
+  # The built-in defaults (-c /dev/null): a file named by the environment
+  # would set rows, and a set row is no longer commented out.
+  dump=$("$BIN" -c /dev/null --dump-config) || { echo "points_but: $BIN --dump-config failed" >&2; return 1; }
+  # A binary not built from $SRC (a stale build directory) has other rows:
+  # said, instead of a config that silently lacks them.
+  rows=$(diff <(points_keys <"$SRC/etc/legit-milter.conf") <(points_keys <<<"$dump"))
+  if [ -n "$rows" ]; then
+    { echo "points_but: the [points] rows of $BIN are not those of $SRC/etc/legit-milter.conf"
+      echo "  (a binary built from another tree, or etc/legit-milter.conf not regenerated):"
+      head -20 <<<"$rows"; } >&2
+    return 1
+  fi
+  LC_ALL=C awk -v keep="$keep" -v set="$*" '
     BEGIN { n = split(set, kvs, " "); for (i = 1; i <= n; i++) { split(kvs[i], p, "="); want[p[1]] = p[2] } }
     /^\[points\]/ { on = 1; print; next }
-    on && /^#[a-z0-9-]+\.[a-z0-9-]+ = / {
-      split(substr($0, 2), kv, " = "); v = 0
+    on && /^#?[a-z0-9-]+\.[a-z0-9-]+ = / {
+      sub(/^#/, ""); split($0, kv, " = "); v = 0
       if (kv[1] in want) v = want[kv[1]]
       else if (keep != "" && kv[1] ~ keep) v = kv[2]
       print kv[1] " = " v
-    }'
+    }' <<<"$dump"
 }
 
 # memory_points_conf FILE: a config whose points are 0 everywhere but iprev
 # (pass +1, fail -2) and the memory checks (their defaults): the memory tests.
-memory_points_conf() { points_but '^(history|correspondent)\.' iprev.pass=1 iprev.fail=-2 >"$1"; }
+memory_points_conf() {
+  points_but '^(history|correspondent)\.' iprev.pass=1 iprev.fail=-2 >"$1" ||
+    { fail "memory_points_conf" "no points config (see above)"; finish; }
+}
 
 start_redis() {
   local port=$1; shift

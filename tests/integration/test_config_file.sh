@@ -160,4 +160,28 @@ else
   bad "--version: $out"
 fi
 
+
+# --- output cut short is an error, not a shorter config ---
+for args in "-c /dev/null --dump-config" "--help" "--version" "--man-page 5"; do
+  # shellcheck disable=SC2086
+  out=$("$BIN" $args 2>&1 >/dev/full); rc=$?
+  expect_eq "$args to a full disk: exit 1, says why" "$rc:$(grep -c 'cannot write to standard output' <<<"$out")" "1:1"
+done
+
+# --- lib.sh's points_but: every row of the binary under test, whatever the environment ---
+nkeys=$(points_keys <"$CONF" | wc -l)
+expect_eq "points_keys reads the shipped file's rows" "$([ "$nkeys" -ge 50 ] && echo many)" many
+printf '[points]\niprev.pass = 3\ndkim.pass = 4\n' >"$TMP/env-points.conf"
+got=$(LEGIT_MILTER_CONF=$TMP/env-points.conf points_but '' iprev.fail=-2 2>&1)
+expect_eq "points_but: every row though the environment's file sets two" "$(points_keys <<<"$got" | wc -l)" "$nkeys"
+expect_eq "points_but: set, kept and zeroed rows" "$(grep -E '^(iprev\.(pass|fail)|dkim\.pass) ' <<<"$got" | tr '\n' ' ')" \
+  "iprev.pass = 0 iprev.fail = -2 dkim.pass = 0 "
+# A binary from another tree (a stale build directory, with fewer checks) is
+# refused, naming the rows: once, a config with 69 rows of 98 came from one.
+{ echo '#!/bin/sh'; echo "sed '/^# ===== dmarc =====/,\$d' '$CONF'"; } >"$TMP/stale-bin"
+chmod +x "$TMP/stale-bin"
+got=$(BIN=$TMP/stale-bin points_but '' 2>&1); rc=$?
+expect_eq "points_but refuses a binary with other rows" "$rc:$(grep -c 'are not those of' <<<"$got"):$(grep -c '^< dmarc\.' <<<"$got")" \
+  "1:1:$(grep -c '^#dmarc\.' "$CONF")"
+
 finish
