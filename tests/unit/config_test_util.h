@@ -1,5 +1,6 @@
 // config_test_util.h — helpers for the config unit tests: a temp dir that
-// cleans up, parse_config() on a vector of arguments, Config comparison.
+// cleans up, parse_config() on a vector of arguments, Config comparison, and
+// the table driver of broken config files (check_bad_files).
 #pragma once
 
 #include <doctest/doctest.h>
@@ -63,6 +64,27 @@ inline std::vector<std::string> words(const std::string& s) {
   std::vector<std::string> out;
   for (std::string w; in >> w;) out.push_back(w);
   return out;
+}
+
+// A broken config file: its text and what its error must say (besides the
+// file's name).
+struct BadFile {
+  const char* name;
+  std::string text;
+  std::vector<std::string> expect;  // substrings of the error
+};
+
+// One SUBCASE per row: the text written to a file in `dir` and read with -c
+// must fail with an error naming the file and holding every `expect`.
+inline void check_bad_files(const TempDir& dir, const std::vector<BadFile>& rows) {
+  for (const auto& row : rows) {
+    SUBCASE(row.name) {
+      auto f = dir.write("bad.conf", row.text);
+      std::string err = parse_err({"-c", f});
+      CHECK_MESSAGE(err.find(f) != std::string::npos, err);
+      for (const auto& e : row.expect) CHECK_MESSAGE(err.find(e) != std::string::npos, err);
+    }
+  }
 }
 
 }  // namespace legit::test
