@@ -28,7 +28,7 @@ out=$("$GEN" -p "$NPORT" "${CLIENT[@]}" -c 50 -m 2 -n 400 "${CORPUS[@]}" 2>&1)
 expect_eq "null filter: 400 messages, none failed" "$?:$(head -1 <<<"$out" | grep -o '^[0-9]* messages.* [0-9]* failed' | sed 's/ in .*msg\/s,//')" "0:400 messages 0 failed"
 out=$("$GEN" -p "$LPORT" "${CLIENT[@]}" -c 50 -m 2 -n 400 "${CORPUS[@]}" 2>&1)
 expect_eq "legit-milter: 400 messages, none failed" "$?:$(head -1 <<<"$out" | grep -o '^[0-9]* messages.* [0-9]* failed' | sed 's/ in .*msg\/s,//')" "0:400 messages 0 failed"
-sleep 0.5
+wait_line "$WORK/legit.log" ' score=' 400
 expect_eq "one log line per message" "$(grep -c ' score=' "$WORK/legit.log")" 400
 expect_eq "every message accepted" "$(grep ' score=' "$WORK/legit.log" | grep -vc ' action=accept ')" 0
 expect_eq "signed messages: dkim=pass (half the corpus)" "$(grep -c '[=,]dkim:pass(' "$WORK/legit.log")" 200

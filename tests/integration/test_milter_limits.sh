@@ -118,7 +118,7 @@ except OSError as e:
 EOF
 )
 expect_match "idle-timeout 2: a half-sent command is cut after ~2 s (${took}s)" "$took" '^[23]\.[0-9]$'
-sleep 0.3
+wait_line "$WORK/idle.err" 'idle-timeout: closed'
 expect_match "idle-timeout: logged" "$(grep 'idle-timeout' "$WORK/idle.err")" 'closed 1 milter connection\(s\) idle for 2 s or more'
 
 # Quiet between commands: libmilter's worker pool looks for such sessions
@@ -180,7 +180,7 @@ expect_match "idle-timeout 2: quiet after MAIL FROM, closed within 2..3.5 s (${t
 expect_eq "idle-timeout 2: a session with a command every 1.2 s for ~13 s is not cut" "$slow" scored
 expect_eq "idle-timeout: another session is served while quiet ones wait" "$during" scored
 expect_eq "idle-timeout: and after they were closed" "$after" scored
-sleep 0.3
+wait_line "$WORK/idle2.err" 'idle-timeout: closed'
 expect_eq "idle-timeout: the closes are logged in one line (a minute)" \
   "$(grep -c 'idle-timeout: closed 1 milter connection(s) idle for 2 s or more' "$WORK/idle2.err")" 1
 expect_eq "idle-timeout: the milter is still running" "$(kill -0 "$PID_idle2" 2>&1 && echo up)" up

@@ -119,7 +119,9 @@ PYEOF
 )" ok
 expect_eq "log: no line for the aborted message" "$(grep -c " QABORT0: " "$WORK/main.err")" 0
 expect_eq "log: 100 lines for the 100 timed messages" "$(grep -c " QTIME[0-9]*: .*score=" "$WORK/main.err")" 100
-# One probe line per session of milterclient.py probe (client probe-KIND).
+# One probe line per session of milterclient.py probe (client probe-KIND),
+# logged when libmilter closes the session: maybe after the client is gone.
+wait_line "$WORK/main.err" 'client=probe-[a-z]+\.milter\.test\[' 8
 while IFS='|' read -r kind want; do
   lines=$(grep -F "client=probe-$kind.milter.test[" "$WORK/main.err")
   expect_eq "probe log: one line for probe-$kind" "$(grep -c . <<<"$lines")" 1

@@ -114,7 +114,7 @@ while IFS= read -r line; do
   case "$line" in "ok - "*) ok "${line#ok - }" ;; "FAIL - "*) fail "${line#FAIL - }" "milterclient" ;; esac
 done <"$WORK/session.out"
 grep -q '^ok - session: accepted' "$WORK/session.out" || fail "milter session" "$(head -c 400 "$WORK/session.out")"
-sleep 0.2
+wait_line "$WORK/milter.err" ' QSESSION1: '
 expect_match "one log line for the session" "$(grep -F ' QSESSION1: ' "$WORK/milter.err")" \
   "QSESSION1: client=mail.milter.test\[203.0.113.10\] .* action=accept checks="
 expect_eq "the default memory store was created in StateDirectory=" "$(ls "$state" 2>/dev/null | grep -cx memory.lmdb)" 1
