@@ -38,7 +38,7 @@ real_milter_log() {
   $PY - "$MPORT_f2b" "$SRC/tests/integration/milter" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[2])
-from milterclient import Milter, z
+from milterproto import Milter, z
 port = int(sys.argv[1])
 for ip, name, qid in [("198.18.0.11", "unknown", "4F2B0A1"), ("198.18.0.12", "unknown", "4F2B0A2"),
                       ("198.18.0.10", "mail.e2e.test", "4F2B0A3"), ("198.18.0.11", "unknown", "4F2B0A4")]:

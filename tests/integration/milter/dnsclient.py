@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """dnsclient.py -- one milter session per call for test_dns_health.sh, on top
-of milterclient.py's Milter: connect from IP (client name NAME), HELO,
+of milterproto.py's Milter: connect from IP (client name NAME), HELO,
 MAIL FROM, one RCPT, a From header, end of message. Prints one line:
 "<final reply letter> <elapsed seconds> <X-Legit-Score value or the reply text>".
 
@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from milterclient import Milter, parse_mod  # noqa: E402
+from milterproto import Milter, parse_mod  # noqa: E402
 
 
 def session(port, ip, name, qid):

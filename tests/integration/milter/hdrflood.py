@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import milterclient as mc  # noqa: E402
+import milterproto as mc  # noqa: E402
 
 NOHDRS, NR_HDR = 0x20, 0x80
 

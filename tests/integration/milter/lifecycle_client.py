@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """lifecycle_client.py -- milter-protocol sessions for test_lifecycle.sh
-(reload, drain on SIGTERM), built on milterclient.py's Milter class.
+(reload, drain on SIGTERM), built on milterproto.py's Milter class.
 
 usage:
   lifecycle_client.py score PORT QID
@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from milterclient import Milter  # noqa: E402
+from milterproto import Milter  # noqa: E402
 
 
 def message(m, qid, ready=None, go=None):
