@@ -72,4 +72,11 @@ bool in_networks(const std::vector<Network>& nets, const IpAddress& ip);
 // addresses cannot take a bounce) share this one notion.
 bool unroutable(const IpAddress& ip);
 
+// True for the unroutable addresses a private network may give its own hosts
+// (RFC 1918, CGNAT 100.64/10, ULA fc00::/7): what a split-DNS view or a
+// resolver forwarding a partner's zone over a VPN answers. Loopback,
+// unspecified, link-local and multicast are not: no view makes them a
+// mail server. IPv4-mapped IPv6 is judged as IPv4.
+bool private_use(const IpAddress& ip);
+
 }  // namespace legit

@@ -12,11 +12,17 @@
 //   null-mx     RFC 7505 "MX 0 ." — the domain says it sends and receives no mail
 //   bogus-mx    every MX target (or, without MX, every address) is unusable:
 //               an IP literal, localhost, a non-host name; or every address
-//               the MX hosts resolve to is one the Internet cannot reach
-//               (loopback, RFC 1918, link-local, ULA, ...: ip.h unroutable).
+//               the MX hosts resolve to is one no network can mail to
+//               (loopback, unspecified, link-local, multicast: ip.h
+//               unroutable but not private_use).
+//   private-mx  every address of the MX hosts is unroutable and at least one
+//               is private-use (RFC 1918, CGNAT, ULA): a throw-away domain
+//               made to swallow bounces, or our resolver's private view of a
+//               partner (split DNS, a zone forwarded over a VPN). Weak alone;
+//               with another negative finding the floor private-mx-action.
 //               For a domain of ours (it shares its registrable domain with
-//               a recipient domain or our host name: split DNS) only
-//               loopback and unspecified addresses count as unusable.
+//               a recipient domain or our host name: split DNS) private-use
+//               addresses are usable.
 //   invalid     no domain part, an address literal, a bare IP, a single label
 //               or a syntactically bad name (nothing is looked up)
 //   temperror   a lookup timed out / SERVFAIL / malformed answer: never evidence
@@ -66,19 +72,17 @@ std::string bogus_target(const std::string& name) {
   return "";
 }
 
-// True when an address cannot take mail: unparsable, or unreachable from
-// the Internet (for a domain of ours only loopback and unspecified: its
-// private addresses may be right in a split-DNS view).
-bool unusable_address(const std::string& text, bool ours) {
+// Who can mail to an address: anyone (public), only a private network
+// (private-use: right in a split-DNS view; for a domain of ours always
+// fine), or nobody (unparsable, loopback, unspecified, link-local, multicast).
+enum class Reach { anyone, private_net, nobody };
+
+Reach reach(const std::string& text, bool ours) {
   auto ip = IpAddress::parse(text);
-  if (!ip) return true;
-  if (!ours) return unroutable(*ip);
-  IpAddress a = ip->unmapped();
-  const std::uint8_t* b = a.bytes();
-  if (a.is_v4()) return b[0] == 127 || b[0] == 0;
-  bool zero_head = true;
-  for (int i = 0; i < 15; ++i) zero_head = zero_head && b[i] == 0;
-  return zero_head && b[15] <= 1;  // :: and ::1
+  if (!ip) return Reach::nobody;
+  if (!unroutable(*ip)) return Reach::anyone;
+  if (!private_use(*ip)) return Reach::nobody;
+  return ours ? Reach::anyone : Reach::private_net;
 }
 
 // Is the sender domain one of ours (a recipient's or our host name's
@@ -110,6 +114,7 @@ class SenderDomain : public Check {
     domain_ = s.mail_from_domain();
     result_.clear();
     detail_.clear();
+    floor_.clear();
     mx_ = a_ = aaaa_ = DnsLookup();
     hosts_.clear();
     hosts_started_ = false;
@@ -136,7 +141,12 @@ class SenderDomain : public Check {
   std::vector<Finding> finish(Session& s) override {
     if (result_.empty()) judge(s);
     if (result_.empty()) return {};
-    return {{kCheck, result_, detail_, {}}};
+    Finding f{kCheck, result_, detail_, {}};
+    if (result_ == "private-mx" && !floor_.empty()) {
+      f.floor = floor_;
+      f.floor_with_negative = true;
+    }
+    return {f};
   }
 
  private:
@@ -170,27 +180,42 @@ class SenderDomain : public Check {
       if (result_ == "ok") judge_mx_addresses(s);
       return;
     }
-    judge_implicit(mx.status);
+    judge_implicit(s, mx.status);
   }
 
-  // Every address of the MX hosts unreachable: bogus-mx. A host without
-  // addresses, or a failed lookup, proves nothing.
+  // Every address of the MX hosts unreachable: bogus-mx, or private-mx when
+  // a private network could reach one. A host without addresses, or a
+  // failed lookup, proves nothing.
   void judge_mx_addresses(Session& s) {
     start_hosts(s, true);
     std::string example;
+    bool any_private = false;
     for (const auto& h : hosts_) {
       for (const DnsLookup* l : {&h.a, &h.aaaa}) {
         DnsAnswer a = l->get();
         if (a.status == DnsStatus::temperror || a.status == DnsStatus::malformed) return;
         for (const auto& ip : a.records) {
-          if (!unusable_address(ip, ours_)) return;
+          Reach r = reach(ip, ours_);
+          if (r == Reach::anyone) return;
+          any_private = any_private || r == Reach::private_net;
           if (example.empty()) example = quote_untrusted(h.name, 80) + " resolves to " + quote_untrusted(ip, 48);
         }
       }
     }
-    if (!example.empty())
-      set("bogus-mx", "cannot receive mail: every MX host resolves only to addresses the Internet cannot "
-                      "reach (MX " + example + ")");
+    if (example.empty()) return;
+    if (any_private) return set_private(s, "every MX host resolves only to addresses the Internet cannot reach (MX " +
+                                               example + ")");
+    set("bogus-mx", "cannot receive mail: every MX host resolves only to addresses no network can mail to (MX " +
+                        example + ")");
+  }
+
+  // private-mx: bounces reach it only through a private network. Our own
+  // resolver may see a partner that way, so alone it is weak; with another
+  // negative finding it is the floor private-mx-action.
+  void set_private(Session& s, const std::string& why) {
+    set("private-mx", "cannot receive mail from the Internet: " + why +
+                          "; a throw-away domain, or our resolver's private view of it (split DNS)");
+    floor_ = s.config.str("private-mx-action") == "none" ? "" : s.config.str("private-mx-action");
   }
 
   void judge_mx(const std::vector<Mx>& mxs) {
@@ -207,16 +232,21 @@ class SenderDomain : public Check {
   }
 
   // No MX: RFC 5321 §5.1 falls back to the domain's own A/AAAA.
-  void judge_implicit(DnsStatus mx_status) {
+  void judge_implicit(Session& s, DnsStatus mx_status) {
     DnsAnswer a = a_.get(), aaaa = aaaa_.get();
     std::vector<std::string> addrs = a.records;
     addrs.insert(addrs.end(), aaaa.records.begin(), aaaa.records.end());
-    bool any = a.ok() || aaaa.ok();
-    for (const auto& ip : addrs)
-      if (!unusable_address(ip, ours_))
+    bool any = a.ok() || aaaa.ok(), any_private = false;
+    for (const auto& ip : addrs) {
+      Reach r = reach(ip, ours_);
+      if (r == Reach::anyone)
         return set("implicit-mx", "has no MX; implicit MX to its address " + quote_untrusted(ip, 48));
+      any_private = any_private || r == Reach::private_net;
+    }
+    if (any && any_private)
+      return set_private(s, "no MX and only addresses the Internet cannot reach (" + quote_untrusted(addrs.front(), 48) + ")");
     if (any)
-      return set("bogus-mx", "has no MX and only addresses the Internet cannot reach (" + quote_untrusted(addrs.front(), 48) + ")");
+      return set("bogus-mx", "has no MX and only addresses no network can mail to (" + quote_untrusted(addrs.front(), 48) + ")");
     if (a.status == DnsStatus::temperror || aaaa.status == DnsStatus::temperror)
       return set("temperror", "A/AAAA lookup failed: " + (a.why.empty() ? aaaa.why : a.why));
     if (mx_status == DnsStatus::nxdomain)
@@ -230,10 +260,11 @@ class SenderDomain : public Check {
   };
 
   std::string domain_, result_, detail_;
+  std::string floor_;         // private-mx-action for private-mx ("" = none)
   DnsLookup mx_, a_, aaaa_;
   std::vector<Host> hosts_;   // address lookups of the first MX hosts
   bool hosts_started_ = false;
-  bool ours_ = false;         // the domain is ours (split DNS): private addresses are fine
+  bool ours_ = false;         // the domain is ours (split DNS): private-use addresses are fine
 };
 
 }  // namespace
@@ -254,18 +285,30 @@ CheckInfo sender_domain_check_info() {
           {"null-mx", -5.0, "RFC 7505 §4.2: a null-MX domain sends no mail; Postfix rejects it with "
                             "556 5.7.27 (reject_unknown_sender_domain)"},
           {"bogus-mx", -5.0, "MX to an IP literal, localhost, garbage or hosts that resolve only to "
-                             "loopback/private addresses: a domain made to swallow bounces, common on "
-                             "throw-away spam domains. Was -3: as unable to take a bounce as null-mx (-5), "
-                             "and worse, it pretends it can; Postfix sites reject it outright "
-                             "(check_sender_mx_access on bogus networks); corpus 3 bad, 0 legit "
-                             "(fit_points.py -3, so a field call: a resolver view of our own domain is exempt)"},
+                             "loopback/link-local/unspecified addresses: a domain made to swallow bounces, "
+                             "common on throw-away spam domains; no network's view makes such an MX right. "
+                             "Was -3: as unable to take a bounce as null-mx (-5), and worse, it pretends it "
+                             "can; Postfix sites reject it outright (check_sender_mx_access on bogus "
+                             "networks); corpus 1 bad, 0 legit"},
+          {"private-mx", -2.0, "MX hosts that resolve only to private-use addresses (RFC 1918, CGNAT, ULA): "
+                               "throw-away domains do it, but so does our own resolver's view of a partner "
+                               "(split DNS, a zone forwarded over a VPN; common), so weak alone, and at least "
+                               "quarantine (private-mx-action) only together with another negative finding. "
+                               "Was bogus-mx (-5): a fully authenticated partner lost 5 points; corpus 1 bad "
+                               "(quarantined by the floor), 2 legit partners"},
           {"invalid", -3.0, "the envelope sender has no usable domain (address literal, bare IP, "
                             "single label); Postfix reject_non_fqdn_sender rejects it"},
           {"temperror", 0.0, "DNS failed: never evidence against the sender"},
           {"null-sender", 0.0, "MAIL FROM:<> is legitimate for bounces (RFC 5321 §4.5.5); the helo "
                                "and spf-helo checks judge such mail instead (RFC 7208 §2.4)"},
       },
-      {},
+      {
+          {"private-mx-action", OptKind::choice, "quarantine",
+           "least action for a sender domain whose MX hosts resolve only to private-use addresses when "
+           "another finding is negative too (none = points only, e.g. when a partner's zone is forwarded "
+           "to its internal view and its mail is odd otherwise)",
+           {"quarantine", "none"}},
+      },
       [](const Config&) { return std::make_unique<SenderDomain>(); },
   };
 }

@@ -133,4 +133,13 @@ bool unroutable(const IpAddress& addr) {
          b[0] == 0xff;
 }
 
+bool private_use(const IpAddress& addr) {
+  IpAddress ip = addr.unmapped();
+  const std::uint8_t* b = ip.bytes();
+  if (ip.is_v4())
+    return b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+           (b[0] == 100 && (b[1] & 0xc0) == 64);
+  return (b[0] & 0xfe) == 0xfc;
+}
+
 }  // namespace legit

@@ -59,6 +59,17 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
          f.add("a.priv.example", DnsType::A, {"10.0.0.5"});
          f.add("b.priv.example", DnsType::A, {"192.168.1.1"});
          f.add("b.priv.example", DnsType::AAAA, {"fd00::1"});
+       }, "private-mx"},
+      {"MX hosts on loopback and a private address: a private view could be right", "<a@lopriv.example>",
+       [](FakeResolver& f) {
+         mx(f, "lopriv.example", {"10 a.lopriv.example", "20 b.lopriv.example"});
+         f.add("a.lopriv.example", DnsType::A, {"127.0.0.1"});
+         f.add("b.lopriv.example", DnsType::A, {"100.64.3.4"});
+       }, "private-mx"},
+      {"MX host on link-local and multicast only: no network's view", "<a@ll.example>", [](FakeResolver& f) {
+         mx(f, "ll.example", {"10 mx.ll.example"});
+         f.add("mx.ll.example", DnsType::A, {"169.254.0.25"});
+         f.add("mx.ll.example", DnsType::AAAA, {"ff02::1"});
        }, "bogus-mx"},
       {"one MX host private, one public", "<a@mix.example>", [](FakeResolver& f) {
          mx(f, "mix.example", {"10 a.mix.example", "20 b.mix.example"});
@@ -88,7 +99,16 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
        }, "bogus-mx"},
       {"implicit MX to a private address", "<a@privimp.example>", [](FakeResolver& f) {
          f.add("privimp.example", DnsType::A, {"172.16.0.9"});
+       }, "private-mx"},
+      {"implicit MX to loopback and link-local", "<a@loopimp.example>", [](FakeResolver& f) {
+         f.add("loopimp.example", DnsType::A, {"127.0.0.2"});
+         f.add("loopimp.example", DnsType::AAAA, {"fe80::1"});
        }, "bogus-mx"},
+      {"our own domain: ULA and CGNAT are fine", "<a@v6.example.net>", [](FakeResolver& f) {
+         mx(f, "v6.example.net", {"10 mx.v6.example.net"});
+         f.add("mx.v6.example.net", DnsType::A, {"100.64.0.25"});
+         f.add("mx.v6.example.net", DnsType::AAAA, {"fd12:3456::25"});
+       }, "ok"},
       {"MX timeout", "<a@slow.example>", [](FakeResolver& f) {
          f.set("slow.example", DnsType::MX, DnsStatus::temperror, "timeout");
        }, "temperror"},
@@ -201,6 +221,71 @@ TEST_CASE("unroutable: the one notion of an address the Internet cannot reach") 
   for (const char* a : {"8.8.8.8", "172.32.0.1", "100.128.0.1", "192.0.2.1", "203.0.113.25",
                         "2a00:1450::1", "2001:db8::1", "::ffff:8.8.8.8"})
     CHECK_MESSAGE(!unroutable(*IpAddress::parse(a)), a);
+}
+
+TEST_CASE("private_use: what a private network's own view may give its hosts") {
+  for (const char* a : {"10.1.1.1", "172.16.0.1", "172.31.255.255", "192.168.0.1", "100.64.0.1",
+                        "100.127.255.255", "fc00::1", "fd00::1", "::ffff:192.168.1.1"})
+    CHECK_MESSAGE(private_use(*IpAddress::parse(a)), a);
+  for (const char* a : {"0.0.0.0", "127.0.0.1", "169.254.1.1", "224.0.0.1", "255.255.255.255", "::", "::1",
+                        "fe80::1", "ff02::1", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2a00:1450::1"})
+    CHECK_MESSAGE(!private_use(*IpAddress::parse(a)), a);
+}
+
+// A partner whose zone our resolver sees in its internal view (split DNS, a
+// conditional forwarder over a VPN) is otherwise honest: private-mx alone is
+// points only; with another negative finding it is the floor
+// private-mx-action (a throw-away domain on a VPS with a generic PTR).
+TEST_CASE("sender-domain: private-mx is a floor only together with another negative finding") {
+  auto zone = [](FakeResolver& f) {
+    f.add("partner.example", DnsType::MX, {"10 mail.partner.example"});
+    f.add("mail.partner.example", DnsType::A, {"10.20.0.25"});
+    f.add("200.2.0.192.in-addr.arpa", DnsType::PTR, {"static-192-0-2-200.vps.example"});
+  };
+  Msg m;
+  m.ip = "192.0.2.200";
+  m.from = "<a@partner.example>";
+  SUBCASE("alone: accepted, -2") {
+    FakeResolver dns;
+    zone(dns);
+    Config cfg = make_config();
+    Engine engine(cfg, dns, {check_info("sender-domain")});
+    Outcome o = run_message(engine, m);
+    CHECK(result_of(o, "sender-domain") == "private-mx");
+    CHECK(o.verdict.score == -2);
+    CHECK(o.verdict.action == Action::accept);
+    CHECK(o.verdict.floor_by.empty());
+  }
+  SUBCASE("with a generic PTR: quarantined by the floor") {
+    FakeResolver dns;
+    zone(dns);
+    Config cfg = make_config();
+    Engine engine(cfg, dns, {check_info("sender-domain"), check_info("ptr")});
+    Outcome o = run_message(engine, m);
+    CHECK(result_of(o, "sender-domain") == "private-mx");
+    CHECK(o.verdict.score > cfg.quarantine_below);
+    CHECK(o.verdict.action == Action::quarantine);
+    CHECK(o.verdict.floor_by == "sender-domain:private-mx");
+  }
+  SUBCASE("private-mx-action = none: points only") {
+    FakeResolver dns;
+    zone(dns);
+    Config cfg = make_config({{"private-mx-action", "none"}});
+    Engine engine(cfg, dns, {check_info("sender-domain"), check_info("ptr")});
+    Outcome o = run_message(engine, m);
+    CHECK(result_of(o, "sender-domain") == "private-mx");
+    CHECK(o.verdict.action == Action::accept);
+  }
+  SUBCASE("loopback only stays bogus-mx at -5") {
+    FakeResolver dns;
+    dns.add("partner.example", DnsType::MX, {"10 mail.partner.example"});
+    dns.add("mail.partner.example", DnsType::A, {"127.0.0.1"});
+    Config cfg = make_config();
+    Engine engine(cfg, dns, {check_info("sender-domain")});
+    Outcome o = run_message(engine, m);
+    CHECK(result_of(o, "sender-domain") == "bogus-mx");
+    CHECK(o.verdict.score == -5);
+  }
 }
 
 TEST_CASE("sender-domain: NXDOMAIN alone is strong, temperror is worth nothing") {
