@@ -8,7 +8,8 @@ usage: run_corpus.py LEGIT_MILTER [--results FILE] [--config FILE] [-v]
 For every session of sessions.yaml: DKIM keys are made fresh (rsa 2048 and
 ed25519, python3-dkim), the message is built and signed as the session says
 (and damaged after signing where it says so: a list footer, a rewritten
-subject), the DNS facts of the whole corpus (world: + each session's dns:,
+subject; then signed again by `sign_after`, as a list re-signs), the DNS
+facts of the whole corpus (world: + each session's dns:,
 fcrdns:, ptr:) are served by tests/dns/zoneserver.py on a free loopback
 port, and the session is checked with tests/corpus/corpus.conf (our site:
 corp.example, MX mx.corp.example 203.0.113.25, given as --server-name and
@@ -125,15 +126,19 @@ def build_message(sess, keys, zone):
     hdrs.append("Content-Type: " + m.get("content_type", "text/plain; charset=utf-8"))
     body = m.get("body", "Hello,\n\nsee you on Tuesday.\n\nRegards\n")
     raw = ("\r\n".join(hdrs) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
-    for sig in m.get("sign", []):
+    include = [h.split(":")[0].lower().encode() for h in hdrs if not h.startswith("MIME")] + [b"mime-version", b"content-type"]
+
+    def sign(raw, sig):
         d, s, alg = sig["d"], sig["s"], sig.get("alg", "rsa")
         secret, txt = keys.get(d, s, alg)
         if sig.get("publish", True):
             zone.setdefault("%s._domainkey.%s" % (s, d), []).append(record("TXT " + txt))
-        include = [h.split(":")[0].lower().encode() for h in hdrs if not h.startswith("MIME")] + [b"mime-version", b"content-type"]
         signature = dkim.sign(raw, s.encode(), d.encode(), secret, include_headers=include,
                               signature_algorithm=b"ed25519-sha256" if alg == "ed25519" else b"rsa-sha256")
-        raw = signature + raw
+        return signature + raw
+
+    for sig in m.get("sign", []):
+        raw = sign(raw, sig)
     for hop in m.get("prepend", []):  # trace headers added after signing (forwarders)
         raw = (hop + "\r\n").encode() + raw
     damage = m.get("damage")
@@ -141,6 +146,8 @@ def build_message(sess, keys, zone):
         raw += b"\r\n_______________________________________________\r\nList mailing list -- unsubscribe: list-leave@lists.example\r\n"
     elif damage == "subject":  # a list tags the subject
         raw = raw.replace(b"\r\nSubject: ", b"\r\nSubject: [list] ", 1)
+    for sig in m.get("sign_after", []):  # a list or forwarder signing what it sends on
+        raw = sign(raw, sig)
     return raw
 
 

@@ -263,3 +263,11 @@ TEST_CASE("dkim: hostile DKIM-Signature headers never pass and never crash") {
     }
   }
 }
+
+// RFC 6376 §6.3: a signature that fails is to be treated like no signature;
+// lists (footers, subject tags) and forwarders break honest ones daily.
+TEST_CASE("dkim: a broken signature is weak evidence: at most half a point against") {
+  Config cfg = make_config();
+  CHECK(cfg.points("dkim", "fail") < 0);
+  CHECK(cfg.points("dkim", "fail") >= -0.5);
+}
