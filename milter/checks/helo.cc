@@ -23,8 +23,12 @@
 //                       (WIN-7T2K4J9QH3L, DESKTOP-...), no vowels, digits
 //                       and letters shuffled (a bot's made-up name)
 //   not-fqdn            one plain label (an internal server's short name),
-//                       a local suffix (helo-local-suffixes: localdomain,
-//                       lan, ...), numeric TLD, public suffix
+//                       numeric TLD, public suffix
+//   internal-name       a dotted name under a local suffix
+//                       (helo-local-suffixes: local, lan, internal, ...):
+//                       an internal server's full name (exch01.corp.local,
+//                       an EC2 instance's ip-…compute.internal); FQDN in
+//                       form, just not in the public DNS
 //   matches-ptr         equals a forward-confirmed PTR name of the client
 //   resolves-to-client  its A/AAAA hold the client address
 //   same-domain-as-ptr  shares the registrable domain with a confirmed PTR
@@ -122,7 +126,7 @@ std::optional<Finding> Helo::name_claims(const Session& s, const std::string& n)
     return found("random-label", "HELO " + q + " is a single random-looking label");
   if (dot == std::string::npos) return found("not-fqdn", "HELO " + q + " is a single label, not a FQDN");
   if (std::find(local_suffixes_.begin(), local_suffixes_.end(), tld) != local_suffixes_.end())
-    return found("not-fqdn", "HELO " + q + " has the local suffix ." + tld);
+    return found("internal-name", "HELO " + q + " has the local suffix ." + tld + ": an internal name");
   if (std::all_of(tld.begin(), tld.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return found("not-fqdn", "HELO " + q + " has a numeric top-level label");
   if (registrable_domain(n).empty())
@@ -232,9 +236,15 @@ CheckInfo helo_check_info() {
                             "reject_invalid_helo_hostname)"},
           {"claims-us", -6.0, "pretends to be this server: only forgers do that (policyd-weight "
                               "and Postfix FAQ recommend rejecting outright)"},
-          {"not-fqdn", -2.0, "User, OEMCOMPUTER, exch01, mail.corp.local: a desktop or an internal "
-                             "server's short name, not an MTA's public name (rspamd "
-                             "HFILTER_HELO_NOT_FQDN 2, Postfix reject_non_fqdn_helo_hostname)"},
+          {"not-fqdn", -2.0, "User, OEMCOMPUTER, exch01: a desktop or an internal server's short "
+                             "name, not an MTA's public name (rspamd HFILTER_HELO_NOT_FQDN 2, Postfix "
+                             "reject_non_fqdn_helo_hostname)"},
+          {"internal-name", -1.0, "exch01.corp.local, ip-172-31-1-2.eu-central-1.compute.internal: a "
+                                  "server's full internal name (on-premises Exchange, a cloud instance's "
+                                  "default): FQDN in form, so Postfix reject_non_fqdn_helo_hostname "
+                                  "accepts it and rspamd only finds it unresolvable "
+                                  "(HFILTER_HELO_NORES_A_OR_MX 0.3): as no-resolve. Was not-fqdn -2; "
+                                  "corpus 2 legit, 0 bad"},
           {"localhost", -3.5, "localhost / localhost.localdomain from the Internet: a broken or "
                               "hostile client, never a real MTA (SpamAssassin HELO_LOCALHOST 1-3.8)"},
           {"random-label", -3.0, "a random-looking single label (WIN-7T2K4J9QH3L, xkqzjwpv): a bot's "
@@ -261,7 +271,7 @@ CheckInfo helo_check_info() {
            network_or_why},
           {"helo-local-suffixes", OptKind::list,
            "localdomain localhost local lan home internal intranet corp private invalid",
-           "last labels that make a HELO not-fqdn (not in the public DNS)"},
+           "last labels that make a dotted HELO internal-name (not in the public DNS)"},
       },
       [](const Config& cfg) { return std::make_unique<Helo>(cfg); },
   };
