@@ -10,6 +10,11 @@
 #                          extended REGEX; false after TENTHS/10 s (100: 10 s)
 #   wait_listen PORT [TENTHS]  until 127.0.0.1:PORT accepts; false after TENTHS/10 s (10 s)
 #   start_blackhole        a DNS port that never answers; sets BLACKHOLE_PORT
+#   milter_bg LOG [ARG]... $BIN in the background on a free 127.0.0.1 port, asking the
+#                          start_dns server (--dns-timeout 2), its log (stderr) in LOG,
+#                          then ARGs; sets MILTER_PORT and MILTER_PID (killed on exit);
+#                          waits for the start line and the port (wait_started, 10 s):
+#                          false if it died or did not start
 #   ok NAME / fail NAME WHY   record one assertion
 #   skip_part WHY          a part that cannot run here (a tool missing, not root):
 #                          said, and the test ends skipped (77), not passed
@@ -94,6 +99,17 @@ wait_line() {
 }
 
 skip() { echo "SKIP: $*"; exit 77; }
+
+milter_bg() {
+  local log=$1
+  shift
+  MILTER_PORT=$(free_port)
+  "$BIN" --socket "inet:$MILTER_PORT@127.0.0.1" --log stderr --dns-server "127.0.0.1@${DNS_PORT:?start_dns first}" \
+    --dns-timeout 2 "$@" 2>"$log" &
+  MILTER_PID=$!
+  PIDS+=("$MILTER_PID")
+  wait_started "$log" "$MILTER_PID" "$MILTER_PORT"
+}
 
 start_dns() {
   [ -x $PY ] && $PY -c 'import dnslib' 2>/dev/null || skip "python3-dnslib is not installed"

@@ -90,12 +90,8 @@ measure "$WORK/bytes.eml" --dkim-max-header-bytes 2048 >/dev/null
 expect_match "over dkim-max-header-bytes: neutral" "$(dkim_of)" "'neutral'.*1 signature\(s\) not evaluated.*over 2048 bytes of header"
 
 # The same through the milter protocol, against the running milter.
-port=$(free_port)
-"$BIN" --socket "inet:$port@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
-  --dns-timeout 2 2>"$WORK/milter.log" &
-mpid=$!
-PIDS+=("$mpid")
-wait_listen "$port"
+milter_bg "$WORK/milter.log" || fail "milter start" "$(tail -3 "$WORK/milter.log")"
+port=$MILTER_PORT mpid=$MILTER_PID
 for kind in X-Filler DKIM-Signature; do
   line=$(timeout 120 $PY "$SRC/tests/integration/milter/hdrflood.py" "$port" "$mpid" 115000 "$kind" 2>&1)
   echo "# milter: $line"

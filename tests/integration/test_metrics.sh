@@ -20,13 +20,12 @@ start_dns "$SRC/tests/dns/milter.zone" "$SRC/tests/dns/milter-reverse.zone"
 
 # start_milter NAME EXTRA-ARGS... : sets MPORT, PID; stderr in $WORK/NAME.err
 start_milter() {
-  local name=$1; shift
-  MPORT=$(free_port)
-  "$BIN" --socket "inet:$MPORT@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
-    --dns-timeout 2 --authserv-id mx.test.example "$@" 2>"$WORK/$name.err" &
-  PID=$!
-  PIDS+=("$PID")
-  wait_started "$WORK/$name.err" "$PID"
+  local name=$1 rc
+  shift
+  milter_bg "$WORK/$name.err" --authserv-id mx.test.example "$@"
+  rc=$?
+  MPORT=$MILTER_PORT PID=$MILTER_PID
+  return $rc
 }
 scrape() { curl -sS --max-time 10 "http://127.0.0.1:$HPORT/metrics"; }
 # metric TEXT 'name{labels}' : the value of one series (0 if absent)

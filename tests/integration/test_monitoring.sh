@@ -22,12 +22,10 @@ RULES="$SRC/contrib/prometheus/legit-milter-alerts.yml"
 start_dns "$SRC/tests/dns/milter.zone" "$SRC/tests/dns/milter-reverse.zone"
 
 # --- a scrape of a running milter with traffic --------------------------------------
-MPORT=$(free_port) HPORT=$(free_port)
-"$BIN" --socket "inet:$MPORT@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" --dns-timeout 2 \
-  --authserv-id mx.test.example --metrics-listen "inet:$HPORT@127.0.0.1" 2>"$WORK/milter.err" &
-PID=$!
-PIDS+=("$PID")
-wait_started "$WORK/milter.err" "$PID" || { cat "$WORK/milter.err"; exit 1; }
+HPORT=$(free_port)
+milter_bg "$WORK/milter.err" --authserv-id mx.test.example --metrics-listen "inet:$HPORT@127.0.0.1" ||
+  { cat "$WORK/milter.err"; exit 1; }
+MPORT=$MILTER_PORT PID=$MILTER_PID
 miltertest -D port="$MPORT" -s "$SRC/tests/integration/milter/scenarios.lua" >"$WORK/mt.out" 2>&1 ||
   fail "miltertest scenarios" "$(tail -5 "$WORK/mt.out")"
 $PY "$SRC/tests/integration/milter/milterclient.py" probe "$MPORT" >"$WORK/probe.out" 2>&1 ||

@@ -52,16 +52,12 @@ pf_init() {
 wait_port() { wait_listen "$@"; }  # wait_port PORT [TENTHS]: lib.sh's wait_listen
 
 milter_start() {
-  local name=$1 port pid; shift
-  port=$(free_port)
-  "$BIN" --socket "inet:$port@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
-    --dns-timeout 2 --authserv-id mx.e2e.test "$@" 2>"$PF/milter-$name.log" &
-  pid=$!
-  PIDS+=("$pid")
-  if ! wait_port "$port"; then
+  local name=$1
+  shift
+  if ! milter_bg "$PF/milter-$name.log" --authserv-id mx.e2e.test "$@"; then
     echo "legit-milter ($name) did not start:"; cat "$PF/milter-$name.log"; exit 1
   fi
-  eval "MPORT_$name=$port MPID_$name=$pid"
+  eval "MPORT_$name=$MILTER_PORT MPID_$name=$MILTER_PID"
 }
 
 milter_stop() {
