@@ -2,7 +2,8 @@
 #
 #   start_dns ZONEFILE... [-- zoneserver options]  starts tests/dns/zoneserver.py
 #                          on a free loopback port, sets DNS_PORT, waits for "ready"
-#   free_port              prints a free TCP/UDP port on 127.0.0.1
+#   free_port              prints a free TCP/UDP port on 127.0.0.1, never one it
+#                          printed before in this script (chosen, maybe not bound yet)
 #   wait_started LOG PID [PORT [TENTHS]]  until LOG has legit-milter's start line
 #                          (and 127.0.0.1:PORT accepts); false at once if PID died,
 #                          or after TENTHS/10 s (100: 10 s)
@@ -59,15 +60,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Ports handed out are remembered in $WORK/ports: a port chosen but not yet
+# bound (smtp-sink's, picked before the milter's) is never handed out again.
 free_port() {
-  $PY -c 'import socket
+  $PY -c 'import socket, sys
+f = sys.argv[1]
+try:
+    used = set(open(f).read().split())
+except OSError:
+    used = set()
 for _ in range(50):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    if str(p) in used:
+        continue
     u = socket.socket(type=socket.SOCK_DGRAM)
     try:
-        u.bind(("127.0.0.1", p)); u.close(); print(p); break
+        u.bind(("127.0.0.1", p)); u.close()
     except OSError:
-        u.close()'
+        u.close(); continue
+    open(f, "a").write("%d\n" % p); print(p); break' "$WORK/ports"
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -86,7 +86,8 @@ expect_match "2: the warning names the Postfix settings" "$(grep 'OPEN RELAY' "$
 for to in bob@shop.relay.test bob@backup.relay.test bob@filtered.relay.test; do
   send guard "" "$to"
   expect_eq "3: $to: accepted" "$SW_RC" 0
-  if f=$(sink_file "$SW_QID"); then ok "3: $to: delivered ($SW_QID)"; else fail "3: $to: delivered" "qid '$SW_QID'"; fi
+  if f=$(sink_file "$SW_QID"); then ok "3: $to: delivered ($SW_QID)"; else
+    fail "3: $to: delivered" "qid '$SW_QID' not at smtp-sink in 15 s; maillog: $(grep -F "$SW_QID" "$PF/maillog" | tail -3)"; fi
   expect_match "3: $to: relay:ok, accept" "$(milter_line guard "$SW_QID")" ' action=accept .*relay:ok\(0\)'
 done
 
