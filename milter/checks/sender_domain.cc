@@ -21,8 +21,8 @@
 //               partner (split DNS, a zone forwarded over a VPN). Weak alone;
 //               with another negative finding the floor private-mx-action.
 //               For a domain of ours (it shares its registrable domain with
-//               a recipient domain or our host name: split DNS) private-use
-//               addresses are usable.
+//               our-domains, a recipient domain or our host name: split DNS)
+//               private-use addresses are usable.
 //   invalid     no domain part, an address literal, a bare IP, a single label
 //               or a syntactically bad name (nothing is looked up)
 //   temperror   a lookup timed out / SERVFAIL / malformed answer: never evidence
@@ -85,11 +85,14 @@ Reach reach(const std::string& text, bool ours) {
   return ours ? Reach::anyone : Reach::private_net;
 }
 
-// Is the sender domain one of ours (a recipient's or our host name's
-// registrable domain)? Then split DNS may give it private addresses.
+// Is the sender domain one of ours (our-domains, or a recipient's or our
+// host name's registrable domain)? Then split DNS may give it private
+// addresses.
 bool ours(const Session& s, const std::string& domain) {
   if (same_registrable_domain(domain, s.config.hostname) || same_registrable_domain(domain, s.conn.our_name))
     return true;
+  for (const auto& d : s.config.list("our-domains"))
+    if (same_registrable_domain(domain, d)) return true;
   for (const auto& r : s.msg.rcpts)
     if (same_registrable_domain(domain, rcpt_domain(r))) return true;
   return false;

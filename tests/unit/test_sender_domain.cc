@@ -276,6 +276,14 @@ TEST_CASE("sender-domain: private-mx is a floor only together with another negat
     CHECK(result_of(o, "sender-domain") == "private-mx");
     CHECK(o.verdict.action == Action::accept);
   }
+  SUBCASE("a domain in our-domains (our sister domain, not a recipient here): ok") {
+    FakeResolver dns;
+    zone(dns);
+    Config cfg = make_config({{"our-domains", "corp.example partner.example"}});
+    Engine engine(cfg, dns, {check_info("sender-domain")});
+    Outcome o = run_message(engine, m);
+    CHECK(result_of(o, "sender-domain") == "ok");
+  }
   SUBCASE("loopback only stays bogus-mx at -5") {
     FakeResolver dns;
     dns.add("partner.example", DnsType::MX, {"10 mail.partner.example"});
