@@ -257,7 +257,8 @@ class DisplayName : public Check {
     std::u32string display = decode_display(raw_display(first_from));
     if (display.empty()) return {};
     std::string shown = quote_untrusted(lookalike::skeleton(display), 80);
-    auto names = lookalike::protected_names(s);
+    auto kept = lookalike::protected_names(s);
+    const auto& names = *kept;
     const Protected* p = named(words(lookalike::skeleton(display)), names);
     if (p && !owns(from_reg, *p, names)) {
       Finding f = found(p->ours ? "names-us" : "names-brand",

@@ -55,7 +55,8 @@ const char* word(Kind k) {
 class Lookalike : public Check {
  public:
   std::vector<Finding> finish(Session& s) override {
-    auto names = lookalike::protected_names(s);
+    auto kept = lookalike::protected_names(s);
+    const auto& names = *kept;
     std::string from = dmarc::from_domain(s.msg.first_from, s.msg.from_count).domain;
     std::string envelope = s.mail_from_domain();
     auto by_from = lookalike::resembles(from, names);

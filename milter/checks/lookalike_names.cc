@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -242,25 +243,57 @@ std::optional<Protected> protect_entry(std::string_view name) {
   return entry;
 }
 
+// The list itself, kept too: for the same inputs in the same order (brands,
+// our names, the recipient domains) it is the same, and both checks of every
+// message ask for it (issue 11: building it was 8 µs a message, 2.9 % of
+// the milter's CPU under bench/miltergen). Keyed by every input name with its
+// length and `ours`; bounded: emptied at kMaxLists lists.
+constexpr std::size_t kMaxLists = 256;
+
+void key_add(std::string& key, std::string_view name, bool ours) {
+  std::size_t n = name.size();
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  key += ours ? '1' : '0';
+  key.append(name);
+}
+
+std::shared_ptr<const std::vector<Protected>> build(const std::vector<std::pair<std::string, bool>>& in) {
+  auto out = std::make_shared<std::vector<Protected>>();
+  for (const auto& [name, ours] : in) {
+    std::optional<Protected> entry = protect_entry(name);
+    if (!entry) continue;
+    bool seen = false;
+    for (const auto& p : *out) seen = seen || p.domain == entry->domain;
+    if (seen) continue;
+    entry->ours = ours;
+    out->push_back(std::move(*entry));
+  }
+  return out;
+}
+
 }  // namespace
 
-std::vector<Protected> protected_names(const Session& s) {
-  std::vector<Protected> out;
-  auto add = [&out](std::string_view name, bool ours) {
-    std::optional<Protected> entry = protect_entry(name);
-    if (!entry) return;
-    for (const auto& p : out)
-      if (p.domain == entry->domain) return;
-    entry->ours = ours;
-    out.push_back(std::move(*entry));
-  };
-  for (const auto& d : s.config.list("lookalike-protect")) add(d, false);
-  add(s.config.hostname, true);
-  add(s.config.authserv_id, true);
-  add(s.conn.our_name, true);
-  for (const auto& d : s.config.list("our-domains")) add(d, true);
-  for (const auto& r : s.msg.rcpts) add(rcpt_domain(r), true);
-  return out;
+std::shared_ptr<const std::vector<Protected>> protected_names(const Session& s) {
+  std::vector<std::pair<std::string, bool>> in;
+  for (const auto& d : s.config.list("lookalike-protect")) in.emplace_back(d, false);
+  in.emplace_back(s.config.hostname, true);
+  in.emplace_back(s.config.authserv_id, true);
+  in.emplace_back(s.conn.our_name, true);
+  for (const auto& d : s.config.list("our-domains")) in.emplace_back(d, true);
+  for (const auto& r : s.msg.rcpts) in.emplace_back(rcpt_domain(r), true);
+  std::string key;
+  for (const auto& [name, ours] : in) key_add(key, name, ours);
+  static std::mutex mu;
+  static auto* kept = new std::unordered_map<std::string, std::shared_ptr<const std::vector<Protected>>>;  // never freed
+  {
+    std::lock_guard<std::mutex> g(mu);
+    if (auto it = kept->find(key); it != kept->end()) return it->second;
+  }
+  auto list = build(in);
+  std::lock_guard<std::mutex> g(mu);
+  if (kept->size() >= kMaxLists) kept->clear();
+  kept->emplace(std::move(key), list);
+  return list;
 }
 
 namespace {

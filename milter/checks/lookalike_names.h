@@ -6,6 +6,7 @@
 // UTF-8, bad punycode, empty strings) never throws, it just matches nothing.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,8 @@ struct Protected {
 // The protected names of this message: every domain of `lookalike-protect`
 // and our own domains (registrable domains of `hostname`, `authserv-id`,
 // $myhostname, `our-domains` and the recipient domains). Duplicates dropped.
-std::vector<Protected> protected_names(const Session& s);
+// Shared and kept (the same inputs give the same list): never changed.
+std::shared_ptr<const std::vector<Protected>> protected_names(const Session& s);
 
 // The first label of a registrable domain ("paypal.co.uk" → "paypal");
 // "" when the name has no registrable domain.

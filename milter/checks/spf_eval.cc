@@ -175,6 +175,7 @@ SpfJob& SpfJob::operator=(SpfJob&& o) noexcept {
   if (this != &o) {
     cancel();
     dns_ = std::move(o.dns_);
+    ready_ = std::move(o.ready_);
     fut_ = std::move(o.fut_);
     deadline_ = o.deadline_;
     budget_ = o.budget_;
@@ -192,8 +193,6 @@ SpfJob SpfJob::start(Resolver& r, SpfQuery q, std::chrono::milliseconds budget) 
   SpfJob j;
   j.budget_ = budget;
   j.deadline_ = std::chrono::steady_clock::now() + budget;
-  auto promise = std::make_shared<std::promise<SpfOutcome>>();
-  j.fut_ = promise->get_future().share();
   {  // answers already cached: evaluate here, no thread hop (spf_eval.h)
     SpfDns cached(r, j.deadline_, true);
     SpfOutcome o;
@@ -203,10 +202,12 @@ SpfJob SpfJob::start(Resolver& r, SpfQuery q, std::chrono::milliseconds budget) 
       o = {"temperror", "internal error during SPF evaluation"};
     }
     if (!cached.missed()) {
-      promise->set_value(std::move(o));
+      j.ready_ = std::move(o);
       return j;
     }
   }
+  auto promise = std::make_shared<std::promise<SpfOutcome>>();
+  j.fut_ = promise->get_future().share();
   j.dns_ = std::make_shared<SpfDns>(r, j.deadline_);
   bool queued = false;
   try {
@@ -227,6 +228,7 @@ SpfJob SpfJob::start(Resolver& r, SpfQuery q, std::chrono::milliseconds budget) 
 }
 
 SpfOutcome SpfJob::wait() {
+  if (ready_) return *ready_;
   if (!fut_.valid()) return {"temperror", "SPF evaluation was not started"};
   if (fut_.wait_until(deadline_) == std::future_status::ready) return fut_.get();
   cancel();
