@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <mutex>
 
 #include "../core/names.h"
 #include "legit/domain.h"
@@ -148,6 +149,21 @@ const char* to_string(NameShape s) {
 
 GenericWords GenericWords::from(const Config& cfg) {
   return {lowered(cfg.list("ptr-dynamic-words")), lowered(cfg.list("ptr-static-words"))};
+}
+
+std::shared_ptr<const GenericWords> GenericWords::shared(const Config& cfg) {
+  struct Kept {
+    std::vector<std::string> dynamic_source, static_source;  // the lists as configured
+    GenericWords words;
+  };
+  static std::mutex mu;
+  static std::shared_ptr<const Kept> kept;  // the last pair asked for
+  const auto& dyn = cfg.list("ptr-dynamic-words");
+  const auto& sta = cfg.list("ptr-static-words");
+  std::lock_guard<std::mutex> g(mu);
+  if (!kept || kept->dynamic_source != dyn || kept->static_source != sta)
+    kept = std::make_shared<const Kept>(Kept{dyn, sta, from(cfg)});
+  return {kept, &kept->words};
 }
 
 std::vector<OptionSpec> generic_name_options() {

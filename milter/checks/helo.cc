@@ -75,13 +75,13 @@ class Helo : public Check {
   std::optional<Finding> claims_mx(Session& s, const std::string& n);
   Finding identity(Session& s, const std::string& n);
 
-  GenericWords words_;
+  std::shared_ptr<const GenericWords> words_;
   std::vector<std::string> local_suffixes_;
   DnsLookup a_, aaaa_;
   bool looked_up_ = false;
 };
 
-Helo::Helo(const Config& cfg) : words_(GenericWords::from(cfg)) {
+Helo::Helo(const Config& cfg) : words_(GenericWords::shared(cfg)) {
   for (const auto& s : cfg.list("helo-local-suffixes")) local_suffixes_.push_back(normalize_name(s));
 }
 
@@ -207,7 +207,7 @@ std::vector<Finding> Helo::finish(Session& s) {
   if (auto f = claims_mx(s, n)) return {*f};
   Finding f = identity(s, n);
   const IpAddress* ip = s.conn.ip ? &*s.conn.ip : nullptr;
-  NameVerdict v = classify_name(n, ip, words_);
+  NameVerdict v = classify_name(n, ip, *words_);
   if (!s.conn.ip && f.result == "resolves-elsewhere") return {};
   if (v.shape == NameShape::plain) return {f};
   Finding g = found("generic", "HELO " + quote_untrusted(n, 80) + " looks " + to_string(v.shape) +

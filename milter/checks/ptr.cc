@@ -72,14 +72,14 @@ Finding evaluate(const RdnsResult& r, const IpAddress& ip, const GenericWords& w
 
 class Ptr : public Check {
  public:
-  explicit Ptr(GenericWords w) : words_(std::move(w)) {}
+  explicit Ptr(std::shared_ptr<const GenericWords> w) : words_(std::move(w)) {}
   std::vector<Finding> finish(Session& s) override {
     if (!s.conn.ip || !s.rdns.started()) return {};
-    return {evaluate(s.rdns.result(), *s.conn.ip, words_)};
+    return {evaluate(s.rdns.result(), *s.conn.ip, *words_)};
   }
 
  private:
-  GenericWords words_;
+  std::shared_ptr<const GenericWords> words_;
 };
 
 }  // namespace
@@ -101,7 +101,7 @@ CheckInfo ptr_check_info() {
           {"temperror", 0.0, "DNS failed: never evidence against the sender"},
       },
       generic_name_options(),
-      [](const Config& cfg) { return std::make_unique<Ptr>(GenericWords::from(cfg)); },
+      [](const Config& cfg) { return std::make_unique<Ptr>(GenericWords::shared(cfg)); },
   };
 }
 

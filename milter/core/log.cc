@@ -16,6 +16,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
@@ -38,8 +39,15 @@ bool dev_log_is_socket() {
   return ::stat("/dev/log", &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+bool is_control(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t') || u == 0x7f;
+}
+
 std::string clean(std::string_view line) {
   static const char* hex = "0123456789abcdef";
+  if (line.size() <= kMaxLine && std::none_of(line.begin(), line.end(), is_control))
+    return std::string(line);  // the common line: nothing to change
   std::string out;
   out.reserve(line.size() < kMaxLine ? line.size() : kMaxLine);
   for (char c : line) {
@@ -48,7 +56,7 @@ std::string clean(std::string_view line) {
       break;
     }
     auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) {
+    if (is_control(c)) {
       out += "\\x";
       out += hex[u >> 4];
       out += hex[u & 15];
@@ -77,17 +85,23 @@ int syslog_priority(LogLevel level) {
   return LOG_INFO;
 }
 
-// "2024-05-01T12:00:00.123+0200"
+// "2024-05-01T12:00:00.123+0200". The date and zone of a second are
+// formatted once per thread (localtime_r and strftime cost more than the rest
+// of a line; they depend on the second alone).
 std::string timestamp() {
   struct timeval tv;
   ::gettimeofday(&tv, nullptr);
-  struct tm tm;
-  ::localtime_r(&tv.tv_sec, &tm);
-  char date[32], zone[8];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::strftime(zone, sizeof zone, "%z", &tm);
+  thread_local time_t t_second = -1;
+  thread_local char t_date[32], t_zone[8];
+  if (tv.tv_sec != t_second) {
+    struct tm tm;
+    ::localtime_r(&tv.tv_sec, &tm);
+    std::strftime(t_date, sizeof t_date, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::strftime(t_zone, sizeof t_zone, "%z", &tm);
+    t_second = tv.tv_sec;
+  }
   char out[64];
-  std::snprintf(out, sizeof out, "%s.%03d%s", date, static_cast<int>(tv.tv_usec / 1000), zone);
+  std::snprintf(out, sizeof out, "%s.%03d%s", t_date, static_cast<int>(tv.tv_usec / 1000), t_zone);
   return out;
 }
 
@@ -119,8 +133,10 @@ void log_msg(LogLevel level, std::string_view line) {
   }
   std::string ts = timestamp();
   std::lock_guard<std::mutex> lock(g_stderr_mutex);
-  std::string out = ts + " " + g_ident + "[" + std::to_string(::getpid()) + "]: " +
-                    level_word(level) + text + "\n";
+  std::string out;
+  out.reserve(ts.size() + g_ident.size() + text.size() + 32);
+  out.append(ts).append(" ").append(g_ident).append("[").append(std::to_string(::getpid()));
+  out.append("]: ").append(level_word(level)).append(text).append("\n");
   std::fwrite(out.data(), 1, out.size(), stderr);
   std::fflush(stderr);
 }

@@ -1,8 +1,10 @@
 // verdict.cc — findings → score → action (verdict.h).
 #include "legit/verdict.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace legit {
 
@@ -19,8 +21,14 @@ const char* to_string(Action a) {
 std::string format_points(double v) {
   if (std::fabs(v) < 0.005) return "0";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  std::string s(buf);
+  // std::to_chars with a precision is printf("%.2f") exactly (C++17), at a
+  // fraction of its cost (~30 calls per message: headers and log line).
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 2);
+  if (ec != std::errc()) {  // cannot happen for a finite double below 1e28; printf then
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+    end = buf + std::strlen(buf);
+  }
+  std::string s(buf, end);
   while (s.back() == '0') s.pop_back();
   if (s.back() == '.') s.pop_back();
   return s;
