@@ -1,5 +1,6 @@
-// dkim_key_cache.cc — parsed RSA keys for libopendkim (dkim_key_cache.h):
-// the executable's d2i_PUBKEY_bio() in front of OpenSSL's.
+// dkim_key_cache.cc — parsed public keys for libopendkim (dkim_key_cache.h):
+// the executable's d2i_PUBKEY_bio() and EVP_PKEY_new_raw_public_key() in
+// front of OpenSSL's.
 //
 // Bad input: bytes that do not parse are OpenSSL's business (NULL and its
 // error queue, never cached); no C++ exception crosses into C.
@@ -20,10 +21,13 @@ namespace legit::dkim {
 namespace {
 
 using D2i = EVP_PKEY* (*)(BIO*, EVP_PKEY**);
+using RawNew = EVP_PKEY* (*)(int, ENGINE*, const unsigned char*, std::size_t);
 
 struct Cache {
   std::mutex mu;
-  std::unordered_map<std::string, EVP_PKEY*> keys;  // DER bytes -> one reference
+  // DER bytes (they start with 0x30, a SEQUENCE), or "raw <type>:" and the
+  // raw key bytes -> one reference
+  std::unordered_map<std::string, EVP_PKEY*> keys;
   std::atomic<std::uint64_t> hits{0}, parsed{0};
 };
 
@@ -34,6 +38,11 @@ Cache& cache() {
 
 D2i openssl_d2i() {
   static const D2i real = reinterpret_cast<D2i>(dlsym(RTLD_NEXT, "d2i_PUBKEY_bio"));
+  return real;
+}
+
+RawNew openssl_raw() {
+  static const RawNew real = reinterpret_cast<RawNew>(dlsym(RTLD_NEXT, "EVP_PKEY_new_raw_public_key"));
   return real;
 }
 
@@ -80,6 +89,25 @@ EVP_PKEY* cached_d2i(BIO* bp, EVP_PKEY** a, D2i real) {
   return key;
 }
 
+EVP_PKEY* cached_raw(int type, ENGINE* e, const unsigned char* pub, std::size_t len, RawNew real) {
+  if (e != nullptr || pub == nullptr || len == 0 || len > kMaxKeyBytes) return real(type, e, pub, len);
+  std::string id = "raw " + std::to_string(type) + ":";
+  id.append(reinterpret_cast<const char*>(pub), len);
+  if (EVP_PKEY* hit = lookup(id)) {
+    cache().hits.fetch_add(1, std::memory_order_relaxed);
+    return hit;
+  }
+  EVP_PKEY* key = real(type, e, pub, len);
+  cache().parsed.fetch_add(1, std::memory_order_relaxed);
+  if (key != nullptr) {
+    try {
+      keep(std::move(id), key);
+    } catch (...) {  // no memory for the entry: not kept
+    }
+  }
+  return key;
+}
+
 }  // namespace
 
 KeyCacheStats key_cache_stats() {
@@ -91,7 +119,9 @@ KeyCacheStats key_cache_stats() {
     std::lock_guard<std::mutex> g(c.mu);
     s.keys = c.keys.size();
   }
-  s.active = dlsym(RTLD_DEFAULT, "d2i_PUBKEY_bio") == reinterpret_cast<void*>(&::d2i_PUBKEY_bio);
+  s.active = dlsym(RTLD_DEFAULT, "d2i_PUBKEY_bio") == reinterpret_cast<void*>(&::d2i_PUBKEY_bio) &&
+             dlsym(RTLD_DEFAULT, "EVP_PKEY_new_raw_public_key") ==
+                 reinterpret_cast<void*>(&::EVP_PKEY_new_raw_public_key);
   return s;
 }
 
@@ -106,5 +136,19 @@ extern "C" EVP_PKEY* d2i_PUBKEY_bio(BIO* bp, EVP_PKEY** a) {
     return legit::dkim::cached_d2i(bp, a, real);
   } catch (...) {
     return real(bp, a);
+  }
+}
+
+// The other interposed entry point: libopendkim makes an ed25519 key from the
+// 32 bytes of p= with it for every signature it checks (OpenSSL 3.0 fetches
+// the key manager under its global lock each time: 8 µs a message, more
+// under concurrency).
+extern "C" EVP_PKEY* EVP_PKEY_new_raw_public_key(int type, ENGINE* e, const unsigned char* pub, size_t len) {
+  legit::dkim::RawNew real = legit::dkim::openssl_raw();
+  if (real == nullptr) return nullptr;  // no libcrypto: cannot happen, we link it
+  try {
+    return legit::dkim::cached_raw(type, e, pub, len, real);
+  } catch (...) {
+    return real(type, e, pub, len);
   }
 }

@@ -257,7 +257,7 @@ void key_add(std::string& key, std::string_view name, bool ours) {
   key.append(name);
 }
 
-std::shared_ptr<const std::vector<Protected>> build(const std::vector<std::pair<std::string, bool>>& in) {
+std::shared_ptr<const std::vector<Protected>> build(const std::vector<std::pair<std::string_view, bool>>& in) {
   auto out = std::make_shared<std::vector<Protected>>();
   for (const auto& [name, ours] : in) {
     std::optional<Protected> entry = protect_entry(name);
@@ -274,15 +274,24 @@ std::shared_ptr<const std::vector<Protected>> build(const std::vector<std::pair<
 }  // namespace
 
 std::shared_ptr<const std::vector<Protected>> protected_names(const Session& s) {
-  std::vector<std::pair<std::string, bool>> in;
-  for (const auto& d : s.config.list("lookalike-protect")) in.emplace_back(d, false);
+  const auto& brands = s.config.list("lookalike-protect");
+  const auto& ours = s.config.list("our-domains");
+  std::vector<std::string> rcpt_domains;
+  rcpt_domains.reserve(s.msg.rcpts.size());
+  for (const auto& r : s.msg.rcpts) rcpt_domains.push_back(rcpt_domain(r));
+  std::vector<std::pair<std::string_view, bool>> in;  // every name in order, and whether it is ours
+  in.reserve(brands.size() + 3 + ours.size() + rcpt_domains.size());
+  for (const auto& d : brands) in.emplace_back(d, false);
   in.emplace_back(s.config.hostname, true);
   in.emplace_back(s.config.authserv_id, true);
   in.emplace_back(s.conn.our_name, true);
-  for (const auto& d : s.config.list("our-domains")) in.emplace_back(d, true);
-  for (const auto& r : s.msg.rcpts) in.emplace_back(rcpt_domain(r), true);
+  for (const auto& d : ours) in.emplace_back(d, true);
+  for (const auto& d : rcpt_domains) in.emplace_back(d, true);
   std::string key;
-  for (const auto& [name, ours] : in) key_add(key, name, ours);
+  std::size_t bytes = 0;
+  for (const auto& [name, mine] : in) bytes += name.size() + sizeof(std::size_t) + 1;
+  key.reserve(bytes);
+  for (const auto& [name, mine] : in) key_add(key, name, mine);
   static std::mutex mu;
   static auto* kept = new std::unordered_map<std::string, std::shared_ptr<const std::vector<Protected>>>;  // never freed
   {

@@ -5,7 +5,8 @@
 // caller passing `a`, and other BIOs go to OpenSSL unchanged; and an
 // RSA-signed message (signed here with libopendkim and a fresh key) verifies
 // the same with the key parsed and with the key cached: pass, then fail when
-// tampered, then fail with another key of the same name.
+// tampered, then fail with another key of the same name. ed25519 keys made
+// from raw bytes (EVP_PKEY_new_raw_public_key) are kept the same way.
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -166,4 +167,65 @@ TEST_CASE("dkim key cache: an RSA signature verifies the same with the key parse
   CHECK(dkim_result(wrong, signed_msg) == "fail");
   CHECK(dkim_result(wrong, signed_msg) == "fail");
   CHECK(dkim_result(dns, signed_msg) == "pass");
+}
+
+namespace {
+
+bool ed25519_verifies(EVP_PKEY* pub, const std::string& sig, const std::string& data) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  return EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pub) == 1 &&
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                          reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+}
+
+}  // namespace
+
+TEST_CASE("dkim key cache: ed25519 raw keys made once; the kept key verifies the same") {
+  Pkey gen(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  REQUIRE(gen);
+  unsigned char raw[32];
+  std::size_t len = sizeof raw;
+  REQUIRE(EVP_PKEY_get_raw_public_key(gen.get(), raw, &len) == 1);
+  REQUIRE(len == 32);
+  std::string data = "the canonicalised headers";
+  std::string sig(64, '\0');
+  std::size_t siglen = sig.size();
+  {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    REQUIRE(EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, gen.get()) == 1);
+    REQUIRE(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &siglen,
+                           reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1);
+  }
+  auto s0 = dkim::key_cache_stats();
+  Pkey first(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, len));
+  REQUIRE(first);
+  auto s1 = dkim::key_cache_stats();
+  CHECK(s1.parsed == s0.parsed + 1);
+  Pkey second(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, len));
+  REQUIRE(second);
+  auto s2 = dkim::key_cache_stats();
+  CHECK(s2.hits == s1.hits + 1);
+  CHECK(s2.parsed == s1.parsed);
+  CHECK(EVP_PKEY_eq(second.get(), gen.get()) == 1);
+  CHECK(EVP_PKEY_get_base_id(second.get()) == EVP_PKEY_ED25519);
+  CHECK(ed25519_verifies(first.get(), sig, data));
+  CHECK(ed25519_verifies(second.get(), sig, data));
+  CHECK_FALSE(ed25519_verifies(second.get(), sig, data + "!"));
+  // The same bytes as another type are another key: X25519 is not ED25519.
+  Pkey x(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, raw, len));
+  REQUIRE(x);
+  CHECK(EVP_PKEY_get_base_id(x.get()) == EVP_PKEY_X25519);
+  // Bytes OpenSSL refuses (a short key) are never kept: refused each time.
+  CHECK_FALSE(Pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, 31)));
+  CHECK_FALSE(Pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, 31)));
+  auto s3 = dkim::key_cache_stats();
+  CHECK(s3.hits == s2.hits);
+  // Another key of the same type does not verify the signature.
+  Pkey other_gen(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  unsigned char other_raw[32];
+  std::size_t other_len = sizeof other_raw;
+  REQUIRE(EVP_PKEY_get_raw_public_key(other_gen.get(), other_raw, &other_len) == 1);
+  Pkey other(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, other_raw, other_len));
+  REQUIRE(other);
+  CHECK_FALSE(ed25519_verifies(other.get(), sig, data));
 }
