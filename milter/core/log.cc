@@ -85,23 +85,23 @@ int syslog_priority(LogLevel level) {
   return LOG_INFO;
 }
 
-// "2024-05-01T12:00:00.123+0200". The date and zone of a second are
-// formatted once per thread (localtime_r and strftime cost more than the rest
-// of a line; they depend on the second alone).
+// "2024-05-01T12:00:00.123+0200". Called with g_stderr_mutex held: the date
+// and zone of the last second are kept under it (localtime_r and strftime
+// cost more than the rest of a line; they depend on the second alone).
 std::string timestamp() {
+  static time_t s_second = -1;
+  static char s_date[32], s_zone[8];
   struct timeval tv;
   ::gettimeofday(&tv, nullptr);
-  thread_local time_t t_second = -1;
-  thread_local char t_date[32], t_zone[8];
-  if (tv.tv_sec != t_second) {
+  if (tv.tv_sec != s_second) {
     struct tm tm;
     ::localtime_r(&tv.tv_sec, &tm);
-    std::strftime(t_date, sizeof t_date, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::strftime(t_zone, sizeof t_zone, "%z", &tm);
-    t_second = tv.tv_sec;
+    std::strftime(s_date, sizeof s_date, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::strftime(s_zone, sizeof s_zone, "%z", &tm);
+    s_second = tv.tv_sec;
   }
   char out[64];
-  std::snprintf(out, sizeof out, "%s.%03d%s", t_date, static_cast<int>(tv.tv_usec / 1000), t_zone);
+  std::snprintf(out, sizeof out, "%s.%03d%s", s_date, static_cast<int>(tv.tv_usec / 1000), s_zone);
   return out;
 }
 
@@ -131,8 +131,8 @@ void log_msg(LogLevel level, std::string_view line) {
     ::syslog(syslog_priority(level), "%s%s", level_word(level), text.c_str());
     return;
   }
-  std::string ts = timestamp();
   std::lock_guard<std::mutex> lock(g_stderr_mutex);
+  std::string ts = timestamp();
   std::string out;
   out.reserve(ts.size() + g_ident.size() + text.size() + 32);
   out.append(ts).append(" ").append(g_ident).append("[").append(std::to_string(::getpid()));
