@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <iterator>
 
 #include "../checks/greylist.h"
 #include "../memory/recorder.h"
@@ -223,7 +224,7 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
   for (auto& [info, check] : checks_) {
     try {
       auto f = check->finish(*session_);
-      findings.insert(findings.end(), f.begin(), f.end());
+      findings.insert(findings.end(), std::make_move_iterator(f.begin()), std::make_move_iterator(f.end()));
     } catch (const std::exception& e) {
       findings.push_back({info->name, "error", quote_untrusted(e.what()), {}});
     } catch (...) {
@@ -235,7 +236,8 @@ Outcome Dialogue::end_of_message(std::string_view queue_id) {
   bool dry = cfg_.mode == Mode::dry_run;
   o.action = dry ? Action::accept : o.verdict.action;
   std::vector<ArEntry> ar;
-  for (const auto& f : findings) ar.insert(ar.end(), f.ar.begin(), f.ar.end());
+  for (auto& f : findings)  // not read again: moved
+    ar.insert(ar.end(), std::make_move_iterator(f.ar.begin()), std::make_move_iterator(f.ar.end()));
   o.adds.emplace_back(kScoreHeader, format_score_header(o.verdict, dry));
   o.adds.emplace_back(kArHeader, format_ar_header(cfg_.authserv_id, ar));
   if (o.action == Action::reject) {

@@ -172,20 +172,26 @@ bool is_forged(std::string_view name, std::string_view value, std::string_view a
 }
 
 std::string quote_untrusted(std::string_view s, std::size_t max) {
-  std::string out;
+  static const char* hex = "0123456789abcdef";
   bool cut = s.size() > max;
   if (cut) s = s.substr(0, max);
-  for (unsigned char c : s) {
+  std::string out;
+  out.reserve(s.size() + (cut ? 3 : 0));
+  std::size_t plain = 0;  // start of the run of bytes copied as they are
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c != '\\' && printable(char(c))) continue;
+    out.append(s, plain, i - plain);
+    plain = i + 1;
     if (c == '\\') {
       out += "\\\\";
-    } else if (printable(char(c))) {
-      out += char(c);
     } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
     }
   }
+  out.append(s, plain, s.size() - plain);
   if (cut) out += "...";
   return out;
 }

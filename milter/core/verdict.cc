@@ -75,6 +75,7 @@ static void apply_floors(Verdict& v) {
 Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg) {
   Verdict v;
   double optimistic = 0;  // the score if every temperror had been the best result
+  v.items.reserve(findings.size());
   for (const auto& f : findings) {
     double p = cfg.points(f.check, f.result);
     v.score += p;
