@@ -19,9 +19,13 @@
 // here in one buffer) sent at end of headers by start_read() and answered
 // at end-of-data (RedisRead::finish): one round trip per message, whose
 // replies are usually in the socket buffer by then; the context stays out
-// of the pool in between. After any failure the store answers false at
-// once for one second (a dead Redis costs nothing per message) and logs at
-// most once a minute.
+// of the pool in between. A read whose answer misses the deadline (Redis
+// alive but late: a CPU-starved host) fails that message only (temperror,
+// its context dropped, "missed its deadline" logged at most once a minute
+// with how long after the request it was); the third in a row, or any other
+// failure (connect, reset, protocol), makes the store answer false at once
+// for one second (a dead or hopeless Redis costs nothing per message),
+// logged at most once a minute, and "reachable again" after.
 // Writes (the Memory writer thread only) get 10x the deadline, at most 1 s;
 // a failed write batch is WriteResult::retry and is kept by Memory.
 // Redis Cluster is not supported (a script's keys must share one slot);
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -46,6 +51,7 @@ using memory_detail::LogEvery;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kChunk = 128;        // updates per script run
+constexpr int kLateInARow = 3;             // late reads before backing off
 constexpr const char* kMarkTtl = "604800";  // 7 days
 
 struct CtxDeleter {
@@ -79,7 +85,7 @@ class RedisStore : public Store {
     Ctx c = take();
     if (!c) return false;
     if (!send_reads(c.get(), keys)) return failed(std::move(c), "read");
-    return collect(std::move(c), keys.size(), now, out);
+    return collect(std::move(c), keys.size(), now, out, Clock::now());
   }
 
   std::unique_ptr<PendingRead> start_read(const KeyBatch& keys) override;
@@ -102,20 +108,51 @@ class RedisStore : public Store {
     return true;
   }
 
-  // Reads the n answers of send_reads and gives the context back; false =
-  // failed (the context is dropped, the store backs off).
-  bool collect(Ctx c, std::size_t n, std::int64_t now, std::vector<std::optional<Record>>& out) {
+  // Reads the n answers of send_reads (sent at `sent`) and gives the
+  // context back; false = failed (the context is dropped; late(), or the
+  // store backs off).
+  bool collect(Ctx c, std::size_t n, std::int64_t now, std::vector<std::optional<Record>>& out,
+               Clock::time_point sent) {
     out.assign(n, std::nullopt);
     redis_fields::FieldSink f;  // c, f, l, h of one key, parsed in place
     for (std::size_t i = 0; i < n; ++i) {
-      if (!redis_fields::get(c.get(), f)) return failed(std::move(c), "read");
+      if (!redis_fields::get(c.get(), f)) {
+        if (timed_out(c.get())) return late(std::move(c), sent);
+        return failed(std::move(c), "read");
+      }
       if (f.bad || f.elements != 4) return failed(std::move(c), "read (bad reply)");
       if (!f.present[0]) continue;
       auto first = static_cast<std::int64_t>(f.value[1]), last = static_cast<std::int64_t>(f.value[2]);
       out[i] = Record{decay(f.value[0], last, now, f.value[3]), first, last};
     }
+    late_in_a_row_.store(0, std::memory_order_relaxed);
     give(std::move(c));
     return true;
+  }
+
+  // hiredis 0.14 reports SO_RCVTIMEO as an I/O error with errno EAGAIN.
+  static bool timed_out(const redisContext* c) {
+#ifdef REDIS_ERR_TIMEOUT
+    if (c->err == REDIS_ERR_TIMEOUT) return true;
+#endif
+    return c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+
+  // A read whose answer missed the deadline on a live connection: this
+  // message is temperror (its context, with the answer still due, is
+  // dropped); the store backs off only after kLateInARow of them.
+  bool late(Ctx c, Clock::time_point sent) {
+    if (late_in_a_row_.fetch_add(1, std::memory_order_relaxed) + 1 >= kLateInARow) {
+      late_in_a_row_.store(0, std::memory_order_relaxed);
+      return failed(std::move(c), "read (the third answer in a row later than memory-timeout)");
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count();
+    late_log_.log(LogLevel::warning, "memory: " + name_ + " read missed its deadline (no answer " +
+                                         std::to_string(ms) + " ms after the request was sent, memory-timeout " +
+                                         std::to_string(static_cast<long>(o_.deadline * 1000)) +
+                                         " ms); that message's memory checks report temperror, mail flows "
+                                         "(logged at most once a minute)");
+    return false;
   }
 
   // The context for a read, or nullptr (down: backing off, or cannot connect).
@@ -305,7 +342,7 @@ class RedisStore : public Store {
         return nullptr;
       }
     }
-    log_.recovered("memory: " + name_ + " reachable again");
+    if (down_.exchange(false, std::memory_order_relaxed)) log_.recovered("memory: " + name_ + " reachable again");
     return c;
   }
 
@@ -322,6 +359,7 @@ class RedisStore : public Store {
   }
 
   void problem(const char* what, const redisContext* c) {
+    down_.store(true, std::memory_order_relaxed);
     std::string why = c && c->err ? std::string(c->errstr) : "no context";
     log_.log(LogLevel::warning, "memory: " + name_ + " " + what + " failed: " + why +
                                     "; memory checks report temperror, mail flows "
@@ -361,7 +399,9 @@ class RedisStore : public Store {
   std::string wbuf_;  // the writer's request, reused (writer_mu_)
   std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark
   std::atomic<Clock::rep> down_until_{0};
-  LogEvery log_;
+  std::atomic<bool> down_{false};       // a failure was logged: log the recovery
+  std::atomic<int> late_in_a_row_{0};  // reads that missed the deadline since the last answer
+  LogEvery log_, late_log_;
 };
 
 // A read sent at end of headers, answered while the body comes: finish()
@@ -369,20 +409,21 @@ class RedisStore : public Store {
 // no wait). Unfinished (the message aborted), its context is dropped.
 class RedisRead : public PendingRead {
  public:
-  RedisRead(RedisStore& store, Ctx c, std::size_t n) : store_(store), c_(std::move(c)), n_(n) {}
+  RedisRead(RedisStore& store, Ctx c, std::size_t n) : store_(store), c_(std::move(c)), n_(n), sent_(Clock::now()) {}
   bool finish(std::int64_t now, std::vector<std::optional<Record>>& out) override {
     if (n_ == 0) {
       out.clear();
       return true;
     }
     if (!c_) return false;
-    return store_.collect(std::move(c_), n_, now, out);
+    return store_.collect(std::move(c_), n_, now, out, sent_);
   }
 
  private:
   RedisStore& store_;
   Ctx c_;  // nullptr: the store was down or the request could not be sent
   std::size_t n_;
+  Clock::time_point sent_;
 };
 
 std::unique_ptr<PendingRead> RedisStore::start_read(const KeyBatch& keys) {

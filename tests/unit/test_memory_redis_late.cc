@@ -1,0 +1,95 @@
+// test_memory_redis_late.cc — a Redis that answers late (alive, but busy
+// longer than memory-timeout: a CPU-starved host under load) fails only the
+// reads that missed the deadline; the next read is answered as usual. Three
+// late answers in a row make the store back off like a dead Redis (false at
+// once for a second). Redis is made busy by a Lua script that spins on TIME
+// for a while on another connection (real redis-server, unix socket).
+#include <doctest/doctest.h>
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+#include "config_test_util.h"
+#include "legit/memory.h"
+#include "redis_server.h"
+
+using namespace legit;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A connection that keeps Redis busy for `ms` milliseconds (the script's
+// answer is read by wait()).
+struct Busy {
+  redisContext* c;
+  explicit Busy(const std::string& sock, int ms) : c(redisConnectUnix(sock.c_str())) {
+    REQUIRE((c && !c->err));
+    std::string script =
+        "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
+        "repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] - s > " + std::to_string(ms * 1000);
+    redisAppendCommand(c, "EVAL %s 0", script.c_str());
+    int done = 0;
+    while (!done) REQUIRE(redisBufferWrite(c, &done) == REDIS_OK);
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));  // Redis is inside the script
+  }
+  void wait() {
+    void* r = nullptr;
+    REQUIRE(redisGetReply(c, &r) == REDIS_OK);
+    freeReplyObject(r);
+  }
+  ~Busy() { redisFree(c); }
+};
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+}  // namespace
+
+TEST_CASE("memory: a late Redis answer fails that read only, three in a row back off") {
+  test::TempDir dir;
+  test::RedisServer redis(dir.path);
+  REQUIRE_MESSAGE(redis.up(), "redis-server did not start (scripts/deps.sh installs redis-server)");
+  RedisOptions o;
+  o.unix_path = redis.sock;
+  o.deadline = 0.02;
+  auto s = make_redis_store(o);
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  REQUIRE(s->write({{"k", 1, 0, 100, now}}) == WriteResult::ok);
+  std::vector<std::optional<Record>> out;
+  REQUIRE(s->read({"k"}, now, out));  // a pooled context, as in the milter
+
+  {
+    Busy busy(redis.sock, 200);
+    auto t = Clock::now();
+    CHECK_FALSE(s->read({"k"}, now, out));  // late: temperror for this message
+    CHECK(ms_since(t) < 150);
+    busy.wait();
+  }
+  // Redis answers again: so does the store, at once (it backed off for a
+  // second after any failure before).
+  REQUIRE(s->read({"k"}, now, out));
+  REQUIRE(out[0]);
+  CHECK(out[0]->count == 1);
+
+  {  // the same through a message's read (sent at end of headers)
+    KeyBatch keys;
+    keys.add("k");
+    Busy busy(redis.sock, 200);
+    auto pending = s->start_read(keys);
+    CHECK_FALSE(pending->finish(now, out));
+    busy.wait();
+    pending = s->start_read(keys);
+    CHECK(pending->finish(now, out));
+  }
+
+  {  // three late answers in a row: Redis is hopeless for now, back off
+    Busy busy(redis.sock, 350);
+    for (int i = 0; i < 3; ++i) CHECK_FALSE(s->read({"k"}, now, out));
+    auto t = Clock::now();
+    CHECK_FALSE(s->read({"k"}, now, out));
+    CHECK(ms_since(t) < 10);  // at once: no wait for a deadline
+    busy.wait();
+  }
+  CHECK_FALSE(s->read({"k"}, now, out));  // still backing off (1 s)
+}
