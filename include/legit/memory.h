@@ -103,6 +103,10 @@ class Store {
   virtual WriteResult write(const std::vector<Update>& updates) = 0;
   // Deletes every record whose key starts with `prefix`; count in *n.
   virtual bool erase_prefix(std::string_view prefix, std::size_t* n) = 0;
+  // Deletes these records (absent ones are no error); count in *n. Default:
+  // erase_prefix of each key (exact for keys that are no other key's prefix,
+  // like g:t:HASH).
+  virtual bool erase_keys(const std::vector<std::string>& keys, std::size_t* n);
   // Live records whose key starts with `prefix`, at most `limit`.
   virtual bool scan(std::string_view prefix, std::int64_t now, std::size_t limit,
                     std::vector<std::pair<std::string, Record>>& out) = 0;
@@ -199,6 +203,16 @@ class MessageReads {
   void start(Memory& m);  // no-op when nothing was added or already started
   const std::vector<std::optional<Record>>* answers(Memory& m);  // starts it if needed
   void reset();
+
+  // What the memory checks and the recorder derive from the same message,
+  // computed once by the first that needs it (milter/memory/keys.h:
+  // mkeys::network, sender_domain, from_domain, authenticated); reset() at
+  // each MAIL FROM clears it.
+  struct Shared {
+    std::string network, sender_domain, from_domain;
+    std::vector<std::string> authenticated;
+    bool have_network = false, have_sender_domain = false, have_from_domain = false, have_authenticated = false;
+  } shared;
 
  private:
   KeyBatch keys_;

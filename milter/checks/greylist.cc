@@ -35,8 +35,33 @@
 namespace legit {
 namespace {
 
-std::string triplet_text(const Session& s, std::string_view network, std::string_view rcpt) {
-  return std::string(network) + "|" + s.msg.mail_from + "|" + std::string(rcpt);
+// "NETWORK|SENDER|RECIPIENT", the text a triplet's key hashes, into `out`
+// (reused: no allocation per recipient).
+const std::string& triplet_text(std::string& out, const Session& s, std::string_view network, std::string_view rcpt) {
+  out.assign(network).append("|").append(s.msg.mail_from).append("|").append(rcpt);
+  return out;
+}
+
+// Every recipient's triplet record under `kind` (g:t: first seen, g:ok:
+// passed), each with its index entries (g:i:OWNER:THASH for the network, the
+// hashed recipient and the hashed sender, keys.h) kept as long, so that
+// `legit-milter memory forget` finds the triplets of an address or network.
+void add_triplets(Session& s, std::string_view kind, std::int64_t ttl, std::vector<Update>& u) {
+  Memory& m = *s.memory;
+  const std::string& net = mkeys::network(s);
+  std::string text;
+  char t[16], owner[16];
+  for (const auto& r : s.msg.rcpts) {
+    if (!m.hash(triplet_text(text, s, net, r), t)) return;  // no site secret: nothing to key
+    const std::string_view th(t, sizeof t);
+    u.push_back({std::string(kind).append(th), 1, 0, ttl});
+    auto index = [&](std::string_view who) {
+      u.push_back({mkeys::triplet_index(who, th), 1, 0, ttl});
+    };
+    index(net);
+    if (m.hash(r, owner)) index({owner, sizeof owner});
+    if (!s.msg.mail_from.empty() && m.hash(s.msg.mail_from, owner)) index({owner, sizeof owner});
+  }
 }
 
 class Greylist : public Check {
@@ -47,23 +72,27 @@ class Greylist : public Check {
   }
 
   // The network's and the sender domain's passes, then per recipient its
-  // triplet, the triplet's pass and "our sender" (bounce test), join the
-  // message's read batch (Session::reads), answered at end-of-data.
+  // triplet, the triplet's pass and, for a bounce (null sender) only, "our
+  // sender", join the message's read batch (Session::reads), answered at
+  // end-of-data.
   void on_eoh(Session& s) override {
     if (!s.memory || !s.conn.ip || s.msg.rcpts.empty()) return;
     Memory& m = *s.memory;
-    std::string net = mkeys::network_of(*s.conn.ip);
+    const std::string& net = mkeys::network(s);
+    const bool bounce = s.msg.mail_from.empty();
     first_ = s.reads.add(mkeys::kGreyNet, net);
-    count_ = 2 + 3 * s.msg.rcpts.size();
-    s.reads.add(mkeys::kGreyDomain, registrable_domain(s.mail_from_domain()));
+    per_ = bounce ? 3 : 2;
+    count_ = 2 + per_ * s.msg.rcpts.size();
+    s.reads.add(mkeys::kGreyDomain, mkeys::sender_domain(s));
     char h[16], hr[16];
+    std::string text;
     for (const auto& r : s.msg.rcpts) {
-      bool ok = m.hash(triplet_text(s, net, r), h) && m.hash(r, hr);
+      bool ok = m.hash(triplet_text(text, s, net, r), h) && (!bounce || m.hash(r, hr));
       hashed_ = hashed_ && ok;
       std::string_view t = ok ? std::string_view(h, sizeof h) : std::string_view();
       s.reads.add(mkeys::kTriplet, t);
       s.reads.add(mkeys::kTripletOk, t);
-      s.reads.add(mkeys::kOurSender, ok ? std::string_view(hr, sizeof hr) : std::string_view());
+      if (bounce) s.reads.add(mkeys::kOurSender, ok ? std::string_view(hr, sizeof hr) : std::string_view());
     }
   }
 
@@ -75,17 +104,17 @@ class Greylist : public Check {
     const std::optional<Record>* recs = all->data() + first_;
     const std::size_t n = count_;
     const Config& cfg = s.config;
-    std::string dom = registrable_domain(s.mail_from_domain());
     double known_after = cfg.num("greylist-known-after");
-    bool domain_known = !dom.empty() && recs[1] && recs[1]->count >= known_after;
+    // (g:d: with an empty domain is never written: present = a domain)
+    bool domain_known = recs[1] && recs[1]->count >= known_after;
     auto now = m.now();
     auto delay = static_cast<std::int64_t>(cfg.num("greylist-delay"));
     bool any_new = false, all_passed = true, bounce = false;
     std::int64_t wait = 0, retried = 0;
-    for (std::size_t i = 2; i + 2 < n; i += 3) {
+    for (std::size_t i = 2; i + per_ - 1 < n; i += per_) {
       const auto& t = recs[i];
       const auto& ok = recs[i + 1];
-      if (s.msg.mail_from.empty() && recs[i + 2]) bounce = true;
+      if (per_ == 3 && recs[i + 2]) bounce = true;
       if (!ok) all_passed = false;
       if (ok) continue;
       if (!t) any_new = true;
@@ -106,7 +135,8 @@ class Greylist : public Check {
  private:
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::size_t first_ = kNone;  // index of g:n:NET in s.reads
-  std::size_t count_ = 0;      // keys from first_ on: 2 + 3 per recipient
+  std::size_t count_ = 0;      // keys from first_ on: 2 + per_ per recipient
+  std::size_t per_ = 2;        // keys per recipient: 3 for a bounce (our sender)
   bool hashed_ = true;
 };
 
@@ -132,7 +162,7 @@ std::string apply_greylist(Session& s, Verdict& v) {
   for (const auto& f : v.items)  // our users' correspondents proved themselves already
     if (f.finding.check == "correspondent" && f.finding.result != "temperror") state = "known";
   Memory& m = *s.memory;
-  std::string net = mkeys::network_of(*s.conn.ip);
+  const std::string& net = mkeys::network(s);
   auto delay = static_cast<long long>(cfg.num("greylist-delay"));
   auto window = static_cast<std::int64_t>(cfg.num("greylist-window"));
   std::vector<Update> u;
@@ -147,15 +177,14 @@ std::string apply_greylist(Session& s, Verdict& v) {
                              "retry-after-" + std::to_string(wait) + "s"), 0});
     v.action = Action::tempfail;
     reply = "Greylisted: please try again in " + std::to_string(wait) + " seconds";
-    if (state == "new")
-      for (const auto& r : s.msg.rcpts) u.push_back({"g:t:" + m.hash(triplet_text(s, net, r)), 1, 0, window});
+    if (state == "new") add_triplets(s, mkeys::kTriplet, window, u);
   } else {  // retry: passes
     v.items.push_back({shown("passed", "retried-after-" + std::to_string(n) + "s"), 0});
-    for (const auto& r : s.msg.rcpts)
-      u.push_back({"g:ok:" + m.hash(triplet_text(s, net, r)), 1, 0, mkeys::kGreyPassedTtl});
-    u.push_back({"g:n:" + net, 1, 0, mkeys::kGreyPassedTtl});
-    std::string dom = registrable_domain(s.mail_from_domain());
-    if (!dom.empty() && s.msg.auth.spf_mailfrom == "pass") u.push_back({"g:d:" + dom, 1, 0, mkeys::kGreyPassedTtl});
+    add_triplets(s, mkeys::kTripletOk, mkeys::kGreyPassedTtl, u);
+    u.push_back({std::string(mkeys::kGreyNet).append(net), 1, 0, mkeys::kGreyPassedTtl});
+    const std::string& dom = mkeys::sender_domain(s);
+    if (!dom.empty() && s.msg.auth.spf_mailfrom == "pass")
+      u.push_back({std::string(mkeys::kGreyDomain).append(dom), 1, 0, mkeys::kGreyPassedTtl});
   }
   m.write(std::move(u));
   return reply;

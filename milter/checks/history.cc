@@ -18,8 +18,9 @@
 // Reads: the network and both candidate domains (SPF/DKIM are only known at
 // end-of-data), added at end of headers to the message's one read batch
 // (Session::reads), answered at end-of-data.
+#include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "../memory/keys.h"
 #include "legit/check.h"
@@ -41,15 +42,22 @@ const char* classify(const Counts& c) {
   return "mixed";
 }
 
-std::string describe(const std::string& what, const Counts& c) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%.1f accepted, %.1f quarantined, %.1f rejected", c.ok, c.q, c.rej);
-  std::string out = what + ": " + buf;
+// "%.1f" by std::to_chars (no printf per number: a message formats six).
+void append_count(std::string& out, double v, std::string_view what) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 1);
+  out.append(buf, r.ec == std::errc() ? r.ptr : buf).append(what);
+}
+
+void describe(std::string& out, std::string_view what, std::string_view name, const Counts& c) {
+  out.append(what).append(name).append(": ");
+  append_count(out, c.ok, " accepted, ");
+  append_count(out, c.q, " quarantined, ");
+  append_count(out, c.rej, " rejected");
   if (c.probe >= 0.05) {
-    std::snprintf(buf, sizeof buf, ", %.1f probes", c.probe);
-    out += buf;
+    out += ", ";
+    append_count(out, c.probe, " probes");
   }
-  return out;
 }
 
 // Counts from `per` consecutive answers (ok, q, rej[, probe]) at `first`.
@@ -63,10 +71,6 @@ Counts counts_at(const std::vector<std::optional<Record>>& recs, std::size_t fir
 
 class History : public Check {
  public:
-  void on_connect(Session& s) override {
-    if (s.conn.ip) network_ = mkeys::network_of(*s.conn.ip);
-  }
-
   void on_mail(Session&) override {
     domains_.clear();
     first_ = kNone;
@@ -76,10 +80,10 @@ class History : public Check {
   // read batch (SPF/DKIM are only known at end-of-data, so both candidates).
   void on_eoh(Session& s) override {
     if (!s.memory || !s.conn.ip) return;
-    from_ = mkeys::from_registrable(s);
-    domains_ = mkeys::candidate_domains(s, from_);
-    first_ = s.reads.add(mkeys::kNet, network_, mkeys::kCounters[0]);
-    for (int i = 1; i < 4; ++i) s.reads.add(mkeys::kNet, network_, mkeys::kCounters[i]);
+    domains_ = mkeys::candidate_domains(s);
+    const std::string& net = mkeys::network(s);
+    first_ = s.reads.add(mkeys::kNet, net, mkeys::kCounters[0]);
+    for (int i = 1; i < 4; ++i) s.reads.add(mkeys::kNet, net, mkeys::kCounters[i]);
     for (const auto& d : domains_)
       for (int i = 0; i < 3; ++i) s.reads.add(mkeys::kDomain, d, mkeys::kCounters[i]);
   }
@@ -90,15 +94,17 @@ class History : public Check {
     if (!recs)
       return {{"history", "temperror", "memory " + s.memory->describe() + " did not answer in time", {}}};
     Counts net = counts_at(*recs, first_, 4);
-    std::string detail = describe("network " + network_, net);
+    std::string detail;
+    detail.reserve(160);
+    describe(detail, "network ", mkeys::network(s), net);
     const char* result = classify(net);
     const char* domain_result = nullptr;
-    auto authed = mkeys::authenticated_domains(s, from_);
+    const auto& authed = mkeys::authenticated(s);
     for (std::size_t i = 0; i < domains_.size(); ++i) {
       if (std::find(authed.begin(), authed.end(), domains_[i]) == authed.end()) continue;
       Counts dc = counts_at(*recs, first_ + 4 + 3 * i, 3);
       const char* r = classify(dc);
-      detail += "; domain " + describe(domains_[i], dc);
+      describe(detail, "; domain ", domains_[i], dc);
       if (!domain_result || std::string_view(r) == "known-good" ||
           (std::string_view(r) == "bad-history" && std::string_view(domain_result) != "known-good"))
         domain_result = r;
@@ -112,8 +118,6 @@ class History : public Check {
 
  private:
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-  std::string network_;
-  std::string from_;  // registrable domain of From, parsed at end of headers
   std::vector<std::string> domains_;
   std::size_t first_ = kNone;  // index of the network's first counter in s.reads
 };

@@ -39,14 +39,17 @@ std::vector<std::pair<std::string, std::string>> prefixes_of(const std::string& 
       return {};
     }
     out = {{"c:a:" + h, "our users wrote to " + target},
-           {"c:s:" + h, target + " sent mail through us"}};
+           {"c:s:" + h, target + " sent mail through us"},
+           {mkeys::triplet_index(h), "greylisting triplets of " + target}};
     return out;
   }
   std::string text = target;
   if (auto slash = text.find('/'); slash != std::string::npos) text = text.substr(0, slash);
   if (auto ip = IpAddress::parse(text)) {
     std::string net = mkeys::network_of(ip->unmapped());
-    return {{"h:n:" + net + ":", "history of " + net}, {"g:n:" + net, "greylisting passes of " + net}};
+    return {{"h:n:" + net + ":", "history of " + net},
+            {"g:n:" + net, "greylisting passes of " + net},
+            {mkeys::triplet_index(net), "greylisting triplets of " + net}};
   }
   std::string dom = registrable_domain(text);
   if (dom.empty()) {
@@ -54,6 +57,24 @@ std::vector<std::pair<std::string, std::string>> prefixes_of(const std::string& 
     return {};
   }
   return {{"h:d:" + dom + ":", "history of " + dom}, {"g:d:" + dom, "greylisting passes of " + dom}};
+}
+
+// Forgets the greylisting triplets (g:t:, g:ok:) an index prefix g:i:OWNER:
+// lists, then the index entries; the number of records erased in *n.
+bool forget_indexed(Memory& m, const std::string& index, std::size_t* n) {
+  *n = 0;
+  std::vector<std::pair<std::string, Record>> entries;
+  if (!m.store().scan(index, m.now(), 10000000, entries)) return false;
+  std::vector<std::string> keys;
+  for (const auto& e : entries) {
+    std::string_view triplet = std::string_view(e.first).substr(index.size());
+    keys.push_back(std::string(mkeys::kTriplet).append(triplet));
+    keys.push_back(std::string(mkeys::kTripletOk).append(triplet));
+  }
+  std::size_t k = 0;
+  bool ok = m.store().erase_keys(keys, n) && m.store().erase_prefix(index, &k);
+  *n += k;
+  return ok;
 }
 
 int usage(const std::string& why) {
@@ -86,9 +107,9 @@ int run_memory(int argc, char** argv) {
                  "usage: legit-milter memory show [ADDRESS|IP|NETWORK|DOMAIN] [-c FILE] [options]\n"
                  "       legit-milter memory forget ADDRESS|IP|NETWORK|DOMAIN [-c FILE] [options]\n"
                  "show without a target counts the records by kind; forget erases every record\n"
-                 "of an address, IP, network or domain. Open greylisting triplets are hashed\n"
-                 "(network, sender and recipient together) and cannot be found from one of\n"
-                 "them: they expire after greylist-window. Options as for the milter (--help).\n";
+                 "of an address, IP, network or domain, the greylisting triplets (open or\n"
+                 "passed) that the address (as sender or recipient) or the network is part of\n"
+                 "included. Options as for the milter (--help).\n";
     return 0;
   }
   if (verb != "show" && verb != "forget") return usage("unknown command '" + verb + "'");
@@ -118,7 +139,8 @@ int run_memory(int argc, char** argv) {
   for (const auto& [prefix, label] : prefixes) {
     if (verb == "forget") {
       std::size_t n = 0;
-      if (!m->store().erase_prefix(prefix, &n)) rc = 1;
+      bool indexed = prefix.rfind(mkeys::kTripletIndex, 0) == 0;
+      if (!(indexed ? forget_indexed(*m, prefix, &n) : m->store().erase_prefix(prefix, &n))) rc = 1;
       std::cout << label << ": " << n << " records forgotten\n";
       continue;
     }

@@ -27,14 +27,12 @@ std::string from_registrable(const Session& s) {
   return registrable_domain(dmarc::from_domain(first, count).domain);
 }
 
-std::vector<std::string> candidate_domains(const Session& s, const std::string& from) {
+std::vector<std::string> candidate_domains(Session& s) {
   std::vector<std::string> out;
-  for (const std::string& d : {registrable_domain(s.mail_from_domain()), from})
-    if (!d.empty() && std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+  for (const std::string* d : {&sender_domain(s), &from_domain(s)})
+    if (!d->empty() && std::find(out.begin(), out.end(), *d) == out.end()) out.push_back(*d);
   return out;
 }
-
-std::vector<std::string> authenticated_domains(const Session& s) { return authenticated_domains(s, from_registrable(s)); }
 
 std::vector<std::string> authenticated_domains(const Session& s, const std::string& from) {
   std::vector<std::string> out;
@@ -48,6 +46,30 @@ std::vector<std::string> authenticated_domains(const Session& s, const std::stri
         std::find(out.begin(), out.end(), from) == out.end())
       out.push_back(from);
   return out;
+}
+
+const std::string& network(Session& s) {
+  auto& m = s.reads.shared;
+  if (!m.have_network) m.network = network_of(*s.conn.ip), m.have_network = true;
+  return m.network;
+}
+
+const std::string& sender_domain(Session& s) {
+  auto& m = s.reads.shared;
+  if (!m.have_sender_domain) m.sender_domain = registrable_domain(s.mail_from_domain()), m.have_sender_domain = true;
+  return m.sender_domain;
+}
+
+const std::string& from_domain(Session& s) {
+  auto& m = s.reads.shared;
+  if (!m.have_from_domain) m.from_domain = from_registrable(s), m.have_from_domain = true;
+  return m.from_domain;
+}
+
+const std::vector<std::string>& authenticated(Session& s) {
+  auto& m = s.reads.shared;
+  if (!m.have_authenticated) m.authenticated = authenticated_domains(s, from_domain(s)), m.have_authenticated = true;
+  return m.authenticated;
 }
 
 static void add_ids(std::string_view v, std::vector<std::string>& out) {

@@ -17,6 +17,10 @@
 //                         first seen, kept greylist-window
 //   g:ok:HASH             a triplet that retried and passed (35 days)
 //   g:n:NET, g:d:DOMAIN   greylisting passes of a network / SPF-pass domain (35 days)
+//   g:i:OWNER:THASH       index: triplet THASH (of g:t: / g:ok:) involves OWNER,
+//                         the network or the HASH of its sender or recipient;
+//                         kept as long as the triplet, so `memory forget
+//                         ADDRESS|NETWORK` finds the triplets to erase
 //   w:ID                  Redis only, not a record: the highest update sequence
 //                         a writer (one milter process) applied (7 days), so a
 //                         re-sent batch counts once (redis_store.cc)
@@ -51,6 +55,7 @@ inline constexpr std::string_view kNet = "h:n:", kDomain = "h:d:";
 inline constexpr std::string_view kCounters[] = {":ok", ":q", ":rej", ":probe"};
 inline constexpr std::string_view kAddress = "c:a:", kMessageId = "c:m:", kOurSender = "c:s:";
 inline constexpr std::string_view kTriplet = "g:t:", kTripletOk = "g:ok:", kGreyNet = "g:n:", kGreyDomain = "g:d:";
+inline constexpr std::string_view kTripletIndex = "g:i:";
 
 inline std::string net(std::string_view network, std::string_view what) {
   return std::string(kNet).append(network).append(":").append(what);
@@ -58,18 +63,29 @@ inline std::string net(std::string_view network, std::string_view what) {
 inline std::string domain(std::string_view d, std::string_view what) {
   return std::string(kDomain).append(d).append(":").append(what);
 }
+// g:i:OWNER: (every triplet of OWNER) and g:i:OWNER:THASH (one of them).
+inline std::string triplet_index(std::string_view owner, std::string_view triplet = {}) {
+  return std::string(kTripletIndex).append(owner).append(":").append(triplet);
+}
 
 // Registrable domain of the From field ("" without exactly one From field
 // with a domain), parsed once per call: callers keep it for the message.
 std::string from_registrable(const Session& s);
-// Registrable domains of the envelope sender and of the From field `from`
-// (from_registrable; as candidates, before SPF/DKIM are known), no duplicates.
-std::vector<std::string> candidate_domains(const Session& s, const std::string& from);
+// Registrable domains of the envelope sender and of the From field (as
+// candidates, before SPF/DKIM are known), no duplicates.
+std::vector<std::string> candidate_domains(Session& s);
 // Those of the candidates authenticated by an SPF pass of the envelope
-// sender or a DKIM pass with the same registrable domain as From (`from`,
-// or parsed here).
-std::vector<std::string> authenticated_domains(const Session& s);
+// sender or a DKIM pass with the same registrable domain as From (`from`).
 std::vector<std::string> authenticated_domains(const Session& s, const std::string& from);
+
+// The same, computed once per message and kept in s.reads.shared (memory.h):
+// the client network (the session must have an IP), the registrable domain
+// of the envelope sender and of From, and the authenticated domains (only
+// once SPF and DKIM have finished: at end-of-data, after their finish()).
+const std::string& network(Session& s);
+const std::string& sender_domain(Session& s);
+const std::string& from_domain(Session& s);
+const std::vector<std::string>& authenticated(Session& s);
 
 // Message-IDs in In-Reply-To and References (at most 20), "<...>" kept.
 std::vector<std::string> referenced_ids(const Session& s);

@@ -1,4 +1,4 @@
-// reads.cc — KeyBatch, the default Store::start_read and MessageReads
+// reads.cc — KeyBatch, the default Store::start_read and erase_keys, MessageReads
 // (memory.h): the memory reads of one message gathered into one batch.
 //
 // MessageReads on bad input: a key over 500 bytes is still added (stores
@@ -35,6 +35,16 @@ class DeferredRead : public PendingRead {
 
 }  // namespace
 
+bool Store::erase_keys(const std::vector<std::string>& keys, std::size_t* n) {
+  *n = 0;
+  for (const auto& k : keys) {
+    std::size_t one = 0;
+    if (!erase_prefix(k, &one)) return false;
+    *n += one;
+  }
+  return true;
+}
+
 std::unique_ptr<PendingRead> Store::start_read(const KeyBatch& keys) {
   return std::make_unique<DeferredRead>(*this, keys);
 }
@@ -63,6 +73,7 @@ const std::vector<std::optional<Record>>* MessageReads::answers(Memory& m) {
 }
 
 void MessageReads::reset() {
+  shared = Shared{};
   pending_.reset();
   keys_.clear();
   out_.clear();

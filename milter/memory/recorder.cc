@@ -37,8 +37,10 @@ void record_outcome(Session& s, const Outcome& o) {
     if (!what) return;
     double half = history_half_life(s.config);
     auto ttl = static_cast<std::int64_t>(6 * half);
-    if (s.conn.ip) u.push_back({mkeys::net(mkeys::network_of(*s.conn.ip), what), 1, half, ttl});
-    for (const auto& d : mkeys::authenticated_domains(s)) u.push_back({mkeys::domain(d, what), 1, half, ttl});
+    // (the network and the authenticated domains were worked out for the
+    // history check's read: mkeys keeps them per message)
+    if (s.conn.ip) u.push_back({mkeys::net(mkeys::network(s), what), 1, half, ttl});
+    for (const auto& d : mkeys::authenticated(s)) u.push_back({mkeys::domain(d, what), 1, half, ttl});
   }
   s.memory->write(std::move(u));
 }

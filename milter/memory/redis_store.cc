@@ -30,7 +30,6 @@
 // a failed write batch is WriteResult::retry and is kept by Memory.
 // Redis Cluster is not supported (a script's keys must share one slot);
 // Sentinel / replicas: see README "A fleet of MX hosts".
-#include <hiredis/hiredis.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -41,6 +40,7 @@
 
 #include "legit/memory.h"
 #include "memory_detail.h"
+#include "redis_conn.h"
 #include "redis_fields.h"
 #include "redis_script.h"
 
@@ -54,29 +54,12 @@ constexpr std::size_t kChunk = 128;        // updates per script run
 constexpr int kLateInARow = 3;             // late reads before backing off
 constexpr const char* kMarkTtl = "604800";  // 7 days
 
-struct CtxDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using Ctx = std::unique_ptr<redisContext, CtxDeleter>;
-
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-timeval tv_of(double seconds) {
-  timeval tv{};
-  tv.tv_sec = static_cast<long>(seconds);
-  tv.tv_usec = static_cast<long>((seconds - static_cast<double>(tv.tv_sec)) * 1e6);
-  return tv;
-}
+using redis_conn::Ctx;
+using redis_conn::Reply;
 
 class RedisStore : public Store {
  public:
-  explicit RedisStore(const RedisOptions& o) : o_(o) {
-    name_ = o.unix_path.empty() ? "redis://" + o.host + ":" + std::to_string(o.port) + "/" + std::to_string(o.db)
-                                : "unix:" + o.unix_path + "?db=" + std::to_string(o.db);
-  }
+  explicit RedisStore(const RedisOptions& o) : o_(o), conn_(o), name_(conn_.name()) {}
 
   bool read(const std::vector<std::string>& keys, std::int64_t now,
             std::vector<std::optional<Record>>& out) override {
@@ -201,7 +184,7 @@ class RedisStore : public Store {
         if (r->type != REDIS_REPLY_ERROR) continue;
         std::string err(r->str, r->len);
         if (err.rfind("NOSCRIPT", 0) == 0) noscript = true;
-        else log_.log(LogLevel::error, "memory: " + name_ + " write: " + err);
+        else conn_.log().log(LogLevel::error, "memory: " + name_ + " write: " + err);
       }
       if (!noscript) return WriteResult::ok;
       writer_.reset();  // reconnect loads the script again; applied calls are skipped (seq)
@@ -218,6 +201,23 @@ class RedisStore : public Store {
       Reply r(static_cast<redisReply*>(redisCommand(c.get(), "DEL %b", k.data(), k.size())));
       if (!r) return false;
       if (r->type == REDIS_REPLY_INTEGER) *n += static_cast<std::size_t>(r->integer);
+    }
+    return true;
+  }
+
+  bool erase_keys(const std::vector<std::string>& keys, std::size_t* n) override {
+    *n = 0;
+    Ctx c = keys.empty() ? nullptr : connect(write_deadline());
+    if (!c) return keys.empty();
+    for (std::size_t at = 0; at < keys.size(); at += 500) {  // DEL k1 k2 ...
+      std::vector<std::string> args{"DEL"};
+      for (std::size_t i = at; i < std::min(keys.size(), at + 500); ++i) args.push_back(o_.prefix + keys[i]);
+      std::vector<const char*> argv;
+      std::vector<std::size_t> lens;
+      for (const auto& a : args) argv.push_back(a.data()), lens.push_back(a.size());
+      Reply r(static_cast<redisReply*>(redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
+      if (!r || r->type != REDIS_REPLY_INTEGER) return false;
+      *n += static_cast<std::size_t>(r->integer);
     }
     return true;
   }
@@ -289,7 +289,7 @@ class RedisStore : public Store {
     Reply r(static_cast<redisReply*>(redisCommand(c.get(), "SCRIPT LOAD %s", redis_script::kIncrScript)));
     if (!r || r->type != REDIS_REPLY_STRING) {
       if (r && r->type == REDIS_REPLY_ERROR)
-        log_.log(LogLevel::error, "memory: " + name_ + " SCRIPT LOAD: " + std::string(r->str, r->len));
+        conn_.log().log(LogLevel::error, "memory: " + name_ + " SCRIPT LOAD: " + std::string(r->str, r->len));
       else
         problem("SCRIPT LOAD", c.get());
       return nullptr;
@@ -311,41 +311,6 @@ class RedisStore : public Store {
 
   double write_deadline() const { return std::min(1.0, std::max(0.05, o_.deadline * 10)); }
 
-  // A connected, authenticated context with `deadline` per call, or nullptr
-  // (the reason logged, rate-limited).
-  Ctx connect(double deadline) {
-    timeval tv = tv_of(deadline);
-    Ctx c(o_.unix_path.empty() ? redisConnectWithTimeout(o_.host.c_str(), o_.port, tv)
-                               : redisConnectUnixWithTimeout(o_.unix_path.c_str(), tv));
-    if (!c || c->err) {
-      problem("connect", c.get());
-      return nullptr;
-    }
-    redisSetTimeout(c.get(), tv);
-    if (!o_.password.empty()) {
-      auto sp = o_.password.find(' ');
-      Reply r(static_cast<redisReply*>(
-          sp == std::string::npos
-              ? redisCommand(c.get(), "AUTH %s", o_.password.c_str())
-              : redisCommand(c.get(), "AUTH %s %s", o_.password.substr(0, sp).c_str(),
-                             o_.password.substr(sp + 1).c_str())));
-      if (!r || r->type == REDIS_REPLY_ERROR) {
-        log_.log(LogLevel::error, "memory: " + name_ + ": AUTH failed" +
-                                      (r ? ": " + std::string(r->str, r->len) : std::string()));
-        return nullptr;
-      }
-    }
-    if (o_.db != 0) {
-      Reply r(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", o_.db)));
-      if (!r || r->type == REDIS_REPLY_ERROR) {
-        problem("SELECT", c.get());
-        return nullptr;
-      }
-    }
-    if (down_.exchange(false, std::memory_order_relaxed)) log_.recovered("memory: " + name_ + " reachable again");
-    return c;
-  }
-
   void give(Ctx c) {
     std::lock_guard<std::mutex> lock(pool_mu_);
     // A context stays out of the pool from end of headers to end-of-data:
@@ -358,38 +323,14 @@ class RedisStore : public Store {
     down_until_.store(until.time_since_epoch().count());
   }
 
-  void problem(const char* what, const redisContext* c) {
-    down_.store(true, std::memory_order_relaxed);
-    std::string why = c && c->err ? std::string(c->errstr) : "no context";
-    log_.log(LogLevel::warning, "memory: " + name_ + " " + what + " failed: " + why +
-                                    "; memory checks report temperror, mail flows "
-                                    "(logged at most once a minute)");
-  }
-
+  Ctx connect(double deadline) { return conn_.connect(deadline); }
+  void problem(const char* what, const redisContext* c) { conn_.problem(what, c); }
   bool scan_keys(redisContext* c, std::string_view prefix, std::size_t limit, std::vector<std::string>& keys) {
-    std::string match = o_.prefix;
-    for (char ch : prefix) {  // glob-escape the prefix
-      if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\') match += '\\';
-      match += ch;
-    }
-    match += '*';
-    const std::string mark = o_.prefix + "w:", secret = o_.prefix + "secret";  // not records
-    std::string cursor = "0";
-    do {
-      Reply r(static_cast<redisReply*>(redisCommand(c, "SCAN %s MATCH %b COUNT 1000", cursor.c_str(),
-                                                    match.data(), match.size())));
-      if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return false;
-      cursor.assign(r->element[0]->str, r->element[0]->len);
-      for (std::size_t i = 0; i < r->element[1]->elements && keys.size() < limit; ++i) {
-        const redisReply* k = r->element[1]->element[i];
-        std::string_view key(k->str, k->len);
-        if (key != secret && key.substr(0, mark.size()) != mark) keys.emplace_back(key);
-      }
-    } while (cursor != "0" && keys.size() < limit);
-    return true;
+    return redis_conn::scan_keys(c, o_.prefix, prefix, limit, keys);
   }
 
   RedisOptions o_;
+  redis_conn::Connector conn_;
   std::string name_;
   std::mutex pool_mu_;
   std::vector<Ctx> pool_;
@@ -399,9 +340,8 @@ class RedisStore : public Store {
   std::string wbuf_;  // the writer's request, reused (writer_mu_)
   std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark
   std::atomic<Clock::rep> down_until_{0};
-  std::atomic<bool> down_{false};       // a failure was logged: log the recovery
   std::atomic<int> late_in_a_row_{0};  // reads that missed the deadline since the last answer
-  LogEvery log_, late_log_;
+  LogEvery late_log_;
 };
 
 // A read sent at end of headers, answered while the body comes: finish()

@@ -6,7 +6,9 @@
 #   - check --record of a doubtful new triplet: tempfail + greylist reason;
 #     again at once: too-early; after greylist-delay: its normal action
 #   - an authenticated user's mail makes the reply a `reply`
-#   - memory show / forget of a network and an address
+#   - memory show / forget of a network and an address; forget of an
+#     address (LMDB, Redis) or network (LMDB) erases its greylisting
+#     triplets: the next --record is a new triplet again
 #   - Redis killed: temperror within the deadline, action from the score;
 #     back: works again; a full LMDB: clear log line, verdict unchanged
 # usage: test_memory.sh PATH/TO/legit-milter
@@ -68,6 +70,30 @@ reply_cycle() {  # reply_cycle NAME MEMORY
   expect_eq "$name: mail from the address alice wrote to: correspondent" "$(results_of "$out" correspondent)" correspondent
 }
 
+# forget_cycle NAME MEMORY NETWORK-TOO [memory options]: a sender's open
+# greylisting triplet goes with `memory forget ADDRESS` (and NETWORK).
+WIPED=(--client-ip 198.51.100.11 --helo x.iprev.test --mail-from '<wiped@far.example>')
+forget_cycle() {
+  local name=$1 mem=$2 network=$3 out; shift 3
+  out=$(mcheck "$mem" "${WIPED[@]}" --rcpt f@iprev.test --record)
+  expect_match "$name: forget: a new triplet" "$(log_of "$out")" 'action=tempfail .*greylist=new-triplet'
+  out=$(mcheck "$mem" "${WIPED[@]}" --rcpt f@iprev.test --record)
+  expect_match "$name: forget: recorded (too early)" "$(log_of "$out")" 'greylist=too-early'
+  out=$("$BIN" memory show wiped@far.example -c "$WORK/mem.conf" --memory "$mem" "$@" 2>&1)
+  expect_match "$name: memory show ADDRESS lists its triplet" "$out" 'g:i:[0-9a-f]{16}:[0-9a-f]{16} +count='
+  out=$("$BIN" memory forget wiped@far.example -c "$WORK/mem.conf" --memory "$mem" "$@" 2>&1)
+  expect_match "$name: memory forget ADDRESS: its triplet" "$out" \
+    'greylisting triplets of wiped@far.example: [1-9][0-9]* records forgotten'
+  out=$(mcheck "$mem" "${WIPED[@]}" --rcpt f@iprev.test --record)
+  expect_match "$name: after forget ADDRESS: a new triplet again" "$(log_of "$out")" 'greylist=new-triplet'
+  [ "$network" = 1 ] || return 0
+  out=$("$BIN" memory forget 198.51.100.11 -c "$WORK/mem.conf" --memory "$mem" "$@" 2>&1)
+  expect_match "$name: memory forget NETWORK: its triplets" "$out" \
+    'greylisting triplets of 198\.51\.100\.0/24: [1-9][0-9]* records forgotten'
+  out=$(mcheck "$mem" "${WIPED[@]}" --rcpt f@iprev.test --record)
+  expect_match "$name: after forget NETWORK: a new triplet again" "$(log_of "$out")" 'greylist=new-triplet'
+}
+
 # ------------------------------------------------------------------ LMDB
 L="lmdb:$WORK/memory.lmdb"
 out=$(mcheck "$L" "${DOUBT[@]}" --rcpt b@iprev.test)
@@ -86,6 +112,7 @@ out=$("$BIN" memory show 198.51.100.0/24 -c "$WORK/mem.conf" --memory "$L" 2>&1)
 expect_match "lmdb: forgotten" "$out" 'history of 198\.51\.100\.0/24: nothing remembered'
 out=$("$BIN" memory forget pen.pal@far.example -c "$WORK/mem.conf" --memory "$L" 2>&1)
 expect_match "lmdb: memory forget ADDRESS" "$out" 'our users wrote to pen.pal@far.example: 1 records forgotten'
+forget_cycle lmdb "$L" 1
 
 # A full LMDB (64 KiB): the writes are refused with a clear line, the verdict stands.
 F="lmdb:$WORK/full.lmdb"
@@ -124,6 +151,7 @@ mcheck() {
 greylist_cycle redis "$R" c@iprev.test
 reply_cycle redis "$R"
 greylist_cycle redis-unix "unix:$WORK/redis.sock?db=3" d@iprev.test
+forget_cycle redis "$R" 0 --memory-password-file "$WORK/redis.pw"
 out=$("$BIN" memory show -c "$WORK/mem.conf" --memory "$R" --memory-password-file "$WORK/redis.pw" 2>&1)
 expect_match "redis: memory show counts records" "$out" 'redis://127.0.0.1:[0-9]+/0: [0-9]+ records'
 out=$(printf 'wrong\n' >"$WORK/bad.pw"; check_json -c "$WORK/mem.conf" --memory "$R" --memory-password-file "$WORK/bad.pw" \

@@ -5,9 +5,11 @@
 // correspondents never greylisted, networks that passed; correspondents and
 // replies after our users' outbound mail; history known-good and probing;
 // a dead store = temperror and mail flows; one batched read per message,
-// sent at end of headers and answered at end-of-data.
+// sent at end of headers and answered at end-of-data; triplets indexed by
+// network, sender and recipient (what `memory forget` erases).
 #include <filesystem>
 
+#include "../../milter/memory/keys.h"
 #include "config_test_util.h"
 #include "legit/memory.h"
 #include "test_helpers.h"
@@ -108,6 +110,38 @@ TEST_CASE("greylist: a doubtful new triplet must retry after the delay") {
   r.clock += 2 * 86400;
   o = r.send("192.0.2.10", "<a@sender.example>", "<carol@example.net>");
   CHECK(o.action == Action::tempfail);
+}
+
+TEST_CASE("greylist: a triplet is indexed by its network, sender and recipient, erased it is new again") {
+  Rig r;
+  Score::word = "doubt";
+  CHECK(r.send("192.0.2.10", "<a@sender.example>", "<bob@example.net>").action == Action::tempfail);
+  Store& st = r.memory->store();
+  std::string triplet;
+  for (const std::string& owner : {r.memory->hash("A@sender.example"), r.memory->hash("bob@example.net"),
+                                   std::string("192.0.2.0/24")}) {
+    std::vector<std::pair<std::string, Record>> index;
+    const std::string prefix = mkeys::triplet_index(owner);
+    REQUIRE(st.scan(prefix, r.clock, 100, index));
+    REQUIRE(index.size() == 1);
+    if (triplet.empty()) triplet = index[0].first.substr(prefix.size());
+    CHECK(index[0].first.substr(prefix.size()) == triplet);  // the same triplet from each side
+  }
+  std::vector<std::optional<Record>> out;
+  REQUIRE(r.memory->read({"g:t:" + triplet}, out));
+  CHECK(out[0]);
+  // After the retry passed, the index lives as long as the passed triplet.
+  r.clock += 400;
+  CHECK(r.send("192.0.2.10", "<a@sender.example>", "<bob@example.net>").action == Action::accept);
+  r.clock += 3 * 86400;  // past greylist-window, within the 35 days of g:ok:
+  std::vector<std::pair<std::string, Record>> index;
+  REQUIRE(st.scan(mkeys::triplet_index(r.memory->hash("a@sender.example")), r.clock, 100, index));
+  CHECK(index.size() == 1);
+  std::size_t n = 0;
+  REQUIRE(st.erase_keys({"g:t:" + triplet, "g:ok:" + triplet, "g:t:absent"}, &n));
+  CHECK(n >= 1);  // g:ok: (and g:t:, expired but not swept yet in LMDB)
+  Outcome o = r.send("192.0.2.10", "<a@sender.example>", "<bob@example.net>");
+  CHECK(o.log_line.find("greylist=new-triplet(retry-after-300s)") != std::string::npos);
 }
 
 TEST_CASE("greylist: never good scores, rejects, bounces to our users, correspondents") {
@@ -274,6 +308,6 @@ TEST_CASE("memory: one batched read per message, sent at end of headers, answere
   d->close();
   CHECK(c.reads == 0);
   // history: 4 network + 3 per candidate domain (2); correspondent: 1 id +
-  // the sender; greylist: 2 + 3 per recipient (2).
-  CHECK(c.keys == 2 * (4 + 6 + 2 + 8));
+  // the sender; greylist: 2 + 2 per recipient (2; 3 for a bounce).
+  CHECK(c.keys == 2 * (4 + 6 + 2 + 6));
 }

@@ -1,7 +1,7 @@
 // test_memory_store.cc — both stores behind the Store interface (LMDB file in
 // a temp dir; a real redis-server on a unix socket in a temp dir: failed,
 // not skipped, when redis-server is missing): counters, decay, expiry, batched
-// reads, erase/scan by prefix, the site secret; a Redis that is not there
+// reads, erase/scan by prefix, erase of keys, the site secret; a Redis that is not there
 // answers false at once; a full LMDB drops writes without failing reads;
 // Memory's queue, flush, keyed hash and read-only mode; the `memory` spec.
 #include <doctest/doctest.h>
@@ -80,6 +80,12 @@ void exercise(Store& s) {
   CHECK(s.scan("h:n:", now_s(), 100, recs));
   REQUIRE(recs.size() == 1);
   CHECK(recs[0].first == "h:n:10.0.1.0/24:ok");
+  CHECK(s.write({{"g:t:1", 1, 0, 100, t}, {"g:t:2", 1, 0, 100, t}}) == WriteResult::ok);
+  CHECK(s.erase_keys({"g:t:1", "g:t:absent"}, &n));
+  CHECK(n == 1);
+  CHECK(s.read({"g:t:1", "g:t:2"}, t, out));
+  CHECK_FALSE(out[0]);
+  CHECK(out[1]);
 
   std::string secret = s.secret(true);
   CHECK(secret.size() == 32);
