@@ -15,6 +15,7 @@
 # syscalls / context switches per message are counted too.
 # STRACE=1 adds a per-syscall count per message; PROFILE=redis (or lmdb,
 # none) a perf profile of that milter (kept in \$PROFILE_OUT or /tmp).
+# ARGS="--memory-timeout 0.1" adds options to every milter's command line.
 # usage: bench/memory.sh [BUILD_DIR]   env: N=3000 C=20 RUNS=5 LN=50 PACE=20 PERF=0/1 PAR=0/1
 set -uo pipefail
 BUILD=$(realpath "${1:-build}") || exit 1
@@ -59,7 +60,7 @@ for who in $WHO; do
   PORT[$who]=$(free_port)
   "$bin" --socket "inet:${PORT[$who]}@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
     --trusted-networks 192.0.2.254/32 --hostname mx.bench.test --authserv-id mx.bench.test \
-    --memory "$mem" >"$WORK/legit-$who.log" 2>&1 &
+    --memory "$mem" ${ARGS:-} >"$WORK/legit-$who.log" 2>&1 &
   PID[$who]=$!; PIDS+=(${PID[$who]})
   wait_listen "${PORT[$who]}" || { cat "$WORK/legit-$who.log"; die "legit-milter ($who) did not start"; }
 done

@@ -63,11 +63,11 @@ void LogEvery::log(LogLevel level, const std::string& line) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto now = std::chrono::steady_clock::now();
-    active_ = true;
     if (last_ != std::chrono::steady_clock::time_point{} && now - last_ < every_) {
       ++held_;
       return;
     }
+    active_ = true;  // a line went out: its recovery will too
     last_ = now;
     out = line;
     if (held_) out += " (" + std::to_string(held_) + " similar since the last line)";
@@ -80,9 +80,7 @@ void LogEvery::recovered(const std::string& line) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!active_) return;
-    active_ = false;
-    held_ = 0;
-    last_ = {};
+    active_ = false;  // last_ stays: a store that flaps logs one problem a minute
   }
   log_msg(LogLevel::info, line);
 }

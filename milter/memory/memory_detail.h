@@ -22,9 +22,12 @@ std::uint64_t siphash24(const std::uint8_t key[16], std::string_view data);
 class LogEvery {
  public:
   explicit LogEvery(std::chrono::seconds every = std::chrono::seconds(60)) : every_(every) {}
-  // Logs `line` unless one was logged less than `every` ago (then counts it).
+  // Logs `line` unless one was logged less than `every` ago (then counts it,
+  // and the next line logged says how many were held back).
   void log(LogLevel level, const std::string& line);
-  // Logs `line` when a problem had been logged (a recovery), then resets.
+  // Logs `line` (a recovery) when a problem line was logged since the last
+  // recovery. A problem again within `every` is held as before: a store that
+  // flaps every second logs one problem and one recovery a minute.
   void recovered(const std::string& line);
 
  private:

@@ -20,12 +20,14 @@
 // at end-of-data (RedisRead::finish): one round trip per message, whose
 // replies are usually in the socket buffer by then; the context stays out
 // of the pool in between. A read whose answer misses the deadline (Redis
-// alive but late: a CPU-starved host) fails that message only (temperror,
-// its context dropped, "missed its deadline" logged at most once a minute
-// with how long after the request it was); the third in a row, or any other
-// failure (connect, reset, protocol), makes the store answer false at once
-// for one second (a dead or hopeless Redis costs nothing per message),
-// logged at most once a minute, and "reachable again" after.
+// alive but late: a CPU-starved host stalls it for tens of ms now and then,
+// and every read in flight misses together) fails that message only
+// (temperror, its context dropped, "missed its deadline" logged at most once
+// a minute with how long after the request it was). When no answer came in
+// time for kLateFor (a hung Redis), or on any other failure (connect,
+// reset, protocol), the store answers false at once for one second (a dead
+// or hung Redis costs nothing per message), logged at most once a minute,
+// and "reachable again" after.
 // Writes (the Memory writer thread only) get 10x the deadline, at most 1 s;
 // a failed write batch is WriteResult::retry and is kept by Memory.
 // Redis Cluster is not supported (a script's keys must share one slot);
@@ -51,7 +53,7 @@ using memory_detail::LogEvery;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kChunk = 128;        // updates per script run
-constexpr int kLateInARow = 3;             // late reads before backing off
+constexpr auto kLateFor = std::chrono::milliseconds(100);  // late with no answer in time: back off
 constexpr const char* kMarkTtl = "604800";  // 7 days
 
 using redis_conn::Ctx;
@@ -108,7 +110,7 @@ class RedisStore : public Store {
       auto first = static_cast<std::int64_t>(f.value[1]), last = static_cast<std::int64_t>(f.value[2]);
       out[i] = Record{decay(f.value[0], last, now, f.value[3]), first, last};
     }
-    late_in_a_row_.store(0, std::memory_order_relaxed);
+    answered_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     give(std::move(c));
     return true;
   }
@@ -123,12 +125,11 @@ class RedisStore : public Store {
 
   // A read whose answer missed the deadline on a live connection: this
   // message is temperror (its context, with the answer still due, is
-  // dropped); the store backs off only after kLateInARow of them.
+  // dropped); the store backs off only when no answer came in time for
+  // kLateFor (a stall that makes every read in flight late is not that).
   bool late(Ctx c, Clock::time_point sent) {
-    if (late_in_a_row_.fetch_add(1, std::memory_order_relaxed) + 1 >= kLateInARow) {
-      late_in_a_row_.store(0, std::memory_order_relaxed);
-      return failed(std::move(c), "read (the third answer in a row later than memory-timeout)");
-    }
+    if (Clock::now() - Clock::time_point(Clock::duration(answered_.load(std::memory_order_relaxed))) > kLateFor)
+      return failed(std::move(c), "read (no answer within memory-timeout for 0.1 s)");
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count();
     late_log_.log(LogLevel::warning, "memory: " + name_ + " read missed its deadline (no answer " +
                                          std::to_string(ms) + " ms after the request was sent, memory-timeout " +
@@ -340,7 +341,7 @@ class RedisStore : public Store {
   std::string wbuf_;  // the writer's request, reused (writer_mu_)
   std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark
   std::atomic<Clock::rep> down_until_{0};
-  std::atomic<int> late_in_a_row_{0};  // reads that missed the deadline since the last answer
+  std::atomic<Clock::rep> answered_{Clock::now().time_since_epoch().count()};  // last answer in time
   LogEvery late_log_;
 };
 
