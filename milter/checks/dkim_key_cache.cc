@@ -65,6 +65,19 @@ void keep(std::string der, EVP_PKEY* key) {
   c.keys.emplace(std::move(der), key);
 }
 
+// A key OpenSSL just made from `id`'s bytes: counted, and kept when there is
+// one and `whole` (no memory for the entry: not kept). Returns the key.
+EVP_PKEY* parsed(std::string id, EVP_PKEY* key, bool whole = true) {
+  cache().parsed.fetch_add(1, std::memory_order_relaxed);
+  if (key != nullptr && whole) {
+    try {
+      keep(std::move(id), key);
+    } catch (...) {
+    }
+  }
+  return key;
+}
+
 EVP_PKEY* cached_d2i(BIO* bp, EVP_PKEY** a, D2i real) {
   char* data = nullptr;
   long len = 0;
@@ -79,14 +92,7 @@ EVP_PKEY* cached_d2i(BIO* bp, EVP_PKEY** a, D2i real) {
     return hit;
   }
   EVP_PKEY* key = real(bp, nullptr);
-  cache().parsed.fetch_add(1, std::memory_order_relaxed);
-  if (key != nullptr && BIO_pending(bp) == 0) {  // one whole key
-    try {
-      keep(std::move(der), key);
-    } catch (...) {  // no memory for the entry: not kept
-    }
-  }
-  return key;
+  return parsed(std::move(der), key, BIO_pending(bp) == 0);  // kept if it read one whole key
 }
 
 EVP_PKEY* cached_raw(int type, ENGINE* e, const unsigned char* pub, std::size_t len, RawNew real) {
@@ -97,15 +103,7 @@ EVP_PKEY* cached_raw(int type, ENGINE* e, const unsigned char* pub, std::size_t 
     cache().hits.fetch_add(1, std::memory_order_relaxed);
     return hit;
   }
-  EVP_PKEY* key = real(type, e, pub, len);
-  cache().parsed.fetch_add(1, std::memory_order_relaxed);
-  if (key != nullptr) {
-    try {
-      keep(std::move(id), key);
-    } catch (...) {  // no memory for the entry: not kept
-    }
-  }
-  return key;
+  return parsed(std::move(id), real(type, e, pub, len));
 }
 
 }  // namespace

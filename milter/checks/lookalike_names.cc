@@ -215,40 +215,55 @@ bool within_one_edit(std::string_view a, std::string_view b) {
 
 namespace {
 
+// Values made by a pure function of their key, kept for every thread: made
+// outside the lock (two threads may both make one; the same value), emptied
+// when `max` keys are kept. Made with new and never freed (checks may run at
+// exit).
+template <class V>
+class Kept {
+ public:
+  explicit Kept(std::size_t max) : max_(max) {}
+  template <class Make>
+  V get(std::string key, Make make) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (auto it = map_.find(key); it != map_.end()) return it->second;
+    }
+    V value = make();
+    std::lock_guard<std::mutex> g(mu_);
+    if (map_.size() >= max_) map_.clear();
+    map_.emplace(std::move(key), value);
+    return value;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, V> map_;
+  std::size_t max_;
+};
+
 // The protected entry of one name (registrable domain, label, skeletons;
 // nullopt without a registrable domain), kept: protected_names() runs for
 // two checks per message over the same ~25 names, and the public-suffix
 // lookup and skeletons of each cost more than finding them again (issue 11:
 // 4.9 % of the milter's CPU under bench/miltergen). A pure function of the
-// name, so keeping it changes nothing; bounded: emptied at kMaxKept names.
-constexpr std::size_t kMaxKept = 4096;
-
+// name, so keeping it changes nothing; bounded: emptied at 4096 names.
 std::optional<Protected> protect_entry(std::string_view name) {
-  static std::mutex mu;
-  static auto* kept = new std::unordered_map<std::string, std::optional<Protected>>;  // never freed
-  std::string key(name);
-  {
-    std::lock_guard<std::mutex> g(mu);
-    if (auto it = kept->find(key); it != kept->end()) return it->second;
-  }
-  std::optional<Protected> entry;
-  if (std::string reg = registrable_domain(name); !reg.empty()) {
+  static auto* kept = new Kept<std::optional<Protected>>(4096);
+  return kept->get(std::string(name), [name]() -> std::optional<Protected> {
+    std::string reg = registrable_domain(name);
+    if (reg.empty()) return std::nullopt;
     std::string label = reg.substr(0, reg.find('.'));
     std::u32string cps = label_code_points(label);
-    entry = Protected{reg, label, skeleton(cps), skeleton(cps, false), false};
-  }
-  std::lock_guard<std::mutex> g(mu);
-  if (kept->size() >= kMaxKept) kept->clear();
-  kept->emplace(std::move(key), entry);
-  return entry;
+    return Protected{reg, label, skeleton(cps), skeleton(cps, false), false};
+  });
 }
 
 // The list itself, kept too: for the same inputs in the same order (brands,
 // our names, the recipient domains) it is the same, and both checks of every
 // message ask for it (issue 11: building it was 8 µs a message, 2.9 % of
 // the milter's CPU under bench/miltergen). Keyed by every input name with its
-// length and `ours`; bounded: emptied at kMaxLists lists.
-constexpr std::size_t kMaxLists = 256;
+// length and `ours`; bounded: emptied at 256 lists.
 
 void key_add(std::string& key, std::string_view name, bool ours) {
   std::size_t n = name.size();
@@ -292,17 +307,8 @@ std::shared_ptr<const std::vector<Protected>> protected_names(const Session& s) 
   for (const auto& [name, mine] : in) bytes += name.size() + sizeof(std::size_t) + 1;
   key.reserve(bytes);
   for (const auto& [name, mine] : in) key_add(key, name, mine);
-  static std::mutex mu;
-  static auto* kept = new std::unordered_map<std::string, std::shared_ptr<const std::vector<Protected>>>;  // never freed
-  {
-    std::lock_guard<std::mutex> g(mu);
-    if (auto it = kept->find(key); it != kept->end()) return it->second;
-  }
-  auto list = build(in);
-  std::lock_guard<std::mutex> g(mu);
-  if (kept->size() >= kMaxLists) kept->clear();
-  kept->emplace(std::move(key), list);
-  return list;
+  static auto* kept = new Kept<std::shared_ptr<const std::vector<Protected>>>(256);
+  return kept->get(std::move(key), [&in] { return build(in); });
 }
 
 namespace {

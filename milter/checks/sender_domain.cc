@@ -117,7 +117,6 @@ class SenderDomain : public Check {
     domain_ = s.mail_from_domain();
     result_.clear();
     detail_.clear();
-    floor_.clear();
     mx_ = a_ = aaaa_ = DnsLookup();
     hosts_.clear();
     hosts_started_ = false;
@@ -145,8 +144,8 @@ class SenderDomain : public Check {
     if (result_.empty()) judge(s);
     if (result_.empty()) return {};
     Finding f{kCheck, result_, detail_, {}};
-    if (result_ == "private-mx" && !floor_.empty()) {
-      f.floor = floor_;
+    if (result_ == "private-mx" && s.config.str("private-mx-action") != "none") {
+      f.floor = s.config.str("private-mx-action");
       f.floor_with_negative = true;
     }
     return {f};
@@ -183,7 +182,7 @@ class SenderDomain : public Check {
       if (result_ == "ok") judge_mx_addresses(s);
       return;
     }
-    judge_implicit(s, mx.status);
+    judge_implicit(mx.status);
   }
 
   // Every address of the MX hosts unreachable: bogus-mx, or private-mx when
@@ -206,7 +205,7 @@ class SenderDomain : public Check {
       }
     }
     if (example.empty()) return;
-    if (any_private) return set_private(s, "every MX host resolves only to addresses the Internet cannot reach (MX " +
+    if (any_private) return set_private("every MX host resolves only to addresses the Internet cannot reach (MX " +
                                                example + ")");
     set("bogus-mx", "cannot receive mail: every MX host resolves only to addresses no network can mail to (MX " +
                         example + ")");
@@ -214,11 +213,10 @@ class SenderDomain : public Check {
 
   // private-mx: bounces reach it only through a private network. Our own
   // resolver may see a partner that way, so alone it is weak; with another
-  // negative finding it is the floor private-mx-action.
-  void set_private(Session& s, const std::string& why) {
+  // negative finding it is the floor private-mx-action (finish).
+  void set_private(const std::string& why) {
     set("private-mx", "cannot receive mail from the Internet: " + why +
                           "; a throw-away domain, or our resolver's private view of it (split DNS)");
-    floor_ = s.config.str("private-mx-action") == "none" ? "" : s.config.str("private-mx-action");
   }
 
   void judge_mx(const std::vector<Mx>& mxs) {
@@ -235,7 +233,7 @@ class SenderDomain : public Check {
   }
 
   // No MX: RFC 5321 §5.1 falls back to the domain's own A/AAAA.
-  void judge_implicit(Session& s, DnsStatus mx_status) {
+  void judge_implicit(DnsStatus mx_status) {
     DnsAnswer a = a_.get(), aaaa = aaaa_.get();
     std::vector<std::string> addrs = a.records;
     addrs.insert(addrs.end(), aaaa.records.begin(), aaaa.records.end());
@@ -247,7 +245,7 @@ class SenderDomain : public Check {
       any_private = any_private || r == Reach::private_net;
     }
     if (any && any_private)
-      return set_private(s, "no MX and only addresses the Internet cannot reach (" + quote_untrusted(addrs.front(), 48) + ")");
+      return set_private("no MX and only addresses the Internet cannot reach (" + quote_untrusted(addrs.front(), 48) + ")");
     if (any)
       return set("bogus-mx", "has no MX and only addresses no network can mail to (" + quote_untrusted(addrs.front(), 48) + ")");
     if (a.status == DnsStatus::temperror || aaaa.status == DnsStatus::temperror)
@@ -263,7 +261,6 @@ class SenderDomain : public Check {
   };
 
   std::string domain_, result_, detail_;
-  std::string floor_;         // private-mx-action for private-mx ("" = none)
   DnsLookup mx_, a_, aaaa_;
   std::vector<Host> hosts_;   // address lookups of the first MX hosts
   bool hosts_started_ = false;

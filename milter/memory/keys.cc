@@ -20,11 +20,7 @@ std::string network_of(const IpAddress& ip) {
 }
 
 std::string from_registrable(const Session& s) {
-  std::string_view first;
-  std::size_t count = 0;
-  for (const auto& h : s.msg.headers)
-    if (iequals(h.name, "From") && count++ == 0) first = h.value;
-  return registrable_domain(dmarc::from_domain(first, count).domain);
+  return registrable_domain(dmarc::from_domain(s.msg.first_from, s.msg.from_count).domain);
 }
 
 std::vector<std::string> candidate_domains(Session& s) {
