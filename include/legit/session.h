@@ -50,6 +50,10 @@ struct AuthFacts {
     std::string result;             // RFC 8601 result of this signature
   };
   std::vector<Dkim> dkim;
+  // The client's own name, for the anonymous check: ptr's result word and
+  // helo's first result word ("" = the check reported nothing).
+  std::string ptr;
+  std::string helo;
 };
 
 // How the MTA routes a recipient (Postfix's {rcpt_mailer} and {rcpt_host}

@@ -190,7 +190,7 @@ std::vector<OptionSpec> generic_name_options() {
 
 std::string host_part(std::string_view name) {
   std::string n = normalize_name(name);
-  std::string reg = registrable_domain(n);
+  std::string reg = icann_registrable_domain(n);
   if (reg.empty()) {
     auto dot = n.rfind('.');
     return dot == std::string::npos ? n : n.substr(0, dot);

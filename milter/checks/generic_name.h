@@ -1,8 +1,12 @@
 // generic_name.h — does a host name look generic (dynamic, ISP-assigned)?
 // Shared by the ptr check (the client's PTR names) and the helo check.
 //
-// Only the labels left of the registrable domain (libpsl) are looked at, so
-// "dyn.com", "example.online" or "mail.host" never fire on their suffix.
+// Only the labels left of the registrable domain (libpsl, ICANN section) are
+// looked at, so "dyn.com", "example.online" or "mail.host" never fire on their
+// suffix. The PSL's private section is left out: it lists where providers
+// hand out names (*.compute.amazonaws.com, ip.linodeusercontent.com), which
+// would make a cloud instance's default name all "registrable domain" and
+// hide the address it embeds; the provider named that host, not a customer.
 // Those labels are split into tokens at '.', '-' and letter/digit borders
 // ("s72-38-252-2" → s 72 38 252 2). A name is generic when
 //   * it embeds the client address (code, not config): IPv4 as 4 consecutive
@@ -54,8 +58,8 @@ struct GenericWords {
 // The options above, declared once (in the ptr check's CheckInfo).
 std::vector<OptionSpec> generic_name_options();
 
-// The labels left of the registrable domain, lower-case ("" if none). A name
-// without a registrable domain loses only its last label.
+// The labels left of the ICANN registrable domain, lower-case ("" if none). A
+// name without a registrable domain loses only its last label.
 std::string host_part(std::string_view name);
 
 // True when `host` (a host_part()) embeds `ip` in one of the forms above.

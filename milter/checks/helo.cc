@@ -38,6 +38,7 @@
 // A generic name (generic_name.h) never earns the three positive results:
 // they are replaced by `generic`; otherwise `generic` is added. A SASL-
 // authenticated client gets no finding. A/AAAA lookups start in on_helo.
+// The first result word is published to Session::msg.auth.helo (anonymous).
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -66,9 +67,14 @@ class Helo : public Check {
   explicit Helo(const Config& cfg);
   void on_helo(Session& s) override;
   void on_rcpt(Session& s, std::string_view rcpt) override { s.want_rcpt_mx(rcpt); }
-  std::vector<Finding> finish(Session& s) override;
+  std::vector<Finding> finish(Session& s) override {
+    std::vector<Finding> out = judge(s);
+    s.msg.auth.helo = out.empty() ? "" : out.front().result;  // for anonymous (AuthFacts)
+    return out;
+  }
 
  private:
+  std::vector<Finding> judge(Session& s);
   std::optional<Finding> syntax(const Session& s) const;
   std::optional<Finding> address(const Session& s, std::string_view text, bool literal) const;
   std::optional<Finding> name_claims(const Session& s, const std::string& n) const;
@@ -200,7 +206,7 @@ Finding Helo::identity(Session& s, const std::string& n) {
   return found("resolves-elsewhere", "HELO " + q + " resolves, but not to the client");
 }
 
-std::vector<Finding> Helo::finish(Session& s) {
+std::vector<Finding> Helo::judge(Session& s) {
   if (!s.conn.auth_user.empty()) return {};
   if (auto f = syntax(s)) return {*f};
   std::string n = normalize_name(s.conn.helo);

@@ -12,7 +12,8 @@
 //   good            a forward-confirmed name that is not generic
 //   temperror       the PTR (or, with nothing else to go on, a forward)
 //                   lookup failed temporarily: never evidence
-// Confirmed names are judged first; the least generic name wins. No finding
+// Confirmed names are judged first; the least generic name wins. The result
+// word is published to Session::msg.auth.ptr (the anonymous check). No finding
 // when the client has no IP. Names were validated by ReverseDns; details
 // quote them anyway. RFC 1912 §2.1 (every host should have a PTR),
 // RFC 8601 §3 (iprev).
@@ -75,7 +76,9 @@ class Ptr : public Check {
   explicit Ptr(std::shared_ptr<const GenericWords> w) : words_(std::move(w)) {}
   std::vector<Finding> finish(Session& s) override {
     if (!s.conn.ip || !s.rdns.started()) return {};
-    return {evaluate(s.rdns.result(), *s.conn.ip, *words_)};
+    Finding f = evaluate(s.rdns.result(), *s.conn.ip, *words_);
+    s.msg.auth.ptr = f.result;  // for anonymous (session.h AuthFacts)
+    return {f};
   }
 
  private:

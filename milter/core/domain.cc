@@ -23,6 +23,22 @@ std::string registrable_domain(std::string_view name) {
   return r ? std::string(r) : "";
 }
 
+std::string icann_registrable_domain(std::string_view name) {
+  std::string n = normalize_name(name);
+  if (n.empty() || n.find('\0') != std::string::npos || !psl()) return "";
+  // Suffixes from the longest: the first public one by ICANN ends the walk,
+  // and the label left of it starts the registrable domain.
+  std::size_t left = std::string::npos;
+  for (std::size_t start = 0;;) {
+    if (psl_is_public_suffix2(psl(), n.c_str() + start, PSL_TYPE_ICANN))
+      return left == std::string::npos ? "" : n.substr(left);
+    left = start;
+    std::size_t dot = n.find('.', start);
+    if (dot == std::string::npos) return "";
+    start = dot + 1;
+  }
+}
+
 bool same_registrable_domain(std::string_view a, std::string_view b) {
   std::string ra = registrable_domain(a);
   return !ra.empty() && ra == registrable_domain(b);

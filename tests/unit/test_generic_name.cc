@@ -41,6 +41,18 @@ TEST_CASE("generic_name: classify_name") {
       {"2001-db8-a1--5.pool.example.net", "2001:db8:a1::5", NameShape::generic},
       {"x20010db800a10000000000000000005.example.net", "2001:db8:a1::5", NameShape::plain},
       {"x20010db800a100000000000000000005.example.net", "2001:db8:a1::5", NameShape::generic},
+      // Cloud and hosting defaults: judged by the ICANN registrable domain, so
+      // a private-section suffix (*.compute.amazonaws.com) hides nothing.
+      {"ec2-3-120-45-67.eu-central-1.compute.amazonaws.com", "3.120.45.67", NameShape::generic},
+      {"ec2-54-87-1-2.compute-1.amazonaws.com", "54.87.1.2", NameShape::generic},
+      {"ec2-52-80-1-2.cn-north-1.compute.amazonaws.com.cn", "52.80.1.2", NameShape::generic},
+      {"172-105-1-2.ip.linodeusercontent.com", "172.105.1.2", NameShape::generic},
+      {"67.45.120.34.bc.googleusercontent.com", "34.120.45.67", NameShape::generic},
+      {"45.76.1.2.vultrusercontent.com", "45.76.1.2", NameShape::generic},
+      {"static.34.12.198.88.clients.your-server.de", "88.198.12.34", NameShape::generic_static},
+      {"mail.example.cloudapp.net", "20.1.2.3", NameShape::plain},
+      {"li123-45.members.linode.com", "172.105.1.2", NameShape::plain},
+      {"ec2-3-120-45-67.eu-central-1.compute.amazonaws.com", "3.120.45.68", NameShape::plain},
       // Plain names, including rspamd's known false positives.
       {"mail.example.com", "192.0.2.1", NameShape::plain},
       {"dyn.com", "192.0.2.1", NameShape::plain},
@@ -99,6 +111,8 @@ TEST_CASE("generic_name: host_part keeps only labels left of the registrable dom
   CHECK(host_part("cpe-1.kya.res.rr.com") == "cpe-1.kya.res");
   CHECK(host_part("Mail.Example.CO.UK.") == "mail");
   CHECK(host_part("example.com") == "");
+  CHECK(host_part("ec2-3-120-45-67.eu-central-1.compute.amazonaws.com") ==
+        "ec2-3-120-45-67.eu-central-1.compute");
   CHECK(host_part("localhost") == "localhost");
   CHECK(host_part("") == "");
 }

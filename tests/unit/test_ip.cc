@@ -83,3 +83,26 @@ TEST_CASE("domain: registrable domains") {
   CHECK_FALSE(legit::same_registrable_domain("com", "com"));
   CHECK_FALSE(legit::same_registrable_domain("a.example.com", "a.example.org"));
 }
+
+TEST_CASE("domain: ICANN registrable domains leave the PSL's private section out") {
+  struct Row { const char* in; const char* full; const char* icann; };
+  const Row rows[] = {
+      // The provider's private suffix makes the whole instance name registrable.
+      {"ec2-3-120-45-67.eu-central-1.compute.amazonaws.com", "", "amazonaws.com"},
+      {"172-105-1-2.ip.linodeusercontent.com", "", "linodeusercontent.com"},
+      {"myvm.cloudapp.net", "", "cloudapp.net"},
+      {"mail.example.co.uk", "example.co.uk", "example.co.uk"},
+      {"MAIL.Example.COM.", "example.com", "example.com"},
+      {"a.b.city.kawasaki.jp", "city.kawasaki.jp", "city.kawasaki.jp"},  // ICANN exception rule
+      {"x.y.foo.kawasaki.jp", "y.foo.kawasaki.jp", "y.foo.kawasaki.jp"},  // ICANN wildcard
+      {"foo.example", "foo.example", "foo.example"},
+      {"com", "", ""}, {"co.uk", "", ""}, {"localhost", "", ""}, {"", "", ""}, {".", "", ""},
+  };
+  for (const auto& r : rows) {
+    SUBCASE(r.in) {
+      if (*r.full) CHECK(legit::registrable_domain(r.in) == r.full);
+      CHECK(legit::icann_registrable_domain(r.in) == r.icann);
+    }
+  }
+  CHECK(legit::icann_registrable_domain(std::string("a\0b.example.com", 15)) == "");
+}

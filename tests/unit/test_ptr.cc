@@ -76,6 +76,13 @@ TEST_CASE("ptr: results per reverse DNS situation") {
          ptr_of(f, "192.0.2.11", {"slow.example.com"});
          f.set("slow.example.com", DnsType::A, DnsStatus::temperror, "timeout");
        }, "temperror"},
+      {"a cloud instance's default name is generic (not hidden by the PSL's private section)",
+       "3.120.45.67", [](FakeResolver& f) {
+         ptr_of(f, "3.120.45.67", {"ec2-3-120-45-67.eu-central-1.compute.amazonaws.com"}, "3.120.45.67");
+       }, "generic"},
+      {"a name the customer gave its cloud host stays good", "3.120.45.68", [](FakeResolver& f) {
+         ptr_of(f, "3.120.45.68", {"mail.taskpilot.example"}, "3.120.45.68");
+       }, "good"},
       {"dyn.com is not generic", "192.0.2.12", [](FakeResolver& f) { ptr_of(f, "192.0.2.12", {"dyn.com"}, "192.0.2.12"); },
        "good"},
   };

@@ -1,0 +1,86 @@
+// anonymous.cc — a client that names itself nowhere sending a message that
+// nothing authenticates. Check `anonymous`.
+//
+// Each part is weak alone and already counted by its own check: a provider's
+// default or dynamic PTR (ptr generic, generic-static) or none, a HELO that
+// is not a name of the client's own (generic, internal, no-resolve, ...), no
+// authentication. Honest senders have at least one of them right: the hosted
+// club server says its own name in HELO, the app on a cloud VM signs with
+// DKIM or passes SPF, a home server's dyndns HELO resolves to it. Together
+// they are the bot on a cable line or a rented VM that Gmail and Yahoo reject
+// outright (PTR and authentication required since 2024) and that Spamhaus
+// PBL exists for. The points of the parts often stay above quarantine-below,
+// so this check sets a floor instead of adding points.
+// Result:
+//   unnamed-unauthenticated  ptr none/generic/generic-static, helo neither
+//                            matches-ptr, resolves-to-client nor
+//                            same-domain-as-ptr, and no SPF pass (MAIL FROM
+//                            or HELO, a pass that authorises everyone does
+//                            not count) and no DKIM pass of any domain
+// No finding when any of those is unknown (temperror, no client IP, no PTR
+// or HELO finding) or the client is a listed forwarder. Reads what ptr,
+// helo, spf, spf-helo and dkim published (Session::msg.auth), so it runs
+// after them; no lookups of its own, no input parsing.
+#include <string>
+
+#include "legit/check.h"
+#include "legit/forwarder.h"
+
+namespace legit {
+namespace {
+
+bool unnamed_ptr(const std::string& r) { return r == "none" || r == "generic" || r == "generic-static"; }
+
+bool own_helo(const std::string& r) {
+  return r == "matches-ptr" || r == "resolves-to-client" || r == "same-domain-as-ptr";
+}
+
+// "pass" for some identity, "temperror" when one could not be decided, else "".
+std::string authentication(const AuthFacts& a) {
+  bool temp = a.spf_mailfrom == "temperror" || a.spf_helo == "temperror";
+  bool pass = (a.spf_mailfrom == "pass" && !a.spf_mailfrom_broad) || a.spf_helo == "pass";
+  for (const auto& k : a.dkim) {
+    pass = pass || k.result == "pass";
+    temp = temp || k.result == "temperror";
+  }
+  return pass ? "pass" : temp ? "temperror" : "";
+}
+
+class Anonymous : public Check {
+ public:
+  std::vector<Finding> finish(Session& s) override {
+    const AuthFacts& a = s.msg.auth;
+    if (!unnamed_ptr(a.ptr) || a.helo.empty() || a.helo == "temperror" || own_helo(a.helo)) return {};
+    if (!authentication(a).empty() || is_forwarder(s)) return {};
+    Finding f{"anonymous", "unnamed-unauthenticated",
+              "the client has no name of its own (ptr=" + a.ptr + ", helo=" + a.helo +
+                  ") and no SPF or DKIM pass authenticates the message",
+              {}};
+    if (s.config.str("anonymous-action") != "none") f.floor = "quarantine";
+    return {f};
+  }
+};
+
+}  // namespace
+
+CheckInfo anonymous_check_info() {
+  return {
+      "anonymous",
+      "a client named nowhere (generic or no PTR, HELO not its own) sending mail nothing authenticates",
+      {
+          {"unnamed-unauthenticated", 0.0,
+           "its parts are counted by ptr, helo, spf/dkim/dmarc; together they set the floor "
+           "anonymous-action (Gmail/Yahoo reject such mail since 2024; Spamhaus PBL). Corpus: 0 legit, "
+           "3 bad that the sum of the parts left accepted"},
+      },
+      {
+          {"anonymous-action", OptKind::choice, "quarantine",
+           "least action for mail from a client with a generic or no PTR and a HELO not its own that "
+           "no SPF or DKIM pass authenticates (none = no floor)",
+           {"quarantine", "none"}},
+      },
+      [](const Config&) { return std::make_unique<Anonymous>(); },
+  };
+}
+
+}  // namespace legit
