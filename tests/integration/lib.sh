@@ -29,7 +29,8 @@
 #                          matching KEEP-REGEX ('' for none) at their defaults; fails
 #                          (says why) when $BIN's rows are not etc/legit-milter.conf's
 #   points_keys            the check.result keys of the [points] rows on stdin
-#   memory_points_conf FILE  points for the memory tests (0 but iprev and memory checks)
+#   memory_points_conf FILE  points for the memory tests (0 but iprev and memory checks;
+#                          the anonymous floor off)
 #   start_redis PORT [redis-server options]  a real redis-server on 127.0.0.1:PORT
 #                          (no snapshots, files in $WORK, output in $WORK/redis.out),
 #                          waits until it accepts, sets REDIS_PID; missing or not
@@ -212,8 +213,10 @@ points_but() {
 
 # memory_points_conf FILE: a config whose points are 0 everywhere but iprev
 # (pass +1, fail -2) and the memory checks (their defaults): the memory tests.
+# The anonymous floor is off too (its clients have no PTR and no SPF: it
+# would quarantine what the points decide).
 memory_points_conf() {
-  points_but '^(history|correspondent)\.' iprev.pass=1 iprev.fail=-2 >"$1" ||
+  { echo "anonymous-action = none"; points_but '^(history|correspondent)\.' iprev.pass=1 iprev.fail=-2; } >"$1" ||
     { fail "memory_points_conf" "no points config (see above)"; finish; }
 }
 

@@ -155,6 +155,7 @@ points_conf() {
   {
     echo "quarantine-below = -4"
     echo "reject-below = -8"
+    echo "anonymous-action = none"  # iprev alone decides: no floor for clients without PTR and SPF
     points_but '' iprev.pass=1 iprev.permerror=-5 iprev.fail=-20
   } >"$1" || { echo "no test config $1 (see above)"; exit 1; }
   noleak "$BIN" -t -c "$1" >/dev/null 2>&1 || { echo "bad test config $1:"; cat "$1"; exit 1; }
