@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,13 @@ struct Finding {
   std::string floor = {};
   bool floor_with_negative = false;
 };
+
+// The floor an `*-action` option's value sets (relay-action, dmarc-*-action,
+// dnsbl-strong-action, private-mx-action, lookalike-action, anonymous-action):
+// "quarantine" or "reject" as it is, "" for "none" (points only, no floor).
+inline std::string floor_of_action(std::string_view value) {
+  return value == "none" ? std::string() : std::string(value);
+}
 
 struct ScoredFinding {
   Finding finding;

@@ -56,7 +56,7 @@ class Anonymous : public Check {
               "the client has no name of its own (ptr=" + a.ptr + ", helo=" + a.helo +
                   ") and no SPF or DKIM pass authenticates the message",
               {}};
-    if (s.config.str("anonymous-action") != "none") f.floor = "quarantine";
+    f.floor = floor_of_action(s.config.str("anonymous-action"));
     return {f};
   }
 };

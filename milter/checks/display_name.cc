@@ -264,10 +264,8 @@ class DisplayName : public Check {
       Finding f = found(p->ours ? "names-us" : "names-brand",
                         "display name \"" + shown + "\" names " + (p->ours ? "our domain " : "the brand ") +
                             p->domain + ", the address is at " + quote_untrusted(from_reg, 80));
-      if (lookalike::resembles(from, names).whom == p && s.config.str("lookalike-action") != "none") {
-        f.detail += ", a look-alike of it: both the name and the domain imitate it";
-        f.floor = "quarantine";
-      }
+      if (lookalike::resembles(from, names).whom == p) f.floor = floor_of_action(s.config.str("lookalike-action"));
+      if (!f.floor.empty()) f.detail += ", a look-alike of it: both the name and the domain imitate it";
       return {f};
     }
     std::string lowered = lower(lookalike::skeleton(display));

@@ -111,10 +111,10 @@ void set_floor(const Session& s, Finding& f, Policy applied) {
   bool temp = a.spf_mailfrom == "temperror";
   for (const auto& k : a.dkim) temp = temp || k.result == "temperror";
   if (applied == Policy::reject) {
-    std::string act = s.config.str("dmarc-reject-action");
-    f.floor = act == "none" ? "" : (act == "reject" && temp ? "quarantine" : act);
-  } else if (applied == Policy::quarantine && s.config.str("dmarc-quarantine-action") != "none") {
-    f.floor = "quarantine";
+    std::string act = floor_of_action(s.config.str("dmarc-reject-action"));
+    f.floor = act == "reject" && temp ? "quarantine" : act;
+  } else if (applied == Policy::quarantine) {
+    f.floor = floor_of_action(s.config.str("dmarc-quarantine-action"));
     f.floor_with_negative = true;
   }
 }

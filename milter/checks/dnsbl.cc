@@ -130,7 +130,7 @@ class Dnsbl : public Check {
     DnsAnswer txt = h.txt.get();
     if (txt.ok() && !txt.records.empty()) d += ": " + quote_untrusted(txt.records.front(), 120);
     Finding f{kCheck, h.word, d, {}};
-    if (h.word == "listed-strong" && strong_action != "none") f.floor = strong_action;
+    if (h.word == "listed-strong") f.floor = floor_of_action(strong_action);
     return f;
   }
 

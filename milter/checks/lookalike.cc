@@ -70,8 +70,8 @@ class Lookalike : public Check {
                   (r.whom->ours ? "our domain " : "the protected ") + r.whom->domain + " (" +
                   quote_untrusted(r.how, 120) + ")",
               {}};
-    if (r.kind == Kind::confusable && s.config.str("lookalike-action") != "none" && (r.glyphs || !r.whom->ours)) {
-      f.floor = "quarantine";
+    if (r.kind == Kind::confusable && (r.glyphs || !r.whom->ours)) {
+      f.floor = floor_of_action(s.config.str("lookalike-action"));
       f.floor_with_negative = !r.glyphs;
     }
     return {f};

@@ -124,7 +124,7 @@ class Relay : public Check {
       else {
         warn_open_relay("client " + quote_untrusted(s.conn.addr_text, 64) + ", recipient domain " + q + " " + v);
         Finding f = found("open-relay", "recipient domain " + q + " " + v + ": relayed through us");
-        f.floor = relay_action_ == "none" ? "" : relay_action_;
+        f.floor = floor_of_action(relay_action_);
         return {f};
       }
     }

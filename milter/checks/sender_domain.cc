@@ -144,8 +144,8 @@ class SenderDomain : public Check {
     if (result_.empty()) judge(s);
     if (result_.empty()) return {};
     Finding f{kCheck, result_, detail_, {}};
-    if (result_ == "private-mx" && s.config.str("private-mx-action") != "none") {
-      f.floor = s.config.str("private-mx-action");
+    if (result_ == "private-mx") {
+      f.floor = floor_of_action(s.config.str("private-mx-action"));
       f.floor_with_negative = true;
     }
     return {f};

@@ -3,6 +3,8 @@
 // threshold, and findings' floors (DMARC policy, open relay).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "legit/verdict.h"
 #include "test_helpers.h"
 
@@ -70,4 +72,21 @@ TEST_CASE("verdict: floors raise the action whatever the score, never lower it")
   v = score_findings({f("plus3", "quarantine", true), f("minus1"), f("plus3")}, c);
   CHECK(v.action == Action::quarantine);
   CHECK(v.score == doctest::Approx(5));
+}
+
+TEST_CASE("verdict: every check's *-action option reads through floor_of_action; none = no floor") {
+  CHECK(floor_of_action("none") == "");
+  CHECK(floor_of_action("quarantine") == "quarantine");
+  CHECK(floor_of_action("reject") == "reject");
+  int options = 0;
+  for (const auto& c : check_registry())
+    for (const auto& o : c.options) {
+      if (o.name.size() < 7 || o.name.compare(o.name.size() - 7, 7, "-action") != 0) continue;
+      ++options;
+      INFO(o.name);
+      CHECK(o.kind == OptKind::choice);
+      CHECK(std::find(o.choices.begin(), o.choices.end(), "none") != o.choices.end());
+      for (const auto& v : o.choices) CHECK(floor_of_action(v) == (v == "none" ? "" : v));
+    }
+  CHECK(options >= 7);  // relay, dmarc-reject/-quarantine, dnsbl-strong, private-mx, lookalike, anonymous
 }
