@@ -24,6 +24,13 @@
 //                or cafe-amazonas is not
 //   near         one edit from a brand label of 6+ letters (paypai, micosoft);
 //                PayPay (paypay.ne.jp) is one edit from PayPal honestly: weak
+//   accented     a confusable of a brand made only by the accented letters of
+//                a European alphabet (äpple.se: Swedish for apple), by a
+//                domain whose own SPF or DKIM passes (its registrable domain):
+//                a real, consistent domain of its language more likely than
+//                a deception; weak, no floor. A display name claiming the
+//                brand over it is still floored by display-name; our own
+//                domains are not relaxed (a BEC look-alike authenticates too)
 // No finding when nothing resembles a protected name, when the domain is a
 // protected one (or shares its registrable domain), or when its label is a
 // protected label under another suffix (paypal.de, amazon.co.uk). No DNS;
@@ -34,6 +41,7 @@
 #include "../core/names.h"
 #include "dmarc_record.h"
 #include "legit/check.h"
+#include "legit/domain.h"
 #include "legit/headers.h"
 #include "lookalike_names.h"
 
@@ -52,6 +60,18 @@ const char* word(Kind k) {
   return "";
 }
 
+// "SPF" / "DKIM" when an SPF pass (not one that authorises everyone) or a
+// DKIM pass is for `domain`'s registrable domain itself; "" otherwise.
+std::string own_pass(const AuthFacts& a, const std::string& domain) {
+  std::string reg = registrable_domain(domain);
+  if (reg.empty()) return "";
+  if (a.spf_mailfrom == "pass" && !a.spf_mailfrom_broad && registrable_domain(a.spf_mailfrom_domain) == reg)
+    return "SPF";
+  for (const auto& k : a.dkim)
+    if (k.result == "pass" && registrable_domain(k.domain) == reg) return "DKIM";
+  return "";
+}
+
 class Lookalike : public Check {
  public:
   std::vector<Finding> finish(Session& s) override {
@@ -65,12 +85,15 @@ class Lookalike : public Check {
     const auto& r = use_from ? by_from : by_env;
     if (r.kind == Kind::none) return {};
     const std::string& d = use_from ? from : envelope;
-    Finding f{"lookalike", word(r.kind),
+    std::string pass = r.kind == Kind::confusable && r.accents && !r.whom->ours ? own_pass(s.msg.auth, d) : "";
+    Finding f{"lookalike", pass.empty() ? word(r.kind) : "accented",
               std::string(use_from ? "From" : "MAIL FROM") + " domain " + quote_untrusted(d, 80) + " imitates " +
                   (r.whom->ours ? "our domain " : "the protected ") + r.whom->domain + " (" +
                   quote_untrusted(r.how, 120) + ")",
               {}};
-    if (r.kind == Kind::confusable && (r.glyphs || !r.whom->ours)) {
+    if (!pass.empty())
+      f.detail += ", by the accented letters of its own alphabet, and its own " + pass + " passes";
+    else if (r.kind == Kind::confusable && (r.glyphs || !r.whom->ours)) {
       f.floor = floor_of_action(s.config.str("lookalike-action"));
       f.floor_with_negative = !r.glyphs;
     }
@@ -95,6 +118,10 @@ CheckInfo lookalike_check_info() {
                                "such a domain passes; by digits or homoglyphs at least quarantine "
                                "(lookalike-action). rspamd OMOGRAPH_URL / PHISHING are content-side. Prior -4; "
                                "corpus 4 bad, 0 legit, fit_points.py -5"},
+          {"accented", -1.0, "a brand's label spelled with the accented letters of a European alphabet "
+                             "(Swedish äpple.se) by a domain whose own SPF or DKIM passes: a real word of its "
+                             "language more likely than a deception; weak like near, no floor (a brand display "
+                             "name over it is still floored by display-name). Was confusable -5 and floor"},
           {"brand-token", -2.5, "a protected name next to a phishing word (paypal-secure, account-microsoft): "
                                 "brands do not mail from such domains, but an honest shop may carry a brand "
                                 "word, so not alone enough to quarantine"},

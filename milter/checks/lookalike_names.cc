@@ -336,6 +336,19 @@ Kind match_tokens(const std::vector<std::string>& toks, const std::vector<std::s
   return best;
 }
 
+// No digit, and every non-ASCII code point a letter of a European Latin
+// alphabet (U+00C0..U+017F but × and ÷); at least one of them.
+bool accented_only(const std::u32string& cps) {
+  bool any = false;
+  for (char32_t c : cps) {
+    if (c >= '0' && c <= '9') return false;
+    if (c < 0x80) continue;
+    if (c < 0xC0 || c > 0x17F || c == 0xD7 || c == 0xF7) return false;
+    any = true;
+  }
+  return any;
+}
+
 }  // namespace
 
 Resemblance resembles(std::string_view domain, const std::vector<Protected>& names) {
@@ -378,6 +391,7 @@ Resemblance resembles(std::string_view domain, const std::vector<Protected>& nam
     if (!p.ours && p.label.size() >= 6 && (within_one_edit(sk, p.skel) || within_one_edit(text, p.label)))
       better(Kind::near, p, "label " + label + " is one letter from " + p.label, false);
   }
+  if (best.kind == Kind::confusable && best.glyphs) best.accents = accented_only(cps);
   return best;
 }
 

@@ -62,6 +62,11 @@ struct Resemblance {
   // confusable by a digit or a non-ASCII letter (paypa1, xn--pypal-4ve), not
   // by rn/vv alone, which honest words have (modern/modem)
   bool glyphs = false;
+  // a confusable by glyphs whose label has no digit and no non-ASCII letter
+  // but the accented ones of European alphabets (Latin-1, Latin Extended-A:
+  // ä ö ü å é ł ı ...): a word of a real language may fold onto the brand
+  // (Swedish äpple). Cyrillic, Greek, full-width, mixed scripts: false.
+  bool accents = false;
 };
 
 // Does `domain` imitate one of `names`? Never when its registrable domain is

@@ -148,3 +148,50 @@ TEST_CASE("lookalike: lookalike-protect replaces the brand list; bad values refu
   CHECK_FALSE(config_from({{"lookalike-protect", "com"}}, &err));
   CHECK(err.find("lookalike-protect") != std::string::npos);
 }
+
+TEST_CASE("lookalike: a brand spelled with its own alphabet's accents, by a domain that authenticates itself") {
+  struct Row {
+    const char* from_header;
+    const char* mail_from;
+    const char* spf_domain;  // publishes v=spf1 ip4:192.0.2.200 -all; "" = none
+    const char* our;         // our-domains
+    const char* result;      // lookalike's
+    bool quarantined;
+  };
+  const Row rows[] = {
+      // Swedish äpple.se (xn--pple-koa), its own SPF passes: a word of its language.
+      {"Fruktimport <order@xn--pple-koa.se>", "<order@xn--pple-koa.se>", "xn--pple-koa.se", "", "accented", false},
+      {"order@xn--pple-bageriet-9eb.se", "<b@mail.xn--pple-bageriet-9eb.se>", "mail.xn--pple-bageriet-9eb.se", "",
+       "accented", false},
+      // nothing authenticates it, or only another domain: the look-alike catch stays
+      {"order@xn--pple-koa.se", "<order@xn--pple-koa.se>", "", "", "confusable", true},
+      {"order@xn--pple-koa.se", "<x@other.example>", "other.example", "", "confusable", true},
+      // Cyrillic а (xn--pple-43d), a digit (päypa1): deliberate, authenticated or not
+      {"a@xn--pple-43d.se", "<a@xn--pple-43d.se>", "xn--pple-43d.se", "", "confusable", true},
+      {"a@xn--pypa1-gra.com", "<a@xn--pypa1-gra.com>", "xn--pypa1-gra.com", "", "confusable", true},
+      // our own domain is not relaxed: a BEC look-alike authenticates too
+      {"a@xn--khler-jua.example", "<a@xn--khler-jua.example>", "xn--khler-jua.example", "kohler.example",
+       "confusable", true},
+      // the display name claims the brand over it: display-name's floor
+      {"Apple <order@xn--pple-koa.se>", "<order@xn--pple-koa.se>", "xn--pple-koa.se", "", "accented", true},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.from_header);
+    CAPTURE(r.mail_from);
+    Config cfg = make_config({{"our-domains", r.our}});
+    FakeResolver dns;
+    if (*r.spf_domain) dns.add(r.spf_domain, DnsType::TXT, {"v=spf1 ip4:192.0.2.200 -all"});
+    Engine engine(cfg, dns, {check_info("spf"), check_info("lookalike"), check_info("display-name")});
+    Msg m;
+    m.ip = "192.0.2.200";
+    m.from = r.mail_from;
+    m.headers = {{"From", r.from_header}};
+    Outcome o = run_message(engine, m);
+    CHECK(result_of(o, "lookalike") == r.result);
+    CHECK((o.verdict.action == Action::quarantine) == r.quarantined);
+    if (std::string(r.result) == "accented") {
+      CHECK(cfg.points("lookalike", "accented") > cfg.points("lookalike", "confusable"));
+      CHECK(result_of(o, "display-name") == (r.quarantined ? "names-brand" : ""));
+    }
+  }
+}
