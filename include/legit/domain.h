@@ -22,6 +22,11 @@ std::string registrable_domain(std::string_view name);
 // ICANN it is "amazonaws.com", the provider that named the host.
 std::string icann_registrable_domain(std::string_view name);
 
+// True when `label` is a top-level domain listed in the ICANN section ("com",
+// "microsoft"); the implicit "*" rule does not count: an unlisted label is
+// false.
+bool icann_tld(std::string_view label);
+
 // True when both names have the same non-empty registrable domain.
 bool same_registrable_domain(std::string_view a, std::string_view b);
 

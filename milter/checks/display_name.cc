@@ -16,8 +16,12 @@
 //                     "Microsoft account team", "Microsoft 365", "Apple
 //                     Support"), while the From domain is not the brand's: its
 //                     label does not start with the brand's label (paypal.de,
-//                     microsoftonline.com are the brand's) and it is not
-//                     another protected domain. "Apple Orchard Farm",
+//                     microsoftonline.com are the brand's), it is not under
+//                     the brand's own top-level domain (teams.mail.microsoft:
+//                     dotBrand registries are closed) and it is not
+//                     another protected domain (a brand's mail domain that
+//                     carries another name, hellosign.com for Dropbox Sign,
+//                     is listed in lookalike-protect). "Apple Orchard Farm",
 //                     "Acme via Mailchimp", "PayPal Giving Fund" are not
 //                     When the From domain is besides a look-alike of that
 //                     same brand (lookalike check: paypa1-secure.example,
@@ -241,6 +245,12 @@ const Protected* named(const std::vector<std::string>& w, const std::vector<Prot
 bool owns(const std::string& from_reg, const Protected& p, const std::vector<Protected>& names) {
   if (from_reg.rfind(p.label, 0) == 0)  // paypal.de, microsoftonline.com; not paypal-secure.com
     return lookalike::resembles(from_reg, names).whom != &p;
+  // The brand's own top-level domain (teams.mail.microsoft, about.google):
+  // a closed dotBrand registry (ICANN Specification 13), only the brand
+  // registers there. Listed TLDs only: no name under an unlisted one resolves.
+  auto dot = from_reg.rfind('.');
+  if (dot != std::string::npos && from_reg.compare(dot + 1, std::string::npos, p.label) == 0 && icann_tld(p.label))
+    return true;
   for (const auto& q : names)
     if (q.ours == p.ours && q.domain == from_reg) return true;  // another protected domain of its kind
   return false;

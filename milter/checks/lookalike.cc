@@ -133,10 +133,11 @@ CheckInfo lookalike_check_info() {
            "paypal.com microsoft.com office365.com microsoftonline.com sharepointonline.com onedrive.com "
            "apple.com amazon.com google.com "
            "netflix.com facebook.com instagram.com linkedin.com docusign.com dropbox.com adobe.com dhl.com "
-           "dpdhl.com fedex.com wellsfargo.com bankofamerica.com",
+           "dpdhl.com fedex.com wellsfargo.com bankofamerica.com hellosign.com",
            "brands whose look-alikes the lookalike and display-name checks look for (the most impersonated "
-           "in phishing reports 2023-2025); our own domains are always protected. Add your bank, your "
-           "suppliers, your parent company", {}, domain_or_why},
+           "in phishing reports 2023-2025; hellosign.com: Dropbox Sign mails from it, and display-name "
+           "takes any protected domain as a brand's own); our own domains are always protected. Add your "
+           "bank, your suppliers, your parent company", {}, domain_or_why},
           {"lookalike-action", OptKind::choice, "quarantine",
            "least action for a look-alike that deceives for sure: a confusable by digits or homoglyphs "
            "(paypa1, c0rp), or a display name and a From domain that both imitate one brand",

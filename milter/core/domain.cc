@@ -39,6 +39,12 @@ std::string icann_registrable_domain(std::string_view name) {
   }
 }
 
+bool icann_tld(std::string_view label) {
+  std::string n = normalize_name(label);
+  if (n.empty() || n.find_first_of(std::string_view(".\0", 2)) != std::string::npos || !psl()) return false;
+  return psl_is_public_suffix2(psl(), n.c_str(), PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
 bool same_registrable_domain(std::string_view a, std::string_view b) {
   std::string ra = registrable_domain(a);
   return !ra.empty() && ra == registrable_domain(b);

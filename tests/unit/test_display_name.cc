@@ -44,6 +44,11 @@ TEST_CASE("display-name: results per From field") {
       {"\"alice@gmail.com\" <x@mailer.example>", "address-mismatch"},
       {"\"Support <help@bank.test>\" <x@mailer.example>", "address-mismatch"},
       {"Example IT Helpdesk <it@freemail.example>", "names-us"},  // our recipient domain example.net
+      // a product name, or a brand's TLD spelled as a label, from elsewhere
+      {"Dropbox Sign <no-reply@docs-share-portal.example>", "names-brand"},
+      {"Microsoft Teams <no-reply@teams.mail-microsoft.com>", "names-brand"},
+      {"PayPal <service@secure.paypal>", "names-brand"},  // no such TLD: anyone can write it
+      {"Microsoft <x@mail.google>", "names-brand"},      // another brand's TLD
       // honest
       {"Microsoft <msa@communication.microsoft.com>", ""},
       {"Microsoft 365 Message center <o365mc@microsoft.com>", ""},
@@ -51,6 +56,10 @@ TEST_CASE("display-name: results per From field") {
       {"Microsoft <no-reply@email.microsoftonline.com>", ""},
       {"Microsoft OneDrive <no-reply@onedrive.com>", ""},
       {"DHL Paket <noreply@dpdhl.com>", ""},  // the group's own other domain (lookalike-protect)
+      {"Dropbox Sign <noreply@mail.hellosign.com>", ""},  // Dropbox's product on its own other domain
+      {"Microsoft Teams <no-reply@teams.mail.microsoft>", ""},  // the brand's own TLD (closed registry)
+      {"Google <no-reply@about.google>", ""},
+      {"DHL Express <noreply@mail.dhl>", ""},
       {"Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example>", ""},
       {"Facebook <security@facebookmail.com>", ""},
       {"PayPal <service@paypal.de>", ""},

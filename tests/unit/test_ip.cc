@@ -106,3 +106,9 @@ TEST_CASE("domain: ICANN registrable domains leave the PSL's private section out
   }
   CHECK(legit::icann_registrable_domain(std::string("a\0b.example.com", 15)) == "");
 }
+
+TEST_CASE("domain: ICANN top-level domains, no implicit * rule") {
+  for (const char* yes : {"com", "DE", "microsoft", "google", "dhl", "com."}) CHECK(legit::icann_tld(yes));
+  for (const char* no : {"paypal", "example", "invalid-tld", "co.uk", "", "."}) CHECK_FALSE(legit::icann_tld(no));
+  CHECK_FALSE(legit::icann_tld(std::string("com\0x", 5)));
+}
