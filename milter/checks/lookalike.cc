@@ -119,9 +119,10 @@ CheckInfo lookalike_check_info() {
                                "(lookalike-action). rspamd OMOGRAPH_URL / PHISHING are content-side. Prior -4; "
                                "corpus 4 bad, 0 legit, fit_points.py -5"},
           {"accented", -1.0, "a brand's label spelled with the accented letters of a European alphabet "
-                             "(Swedish äpple.se) by a domain whose own SPF or DKIM passes: a real word of its "
-                             "language more likely than a deception; weak like near, no floor (a brand display "
-                             "name over it is still floored by display-name). Was confusable -5 and floor"},
+                             "(Swedish xn--pple-koa.se: apple with an umlaut) by a domain whose own SPF or "
+                             "DKIM passes: a real word of its language more likely than a deception; weak "
+                             "like near, no floor (a brand display name over it is still floored by "
+                             "display-name). Was confusable -5 and floor"},
           {"brand-token", -2.5, "a protected name next to a phishing word (paypal-secure, account-microsoft): "
                                 "brands do not mail from such domains, but an honest shop may carry a brand "
                                 "word, so not alone enough to quarantine"},
