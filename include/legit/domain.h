@@ -2,7 +2,7 @@
 //
 // Uses the newest Public Suffix List on the system (Debian's publicsuffix
 // package, /usr/share/publicsuffix), falling back to libpsl's built-in copy.
-// Thread-safe after the first call. Returns "" for names that have no
+// Thread-safe after the first call; each thread keeps its last 16 answers. Returns "" for names that have no
 // registrable domain (a public suffix itself, a single label, invalid input).
 #pragma once
 

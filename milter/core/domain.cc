@@ -16,11 +16,33 @@ static const psl_ctx_t* psl() {
   return ctx;
 }
 
-std::string registrable_domain(std::string_view name) {
+static std::string lookup(std::string_view name) {
   std::string n = normalize_name(name);
   if (n.empty() || n.find('\0') != std::string::npos || !psl()) return "";
   const char* r = psl_registrable_domain(psl(), n.c_str());
   return r ? std::string(r) : "";
+}
+
+// The checks of one message ask for the same few names again and again
+// (HELO, PTR, MAIL FROM, From, our host name: about 10 calls a message, and
+// each libpsl lookup normalises and walks the list: 2 % of the milter's
+// CPU), so each thread keeps its last kKept answers. Names over 253 bytes
+// are not kept (no host name is that long).
+std::string registrable_domain(std::string_view name) {
+  constexpr std::size_t kKept = 16;
+  struct Entry {
+    std::string name, domain;
+  };
+  thread_local Entry kept[kKept];
+  thread_local std::size_t next = 0;
+  if (name.empty() || name.size() > 253) return lookup(name);
+  for (const auto& e : kept)
+    if (!e.name.empty() && e.name == name) return e.domain;
+  Entry& e = kept[next];
+  next = (next + 1) % kKept;
+  e.domain = lookup(name);
+  e.name.assign(name);
+  return e.domain;
 }
 
 std::string icann_registrable_domain(std::string_view name) {

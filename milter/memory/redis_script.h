@@ -6,8 +6,8 @@
 // update's own values. Also resp::bulk*, the requests' RESP formatting.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -50,20 +50,26 @@ namespace legit {
 namespace resp {
 
 // One bulk string, the concatenation of a and b, appended to `out`.
+// Numbers are written by std::to_chars (no printf: this runs per key).
 inline void bulk(std::string& out, std::string_view a, std::string_view b = {}) {
   char len[24];
-  int n = std::snprintf(len, sizeof len, "$%zu\r\n", a.size() + b.size());
-  out.append(len, static_cast<std::size_t>(n)).append(a).append(b).append("\r\n");
+  len[0] = '$';
+  auto r = std::to_chars(len + 1, len + sizeof len - 2, a.size() + b.size());
+  *r.ptr++ = '\r';
+  *r.ptr++ = '\n';
+  out.append(len, r.ptr).append(a).append(b).append("\r\n");
 }
-inline void bulk_num(std::string& out, const char* format, double v) {
+// A double as its shortest exact decimal form (what Lua's tonumber reads
+// back to the same value, like "%.17g" did).
+inline void bulk_num(std::string& out, double v) {
   char buf[40];
-  int n = std::snprintf(buf, sizeof buf, format, v);
-  bulk(out, std::string_view(buf, static_cast<std::size_t>(n)));
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  bulk(out, std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
 }
 inline void bulk_int(std::string& out, std::int64_t v) {
   char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-  bulk(out, std::string_view(buf, static_cast<std::size_t>(n)));
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  bulk(out, std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
 }
 
 }  // namespace resp

@@ -32,12 +32,15 @@
 // a failed write batch is WriteResult::retry and is kept by Memory.
 // Redis Cluster is not supported (a script's keys must share one slot);
 // Sentinel / replicas: see README "A fleet of MX hosts".
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include "legit/memory.h"
@@ -76,20 +79,30 @@ class RedisStore : public Store {
   std::unique_ptr<PendingRead> start_read(const KeyBatch& keys) override;
 
   // Sends one HMGET per key, pipelined, in one write: the request is built
-  // here (RESP) into one buffer, not formatted per key by hiredis.
+  // here (RESP) into this thread's reused buffer and written to the socket
+  // directly (not copied into hiredis' output buffer, which stays empty; a
+  // 1.5 KB allocation per message made glibc consolidate its fast bins).
+  // The socket's send timeout is the deadline (redisSetTimeout).
   template <class Keys>
   bool send_reads(redisContext* c, const Keys& keys) {
-    std::string req;
-    req.reserve(keys.size() * (o_.prefix.size() + 80));
+    thread_local std::string req;
+    req.clear();
     for (std::size_t i = 0; i < keys.size(); ++i) {
       req += "*6\r\n$5\r\nHMGET\r\n";
       resp::bulk(req, o_.prefix, keys[i]);
       req += "$1\r\nc\r\n$1\r\nf\r\n$1\r\nl\r\n$1\r\nh\r\n";
     }
-    if (redisAppendFormattedCommand(c, req.data(), req.size()) != REDIS_OK) return false;
-    int done = 0;
-    while (!done)
-      if (redisBufferWrite(c, &done) != REDIS_OK) return false;
+    for (std::size_t at = 0; at < req.size();) {
+      ssize_t n = ::send(c->fd, req.data() + at, req.size() - at, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        c->err = REDIS_ERR_IO;
+        std::snprintf(c->errstr, sizeof c->errstr, "send: %s", n < 0 ? std::strerror(errno) : "closed");
+        return false;
+      }
+      at += static_cast<std::size_t>(n);
+    }
+    if (req.capacity() > 65536) std::string().swap(req);  // a huge batch: do not keep its buffer
     return true;
   }
 
@@ -274,8 +287,8 @@ class RedisStore : public Store {
     resp::bulk(out, kMarkTtl);
     for (std::size_t i = from; i < to; ++i) {
       const Update& u = updates[i];
-      resp::bulk_num(out, "%.17g", u.add);
-      resp::bulk_num(out, "%.17g", u.half_life);
+      resp::bulk_num(out, u.add);
+      resp::bulk_num(out, u.half_life);
       resp::bulk_int(out, std::max<std::int64_t>(u.ttl, 1));
       resp::bulk_int(out, u.at);
       resp::bulk_int(out, static_cast<std::int64_t>(u.seq));
