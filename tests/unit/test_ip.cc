@@ -112,3 +112,17 @@ TEST_CASE("domain: ICANN top-level domains, no implicit * rule") {
   for (const char* no : {"paypal", "example", "invalid-tld", "co.uk", "", "."}) CHECK_FALSE(legit::icann_tld(no));
   CHECK_FALSE(legit::icann_tld(std::string("com\0x", 5)));
 }
+
+TEST_CASE("domain: each thread's kept answers stay right past their 16 slots") {
+  // 40 names asked three times over, interleaved with case variants and
+  // names without a registrable domain: every answer is the lookup's.
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 40; ++i) {
+      std::string n = "host" + std::to_string(i) + ".sub.example" + std::to_string(i % 7) + ".co.uk";
+      CHECK(legit::registrable_domain(n) == "example" + std::to_string(i % 7) + ".co.uk");
+      std::string upper = "MAIL.Example" + std::to_string(i) + ".COM.";
+      CHECK(legit::registrable_domain(upper) == "example" + std::to_string(i) + ".com");
+      CHECK(legit::registrable_domain(i % 2 ? "co.uk" : "com").empty());
+      CHECK(legit::registrable_domain(std::string(300, 'a') + ".example.org") == "example.org");  // not kept
+    }
+}
