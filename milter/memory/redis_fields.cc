@@ -67,4 +67,21 @@ bool get(redisContext* c, FieldSink& sink) {
   return ok;
 }
 
+redisReader* make_reader() { return redisReaderCreateWithFunctions(&kFunctions); }
+
+int next(redisReader* r, FieldSink& sink) {
+  // hiredis starts an answer (and takes privdata for it) on every call, even
+  // without a byte to read: never call it then, or the next answer would go
+  // to this sink.
+  if (r->pos >= r->len) return 0;
+  if (r->ridx == -1) sink = FieldSink{};  // a new answer (not the rest of one)
+  r->privdata = &sink;
+  void* raw = nullptr;
+  int rc = redisReaderGetReply(r, &raw);
+  r->privdata = nullptr;
+  if (rc != REDIS_OK) return -1;
+  if (!raw) return 0;
+  return raw == &sink ? 1 : -1;
+}
+
 }  // namespace legit::redis_fields

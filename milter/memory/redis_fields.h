@@ -25,5 +25,11 @@ struct FieldSink {
 void install(redisContext* c);
 // Reads one answer into `sink`; false = the context failed (c->err).
 bool get(redisContext* c, FieldSink& sink);
+// A reader of its own with these functions (fed by the caller: redis_mux),
+// freed with redisReaderFree; nullptr when out of memory.
+redisReader* make_reader();
+// The next complete answer fed to `r`, into `sink`: 1 = one answer, 0 = not
+// complete yet, -1 = a protocol error (the stream cannot be trusted).
+int next(redisReader* r, FieldSink& sink);
 
 }  // namespace legit::redis_fields

@@ -13,21 +13,21 @@
 // applied (key PREFIXw:ID, 7 days) and skips updates at or below it, in the
 // same atomic run. So a batch re-sent after the connection broke before its
 // replies came back (applied or not: unknown) counts each update once.
-// Reads take a context from a pool (libmilter threads run in parallel; a
-// hiredis context is not thread-safe) and get `deadline` per call. A
-// message's reads are one request (an HMGET per key, pipelined, formatted
-// here in one buffer) sent at end of headers by start_read() and answered
-// at end-of-data (RedisRead::finish): one round trip per message, whose
-// replies are usually in the socket buffer by then; the context stays out
-// of the pool in between. A read whose answer misses the deadline (Redis
-// alive but late: a CPU-starved host stalls it for tens of ms now and then,
-// and every read in flight misses together) fails that message only
-// (temperror, its context dropped, "missed its deadline" logged at most once
-// a minute with how long after the request it was). When no answer came in
-// time for kLateFor (a hung Redis), or on any other failure (connect,
-// reset, protocol), the store answers false at once for one second (a dead
-// or hung Redis costs nothing per message), logged at most once a minute,
-// and "reachable again" after.
+// A message's reads (an HMGET per key, formatted here in one buffer) are
+// started at end of headers and answered at end-of-data through ONE shared
+// read connection (redis_mux.h): requests made while a batch is in flight
+// go out together, and whoever reads the socket hands every answer to its
+// message, so a busy milter pays one round trip for several messages. A
+// read whose answer misses the deadline (Redis alive but late: a CPU-starved
+// host stalls it for tens of ms now and then) fails that message only
+// (temperror; its answers are dropped when they come; "missed its deadline"
+// logged at most once a minute with how long after the request it was).
+// When no answer came for kLateFor while reads waited (a hung Redis), or on
+// any other failure (connect, reset, protocol), the store answers false at
+// once for one second (a dead or hung Redis costs nothing per message),
+// logged at most once a minute, and "reachable again" after.
+// Synchronous reads (read(): `check`, `memory show`) take a context of
+// their own from a pool, with the same deadline and late rule.
 // Writes (the Memory writer thread only) get 10x the deadline, at most 1 s;
 // a failed write batch is WriteResult::retry and is kept by Memory.
 // Redis Cluster is not supported (a script's keys must share one slot);
@@ -47,6 +47,7 @@
 #include "memory_detail.h"
 #include "redis_conn.h"
 #include "redis_fields.h"
+#include "redis_mux.h"
 #include "redis_script.h"
 
 namespace legit {
@@ -62,9 +63,9 @@ constexpr const char* kMarkTtl = "604800";  // 7 days
 using redis_conn::Ctx;
 using redis_conn::Reply;
 
-class RedisStore : public Store {
+class RedisStore : public Store, public redis_mux::Host {
  public:
-  explicit RedisStore(const RedisOptions& o) : o_(o), conn_(o), name_(conn_.name()) {}
+  explicit RedisStore(const RedisOptions& o) : o_(o), conn_(o), name_(conn_.name()), mux_(*this, o.prefix, o.deadline) {}
 
   bool read(const std::vector<std::string>& keys, std::int64_t now,
             std::vector<std::optional<Record>>& out) override {
@@ -143,13 +144,29 @@ class RedisStore : public Store {
   bool late(Ctx c, Clock::time_point sent) {
     if (Clock::now() - Clock::time_point(Clock::duration(answered_.load(std::memory_order_relaxed))) > kLateFor)
       return failed(std::move(c), "read (no answer within memory-timeout for 0.1 s)");
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count();
+    late(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count()));
+    return false;
+  }
+
+  // redis_mux::Host: the messages' reads share one connection (redis_mux.h).
+  void late(long ms) override {
     late_log_.log(LogLevel::warning, "memory: " + name_ + " read missed its deadline (no answer " +
                                          std::to_string(ms) + " ms after the request was sent, memory-timeout " +
                                          std::to_string(static_cast<long>(o_.deadline * 1000)) +
                                          " ms); that message's memory checks report temperror, mail flows "
                                          "(logged at most once a minute)");
-    return false;
+  }
+  Ctx connect_reader() override {
+    if (Clock::now().time_since_epoch().count() < down_until_.load()) return nullptr;
+    Ctx c = connect(o_.deadline);
+    if (!c) mark_down();
+    return c;
+  }
+  void failed(const char* what, const redisContext* c) override {
+    problem(what, c);
+    mark_down();
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    pool_.clear();  // the others may be as stale as this one
   }
 
   // The context for a read, or nullptr (down: backing off, or cannot connect).
@@ -171,10 +188,7 @@ class RedisStore : public Store {
   }
 
   bool failed(Ctx c, const char* what) {
-    problem(what, c.get());
-    mark_down();
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    pool_.clear();  // the others may be as stale as this one
+    failed(what, c.get());
     return false;
   }
 
@@ -356,34 +370,30 @@ class RedisStore : public Store {
   std::atomic<Clock::rep> down_until_{0};
   std::atomic<Clock::rep> answered_{Clock::now().time_since_epoch().count()};  // last answer in time
   LogEvery late_log_;
+  redis_mux::Mux mux_;  // last: uses the members above
 };
 
-// A read sent at end of headers, answered while the body comes: finish()
-// usually finds the replies already in the socket buffer (one read call,
-// no wait). Unfinished (the message aborted), its context is dropped.
-class RedisRead : public PendingRead {
+// A message's read, sent at end of headers through the shared read
+// connection and answered at end-of-data (redis_mux.h). Unfinished (the
+// message aborted), its answers are dropped.
+class MuxRead : public PendingRead {
  public:
-  RedisRead(RedisStore& store, Ctx c, std::size_t n) : store_(store), c_(std::move(c)), n_(n), sent_(Clock::now()) {}
+  MuxRead(redis_mux::Mux& mux, std::shared_ptr<redis_mux::Ticket> t) : mux_(mux), t_(std::move(t)) {}
+  ~MuxRead() override {
+    if (t_) mux_.abandon(*t_);
+  }
   bool finish(std::int64_t now, std::vector<std::optional<Record>>& out) override {
-    if (n_ == 0) {
-      out.clear();
-      return true;
-    }
-    if (!c_) return false;
-    return store_.collect(std::move(c_), n_, now, out, sent_);
+    auto t = std::move(t_);
+    return t && mux_.finish(*t, now, out);
   }
 
  private:
-  RedisStore& store_;
-  Ctx c_;  // nullptr: the store was down or the request could not be sent
-  std::size_t n_;
-  Clock::time_point sent_;
+  redis_mux::Mux& mux_;
+  std::shared_ptr<redis_mux::Ticket> t_;  // nullptr once finished
 };
 
 std::unique_ptr<PendingRead> RedisStore::start_read(const KeyBatch& keys) {
-  Ctx c = keys.empty() ? nullptr : take();
-  if (c && !send_reads(c.get(), keys)) failed(std::move(c), "read");  // c is empty after
-  return std::make_unique<RedisRead>(*this, std::move(c), keys.size());
+  return std::make_unique<MuxRead>(mux_, mux_.start(keys));
 }
 
 }  // namespace

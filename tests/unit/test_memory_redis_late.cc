@@ -99,3 +99,38 @@ TEST_CASE("memory: a late Redis answer fails that read only, none in time for 0.
   }
   CHECK_FALSE(s->read({"k"}, now, out));  // still backing off (1 s)
 }
+
+TEST_CASE("memory: messages' reads on the shared connection: late ones fail alone, none in time for 0.1 s backs off") {
+  test::TempDir dir;
+  test::RedisServer redis(dir.path);
+  REQUIRE_MESSAGE(redis.up(), "redis-server did not start (scripts/deps.sh installs redis-server)");
+  RedisOptions o;
+  o.unix_path = redis.sock;
+  o.deadline = 0.02;
+  auto s = make_redis_store(o);
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  REQUIRE(s->write({{"k", 1, 0, 100, now}}) == WriteResult::ok);
+  std::vector<std::optional<Record>> out;
+  KeyBatch keys;
+  keys.add("k");
+  REQUIRE(s->start_read(keys)->finish(now, out));
+  auto start = Clock::now();
+  Busy busy(redis.sock, 400);
+  bool at_once = false;
+  int late = 0;
+  for (int i = 0; i < 30 && !at_once; ++i) {
+    auto t = Clock::now();
+    CHECK_FALSE(s->start_read(keys)->finish(now, out));
+    at_once = ms_since(t) < 10;  // no wait for a deadline: backing off
+    late += !at_once;
+  }
+  CHECK(at_once);
+  CHECK(late >= 3);  // the first late reads failed alone (20 ms each) ...
+  CHECK(ms_since(start) >= 95);  // ... until 0.1 s without an answer
+  busy.wait();
+  CHECK_FALSE(s->start_read(keys)->finish(now, out));  // still backing off (1 s)
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  REQUIRE(s->start_read(keys)->finish(now, out));  // reconnected
+  REQUIRE(out[0]);
+  CHECK(out[0]->count == 1);
+}

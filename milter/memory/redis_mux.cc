@@ -1,0 +1,240 @@
+// redis_mux.cc — one shared read connection for the messages' Redis reads
+// (redis_mux.h).
+#include "redis_mux.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "redis_script.h"
+
+namespace legit::redis_mux {
+
+namespace {
+// A request waits for the batch in flight at most this long before it is
+// written with the others gathered meanwhile.
+constexpr auto kWindow = std::chrono::microseconds(1000);
+// No answer at all for this long while tickets miss their deadline: Redis
+// is hung (or starved), back off.
+constexpr auto kLateFor = std::chrono::milliseconds(100);
+}  // namespace
+
+struct Ticket {
+  enum class State { queued, sent, done, failed, abandoned };
+  State state = State::queued;
+  std::vector<redis_fields::FieldSink> fields;  // one per key
+  std::size_t got = 0;                          // answers taken so far
+  Clock::time_point sent{};
+};
+
+Mux::Mux(Host& host, std::string prefix, double deadline)
+    : host_(host),
+      prefix_(std::move(prefix)),
+      deadline_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadline))) {}
+
+Mux::~Mux() {
+  std::lock_guard<std::mutex> lk(mu_);
+  close_locked();
+}
+
+void Mux::close_locked() {
+  ctx_.reset();
+  if (reader_) redisReaderFree(reader_);
+  reader_ = nullptr;
+  broken_ = false;
+}
+
+// A usable connection (connecting when there is none); false = down.
+bool Mux::connected_locked() {
+  if (broken_) {
+    if (reading_) return false;  // the reader still holds the old socket
+    close_locked();
+  }
+  if (ctx_) return true;
+  ctx_ = host_.connect_reader();
+  if (!ctx_) return false;
+  reader_ = redis_fields::make_reader();
+  if (!reader_) {
+    ctx_.reset();
+    return false;
+  }
+  last_answer_ = Clock::now();
+  return true;
+}
+
+std::shared_ptr<Ticket> Mux::start(const KeyBatch& keys) {
+  auto t = std::make_shared<Ticket>();
+  t->fields.resize(keys.size());
+  if (keys.empty()) {
+    t->state = Ticket::State::done;
+    return t;
+  }
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!connected_locked()) {
+    t->state = Ticket::State::failed;
+    return t;
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    out_ += "*6\r\n$5\r\nHMGET\r\n";
+    resp::bulk(out_, prefix_, keys[i]);
+    out_ += "$1\r\nc\r\n$1\r\nf\r\n$1\r\nl\r\n$1\r\nh\r\n";
+  }
+  queued_.push_back(t);
+  if (awaiting_.empty() || Clock::now() - last_write_ >= kWindow) flush_locked();
+  return t;
+}
+
+// Writes every queued request in one send (the socket's send timeout is the
+// deadline); the tickets then await their answers.
+void Mux::flush_locked() {
+  if (queued_.empty()) return;
+  if (!ctx_ || broken_) {
+    fail_all_locked("read");
+    return;
+  }
+  for (std::size_t at = 0; at < out_.size();) {
+    ssize_t n = ::send(ctx_->fd, out_.data() + at, out_.size() - at, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ctx_->err = REDIS_ERR_IO;
+      std::snprintf(ctx_->errstr, sizeof ctx_->errstr, "send: %s", n < 0 ? std::strerror(errno) : "closed");
+      fail_all_locked("read");
+      return;
+    }
+    at += static_cast<std::size_t>(n);
+  }
+  out_.clear();
+  if (out_.capacity() > 65536) std::string().swap(out_);
+  last_write_ = Clock::now();
+  for (auto& t : queued_) {
+    if (t->state == Ticket::State::queued) t->state = Ticket::State::sent;
+    t->sent = last_write_;
+    awaiting_.push_back(std::move(t));
+  }
+  queued_.clear();
+}
+
+// Every ticket in flight fails, the store backs off; the socket is closed
+// now or, when a caller is reading it, by the next connected_locked().
+void Mux::fail_all_locked(const char* what) {
+  host_.failed(what, ctx_.get());
+  for (auto& t : awaiting_)
+    if (t->state != Ticket::State::abandoned) t->state = Ticket::State::failed;
+  for (auto& t : queued_)
+    if (t->state != Ticket::State::abandoned) t->state = Ticket::State::failed;
+  awaiting_.clear();
+  queued_.clear();
+  out_.clear();
+  broken_ = true;
+  if (!reading_) close_locked();
+  cv_.notify_all();
+}
+
+// Feeds what recv() got and hands each complete answer to the ticket at the
+// front (Redis answers in request order).
+void Mux::take_answers_locked(const char* data, std::size_t n) {
+  if (redisReaderFeed(reader_, data, n) != REDIS_OK) return fail_all_locked("read (reader)");
+  last_answer_ = Clock::now();
+  for (;;) {
+    if (awaiting_.empty()) {
+      // An answer nobody asked for (or more data): the stream is not ours.
+      redis_fields::FieldSink extra;
+      if (redis_fields::next(reader_, extra) != 0) fail_all_locked("read (unexpected answer)");
+      return;
+    }
+    Ticket& t = *awaiting_.front();
+    bool keep = t.state == Ticket::State::sent;
+    redis_fields::FieldSink& sink = keep ? t.fields[t.got] : scratch_;
+    int r = redis_fields::next(reader_, sink);
+    if (r == 0) return;
+    if (r < 0 || sink.bad || sink.elements != 4) return fail_all_locked("read (bad reply)");
+    if (++t.got == t.fields.size()) {
+      if (keep) t.state = Ticket::State::done;
+      awaiting_.pop_front();
+    }
+  }
+}
+
+// One turn as the reader: waits for data until `deadline`, takes the
+// answers; the lock is released while waiting. False = deadline passed.
+bool Mux::read_turn(std::unique_lock<std::mutex>& lk, Clock::time_point deadline) {
+  reading_ = true;
+  int fd = ctx_->fd;
+  lk.unlock();
+  char buf[16384];
+  ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  bool timed_out = false;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count() + 1;
+    pollfd p{fd, POLLIN, 0};
+    int ready = left > 0 ? ::poll(&p, 1, static_cast<int>(left)) : 0;
+    if (ready > 0) n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    else timed_out = ready == 0 || errno == EINTR, n = -1;
+  }
+  int err = errno;
+  lk.lock();
+  reading_ = false;
+  if (broken_) {
+    close_locked();
+  } else if (n > 0) {
+    take_answers_locked(buf, static_cast<std::size_t>(n));
+    if (awaiting_.empty() && !queued_.empty()) flush_locked();  // the next batch
+  } else if (!timed_out && !(n < 0 && (err == EAGAIN || err == EINTR))) {
+    if (n == 0) std::snprintf(ctx_->errstr, sizeof ctx_->errstr, "connection closed by Redis");
+    else std::snprintf(ctx_->errstr, sizeof ctx_->errstr, "recv: %s", std::strerror(err));
+    ctx_->err = REDIS_ERR_IO;
+    fail_all_locked("read");
+  }
+  cv_.notify_all();
+  return !timed_out;
+}
+
+bool Mux::finish(Ticket& t, std::int64_t now, std::vector<std::optional<Record>>& out) {
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
+    if (t.state == Ticket::State::queued) flush_locked();
+    if (t.state == Ticket::State::done) break;
+    if (t.state != Ticket::State::sent) return false;
+    auto deadline = t.sent + deadline_;
+    bool in_time = Clock::now() < deadline;
+    if (in_time && !reading_ && ctx_ && !broken_) {
+      read_turn(lk, deadline);
+      continue;
+    }
+    if (in_time) {
+      cv_.wait_until(lk, deadline);
+      continue;
+    }
+    // Late: this ticket fails alone, unless Redis has been silent too long
+    // (no answer since the oldest request still due was written).
+    t.state = Ticket::State::abandoned;
+    auto now_c = Clock::now();
+    auto silent_since = awaiting_.empty() ? last_answer_ : std::max(last_answer_, awaiting_.front()->sent);
+    if (now_c - silent_since > kLateFor) {
+      fail_all_locked("read (no answer within memory-timeout for 0.1 s)");
+    } else {
+      lk.unlock();
+      host_.late(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(now_c - t.sent).count()));
+    }
+    return false;
+  }
+  lk.unlock();
+  out.assign(t.fields.size(), std::nullopt);
+  for (std::size_t i = 0; i < t.fields.size(); ++i) {
+    const auto& f = t.fields[i];
+    if (!f.present[0]) continue;
+    auto first = static_cast<std::int64_t>(f.value[1]), last = static_cast<std::int64_t>(f.value[2]);
+    out[i] = Record{decay(f.value[0], last, now, f.value[3]), first, last};
+  }
+  return true;
+}
+
+void Mux::abandon(Ticket& t) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (t.state == Ticket::State::queued || t.state == Ticket::State::sent) t.state = Ticket::State::abandoned;
+}
+
+}  // namespace legit::redis_mux
