@@ -29,7 +29,9 @@ bool get(redisContext* c, FieldSink& sink);
 // freed with redisReaderFree; nullptr when out of memory.
 redisReader* make_reader();
 // The next complete answer fed to `r`, into `sink`: 1 = one answer, 0 = not
-// complete yet, -1 = a protocol error (the stream cannot be trusted).
+// complete yet (call again with the SAME sink: hiredis keeps the pointer
+// until the answer ends), -1 = a protocol error (the stream cannot be
+// trusted).
 int next(redisReader* r, FieldSink& sink);
 
 }  // namespace legit::redis_fields

@@ -145,14 +145,15 @@ void Mux::take_answers_locked(const char* data, std::size_t n) {
       if (redis_fields::next(reader_, extra) != 0) fail_all_locked("read (unexpected answer)");
       return;
     }
+    // Into the ticket's own field even when it was abandoned meanwhile: an
+    // answer split across two recv() keeps its sink (redis_fields::next).
     Ticket& t = *awaiting_.front();
-    bool keep = t.state == Ticket::State::sent;
-    redis_fields::FieldSink& sink = keep ? t.fields[t.got] : scratch_;
+    redis_fields::FieldSink& sink = t.fields[t.got];
     int r = redis_fields::next(reader_, sink);
     if (r == 0) return;
     if (r < 0 || sink.bad || sink.elements != 4) return fail_all_locked("read (bad reply)");
     if (++t.got == t.fields.size()) {
-      if (keep) t.state = Ticket::State::done;
+      if (t.state == Ticket::State::sent) t.state = Ticket::State::done;
       awaiting_.pop_front();
     }
   }

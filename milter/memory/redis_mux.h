@@ -102,7 +102,6 @@ class Mux {
   std::deque<std::shared_ptr<Ticket>> awaiting_;  // written, answers due in this order
   Clock::time_point last_write_{};
   Clock::time_point last_answer_{};  // the last answer (or connect): a hung Redis
-  redis_fields::FieldSink scratch_;  // answers of abandoned tickets
 };
 
 }  // namespace legit::redis_mux
