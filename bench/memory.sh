@@ -16,6 +16,8 @@
 # STRACE=1 adds a per-syscall count per message; PROFILE=redis (or lmdb,
 # none) a perf profile of that milter (kept in \$PROFILE_OUT or /tmp).
 # ARGS="--memory-timeout 0.1" adds options to every milter's command line.
+# PERF_EXTRA="syscalls:sys_enter_sendto,syscalls:sys_enter_futex" counts
+# those events too (per message, on stderr).
 # usage: bench/memory.sh [BUILD_DIR]   env: N=3000 C=20 RUNS=5 LN=50 PACE=20 PERF=0/1 PAR=0/1
 set -uo pipefail
 BUILD=$(realpath "${1:-build}") || exit 1
@@ -76,7 +78,7 @@ perf_ok() { perf stat -e task-clock,raw_syscalls:sys_enter -p "$1" -o /dev/null 
 run() {
   local who=$1 j0 j1 r0 r1 out n ppid cpu sc cs; shift
   if [ "$PERF" = 1 ]; then
-    perf stat -x, -e task-clock,context-switches,raw_syscalls:sys_enter -p "${PID[$who]}" \
+    perf stat -x, -e task-clock,context-switches,raw_syscalls:sys_enter${PERF_EXTRA:+,$PERF_EXTRA} -p "${PID[$who]}" \
       -o "$WORK/perf.$who" &
     ppid=$!
     sleep 0.2
@@ -90,8 +92,10 @@ run() {
   if [ "$PERF" = 1 ]; then
     kill -INT "$ppid"; wait "$ppid"
     cpu=$(awk -F, -v n="$n" '$3 == "task-clock" { printf "%.4f", $1 / n }' "$WORK/perf.$who")
-    sc=$(awk -F, -v n="$n" '$3 ~ /sys_enter/ { printf "%.1f", $1 / n }' "$WORK/perf.$who")
+    sc=$(awk -F, -v n="$n" '$3 ~ /^raw_syscalls:sys_enter/ { printf "%.1f", $1 / n }' "$WORK/perf.$who")
     cs=$(awk -F, -v n="$n" '$3 == "context-switches" { printf "%.1f", $1 / n }' "$WORK/perf.$who")
+    [ -n "${PERF_EXTRA:-}" ] && awk -F, -v n="$n" -v who="$who" 'NR > 1 && $3 != "task-clock" && $3 != "context-switches" &&
+      $3 !~ /raw_syscalls/ && $1 ~ /^[0-9]/ { printf "    %s %s %.2f/msg\n", who, $3, $1 / n }' "$WORK/perf.$who" >&2
   fi
   echo "$(jget 'j["msg_per_s"]' <<<"$out") $cpu" \
     "$(jget 'j["stages"]["eom"]["p50_us"]' <<<"$out") $(calc %.4f "1000 * ($r1 - $r0) / $HZ / $n") $sc $cs"

@@ -28,6 +28,8 @@ struct Ticket {
   std::vector<redis_fields::FieldSink> fields;  // one per key
   std::size_t got = 0;                          // answers taken so far
   Clock::time_point sent{};
+  bool waiting = false;          // its owner sleeps on cv (finish)
+  std::condition_variable cv;    // woken when done, failed, sent, or to read
 };
 
 Mux::Mux(Host& host, std::string prefix, double deadline)
@@ -50,7 +52,7 @@ void Mux::close_locked() {
 // A usable connection (connecting when there is none); false = down.
 bool Mux::connected_locked() {
   if (broken_) {
-    if (reading_) return false;  // the reader still holds the old socket
+    if (reading_ || writing_) return false;  // another caller still uses the old socket
     close_locked();
   }
   if (ctx_) return true;
@@ -72,65 +74,101 @@ std::shared_ptr<Ticket> Mux::start(const KeyBatch& keys) {
     t->state = Ticket::State::done;
     return t;
   }
-  std::lock_guard<std::mutex> lk(mu_);
+  thread_local std::string req;  // formatted before taking the lock
+  req.clear();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    req += "*6\r\n$5\r\nHMGET\r\n";
+    resp::bulk(req, prefix_, keys[i]);
+    req += "$1\r\nc\r\n$1\r\nf\r\n$1\r\nl\r\n$1\r\nh\r\n";
+  }
+  std::unique_lock<std::mutex> lk(mu_);
   if (!connected_locked()) {
     t->state = Ticket::State::failed;
     return t;
   }
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    out_ += "*6\r\n$5\r\nHMGET\r\n";
-    resp::bulk(out_, prefix_, keys[i]);
-    out_ += "$1\r\nc\r\n$1\r\nf\r\n$1\r\nl\r\n$1\r\nh\r\n";
-  }
+  out_ += req;
   queued_.push_back(t);
-  if (awaiting_.empty() || Clock::now() - last_write_ >= kWindow) flush_locked();
+  if (awaiting_.empty() || Clock::now() - last_write_ >= kWindow) flush(lk);
   return t;
 }
 
-// Writes every queued request in one send (the socket's send timeout is the
-// deadline); the tickets then await their answers.
-void Mux::flush_locked() {
-  if (queued_.empty()) return;
-  if (!ctx_ || broken_) {
-    fail_all_locked("read");
+// Writes every queued request, outside the lock, one caller at a time (the
+// requests go out in the order their tickets join awaiting_, the order of
+// Redis' answers); a caller that finds a write in progress leaves its
+// requests to that writer, which writes again before it stops.
+void Mux::flush(std::unique_lock<std::mutex>& lk) {
+  if (writing_) {
+    flush_again_ = true;
     return;
   }
-  for (std::size_t at = 0; at < out_.size();) {
-    ssize_t n = ::send(ctx_->fd, out_.data() + at, out_.size() - at, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ctx_->err = REDIS_ERR_IO;
-      std::snprintf(ctx_->errstr, sizeof ctx_->errstr, "send: %s", n < 0 ? std::strerror(errno) : "closed");
-      fail_all_locked("read");
-      return;
+  while (!queued_.empty()) {
+    if (!ctx_ || broken_) return fail_all_locked("read");
+    flush_again_ = false;
+    std::string batch;
+    batch.swap(out_);
+    auto now = Clock::now();
+    last_write_ = now;
+    for (auto& t : queued_) {
+      if (t->state == Ticket::State::queued) t->state = Ticket::State::sent;
+      t->sent = now;
+      if (t->waiting) t->cv.notify_one();  // sent: its owner may read now
+      awaiting_.push_back(std::move(t));
     }
-    at += static_cast<std::size_t>(n);
+    queued_.clear();
+    writing_ = true;
+    int fd = ctx_->fd;
+    lk.unlock();
+    ssize_t n = 0;
+    int err = 0;
+    for (std::size_t at = 0; at < batch.size();) {
+      n = ::send(fd, batch.data() + at, batch.size() - at, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        err = n < 0 ? errno : EPIPE;
+        break;
+      }
+      at += static_cast<std::size_t>(n);
+    }
+    lk.lock();
+    writing_ = false;
+    if (err) {
+      if (ctx_ && !broken_) {
+        ctx_->err = REDIS_ERR_IO;
+        std::snprintf(ctx_->errstr, sizeof ctx_->errstr, "send: %s", std::strerror(err));
+      }
+      return fail_all_locked("read");
+    }
+    if (broken_) return close_if_idle_locked();
+    if (!flush_again_) return;
   }
-  out_.clear();
-  if (out_.capacity() > 65536) std::string().swap(out_);
-  last_write_ = Clock::now();
-  for (auto& t : queued_) {
-    if (t->state == Ticket::State::queued) t->state = Ticket::State::sent;
-    t->sent = last_write_;
-    awaiting_.push_back(std::move(t));
-  }
-  queued_.clear();
+}
+
+void Mux::close_if_idle_locked() {
+  if (broken_ && !reading_ && !writing_) close_locked();
+}
+
+// Wakes the owner of the first ticket still due whose owner sleeps, to
+// take the reader's turn.
+void Mux::hand_over_locked() {
+  for (auto& t : awaiting_)
+    if (t->waiting && t->state == Ticket::State::sent) return t->cv.notify_one();
 }
 
 // Every ticket in flight fails, the store backs off; the socket is closed
-// now or, when a caller is reading it, by the next connected_locked().
+// now or, when a caller is reading or writing it, when that caller is done.
 void Mux::fail_all_locked(const char* what) {
   host_.failed(what, ctx_.get());
-  for (auto& t : awaiting_)
-    if (t->state != Ticket::State::abandoned) t->state = Ticket::State::failed;
-  for (auto& t : queued_)
-    if (t->state != Ticket::State::abandoned) t->state = Ticket::State::failed;
+  auto fail = [](Ticket& t) {
+    if (t.state != Ticket::State::abandoned) t.state = Ticket::State::failed;
+    if (t.waiting) t.cv.notify_one();
+  };
+  for (auto& t : awaiting_) fail(*t);
+  for (auto& t : queued_) fail(*t);
   awaiting_.clear();
   queued_.clear();
   out_.clear();
   broken_ = true;
-  if (!reading_) close_locked();
-  cv_.notify_all();
+  close_if_idle_locked();
 }
 
 // Feeds what recv() got and hands each complete answer to the ticket at the
@@ -154,14 +192,15 @@ void Mux::take_answers_locked(const char* data, std::size_t n) {
     if (r < 0 || sink.bad || sink.elements != 4) return fail_all_locked("read (bad reply)");
     if (++t.got == t.fields.size()) {
       if (t.state == Ticket::State::sent) t.state = Ticket::State::done;
+      if (t.waiting) t.cv.notify_one();
       awaiting_.pop_front();
     }
   }
 }
 
 // One turn as the reader: waits for data until `deadline`, takes the
-// answers; the lock is released while waiting. False = deadline passed.
-bool Mux::read_turn(std::unique_lock<std::mutex>& lk, Clock::time_point deadline) {
+// answers; the lock is released while waiting.
+void Mux::read_turn(std::unique_lock<std::mutex>& lk, Clock::time_point deadline) {
   reading_ = true;
   int fd = ctx_->fd;
   lk.unlock();
@@ -179,25 +218,53 @@ bool Mux::read_turn(std::unique_lock<std::mutex>& lk, Clock::time_point deadline
   lk.lock();
   reading_ = false;
   if (broken_) {
-    close_locked();
+    close_if_idle_locked();
   } else if (n > 0) {
     take_answers_locked(buf, static_cast<std::size_t>(n));
-    if (awaiting_.empty() && !queued_.empty()) flush_locked();  // the next batch
+    if (awaiting_.empty() && !queued_.empty()) flush(lk);  // the next batch
   } else if (!timed_out && !(n < 0 && (err == EAGAIN || err == EINTR))) {
     if (n == 0) std::snprintf(ctx_->errstr, sizeof ctx_->errstr, "connection closed by Redis");
     else std::snprintf(ctx_->errstr, sizeof ctx_->errstr, "recv: %s", std::strerror(err));
     ctx_->err = REDIS_ERR_IO;
     fail_all_locked("read");
   }
-  cv_.notify_all();
-  return !timed_out;
 }
 
 bool Mux::finish(Ticket& t, std::int64_t now, std::vector<std::optional<Record>>& out) {
   std::unique_lock<std::mutex> lk(mu_);
+  bool ok = wait_locked(t, lk);
+  if (!reading_) hand_over_locked();  // someone must read for the others
+  lk.unlock();
+  if (!ok) return false;
+  out.assign(t.fields.size(), std::nullopt);
+  for (std::size_t i = 0; i < t.fields.size(); ++i) {
+    const auto& f = t.fields[i];
+    if (!f.present[0]) continue;
+    auto first = static_cast<std::int64_t>(f.value[1]), last = static_cast<std::int64_t>(f.value[2]);
+    out[i] = Record{decay(f.value[0], last, now, f.value[3]), first, last};
+  }
+  return true;
+}
+
+// Until the ticket is answered (true), failed or late (false): writes it if
+// it still waits for the batch in flight, reads when no one else does, else
+// sleeps until woken (answered, written, or the reader's turn) or late.
+bool Mux::wait_locked(Ticket& t, std::unique_lock<std::mutex>& lk) {
   for (;;) {
-    if (t.state == Ticket::State::queued) flush_locked();
-    if (t.state == Ticket::State::done) break;
+    if (t.state == Ticket::State::queued) {
+      flush(lk);  // its end-of-data: no more waiting for the batch in flight
+      if (t.state == Ticket::State::queued) {  // another caller is writing it
+        t.waiting = true;
+        t.cv.wait_for(lk, deadline_);
+        t.waiting = false;
+        if (t.state == Ticket::State::queued) {
+          t.state = Ticket::State::abandoned;
+          return false;
+        }
+        continue;
+      }
+    }
+    if (t.state == Ticket::State::done) return true;
     if (t.state != Ticket::State::sent) return false;
     auto deadline = t.sent + deadline_;
     bool in_time = Clock::now() < deadline;
@@ -206,7 +273,9 @@ bool Mux::finish(Ticket& t, std::int64_t now, std::vector<std::optional<Record>>
       continue;
     }
     if (in_time) {
-      cv_.wait_until(lk, deadline);
+      t.waiting = true;
+      t.cv.wait_until(lk, deadline);
+      t.waiting = false;
       continue;
     }
     // Late: this ticket fails alone, unless Redis has been silent too long
@@ -219,18 +288,10 @@ bool Mux::finish(Ticket& t, std::int64_t now, std::vector<std::optional<Record>>
     } else {
       lk.unlock();
       host_.late(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(now_c - t.sent).count()));
+      lk.lock();
     }
     return false;
   }
-  lk.unlock();
-  out.assign(t.fields.size(), std::nullopt);
-  for (std::size_t i = 0; i < t.fields.size(); ++i) {
-    const auto& f = t.fields[i];
-    if (!f.present[0]) continue;
-    auto first = static_cast<std::int64_t>(f.value[1]), last = static_cast<std::int64_t>(f.value[2]);
-    out[i] = Record{decay(f.value[0], last, now, f.value[3]), first, last};
-  }
-  return true;
 }
 
 void Mux::abandon(Ticket& t) {

@@ -19,8 +19,9 @@
 //   one caller at a time reads the socket and hands every complete answer
 //   to its ticket in order (Redis answers a connection's requests in order),
 //   so most messages find their answers already parsed: no syscall at all.
-//   The others wait on a condition variable until their answers come or
-//   their deadline passes.
+//   The others sleep (each on its ticket's condition variable) until their
+//   answers come, their deadline passes, or the reader leaves and wakes one
+//   of them to read next.
 // - Deadline: `deadline` seconds from when the ticket's request was written.
 //   A ticket that misses it fails alone (temperror; its answers, when they
 //   come, are read and dropped); when no answer came in time for kLateFor,
@@ -82,21 +83,25 @@ class Mux {
 
  private:
   bool connected_locked();
-  void flush_locked();
+  void flush(std::unique_lock<std::mutex>& lk);
   void fail_all_locked(const char* what);
   void close_locked();
+  void close_if_idle_locked();
+  void hand_over_locked();
   void take_answers_locked(const char* data, std::size_t n);
-  bool read_turn(std::unique_lock<std::mutex>& lk, Clock::time_point deadline);
+  void read_turn(std::unique_lock<std::mutex>& lk, Clock::time_point deadline);
+  bool wait_locked(Ticket& t, std::unique_lock<std::mutex>& lk);
 
   Host& host_;
   std::string prefix_;
   Clock::duration deadline_;
   std::mutex mu_;
-  std::condition_variable cv_;
   redis_conn::Ctx ctx_;
   redisReader* reader_ = nullptr;
-  bool broken_ = false;   // failed: close when no one is reading
-  bool reading_ = false;  // a caller is in recv() on ctx_
+  bool broken_ = false;       // failed: close when no one reads or writes it
+  bool reading_ = false;      // a caller is in recv() on ctx_
+  bool writing_ = false;      // a caller is in send() on ctx_
+  bool flush_again_ = false;  // requests were queued for the writer meanwhile
   std::string out_;       // requests not written yet
   std::vector<std::shared_ptr<Ticket>> queued_;  // their tickets, in order
   std::deque<std::shared_ptr<Ticket>> awaiting_;  // written, answers due in this order
