@@ -20,6 +20,8 @@ constexpr auto kWindow = std::chrono::microseconds(1000);
 // No answer at all for this long while tickets miss their deadline: Redis
 // is hung (or starved), back off.
 constexpr auto kLateFor = std::chrono::milliseconds(100);
+// Idle this long, the connection is checked before use (connected_locked).
+constexpr auto kIdle = std::chrono::seconds(1);
 }  // namespace
 
 struct Ticket {
@@ -50,10 +52,19 @@ void Mux::close_locked() {
 }
 
 // A usable connection (connecting when there is none); false = down.
+// An idle connection that Redis closed meanwhile (`timeout` in redis.conf,
+// a proxy or a NAT that drops idle flows) is noticed before it is used:
+// after kIdle without traffic one poll() looks for its end of file, and the
+// read goes on a fresh connection instead of failing and backing off.
 bool Mux::connected_locked() {
   if (broken_) {
     if (reading_ || writing_) return false;  // another caller still uses the old socket
     close_locked();
+  }
+  if (ctx_ && awaiting_.empty() && queued_.empty() && !reading_ && !writing_ &&
+      Clock::now() - std::max(last_write_, last_answer_) > kIdle) {
+    pollfd p{ctx_->fd, POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) != 0) close_locked();  // closed (or garbage): nothing is due on it
   }
   if (ctx_) return true;
   ctx_ = host_.connect_reader();

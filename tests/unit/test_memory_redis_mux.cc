@@ -160,3 +160,30 @@ TEST_CASE("memory: Redis killed under the shared read connection: reads in fligh
   REQUIRE(ok);
   CHECK(answers_right(2, out));
 }
+
+TEST_CASE("memory: an idle read connection that Redis closed is replaced before use, not a failure") {
+  test::TempDir dir;
+  test::RedisServer redis(dir.path);
+  REQUIRE(redis.up());
+  {  // Redis closes clients idle for 1 s (redis.conf `timeout 1`)
+    redisContext* c = redisConnectUnix(redis.sock.c_str());
+    REQUIRE((c && !c->err));
+    freeReplyObject(redisCommand(c, "CONFIG SET timeout 1"));
+    redisFree(c);
+  }
+  RedisOptions o;
+  o.unix_path = redis.sock;
+  o.deadline = 2;
+  auto s = make_redis_store(o);
+  seed(*s, 20);
+  std::vector<std::optional<Record>> out;
+  for (int round = 0; round < 2; ++round) {
+    KeyBatch k = keys_of(3 + round);
+    REQUIRE(s->start_read(k)->finish(now_s(), out));
+    CHECK(answers_right(3 + round, out));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2600));  // Redis closed it by now
+  }
+  KeyBatch k = keys_of(6);
+  CHECK(s->start_read(k)->finish(now_s(), out));  // on a fresh connection, at once
+  CHECK(answers_right(6, out));
+}
