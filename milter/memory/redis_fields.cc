@@ -69,11 +69,13 @@ bool get(redisContext* c, FieldSink& sink) {
 
 redisReader* make_reader() { return redisReaderCreateWithFunctions(&kFunctions); }
 
+bool unread(const redisReader* r) { return r->pos < r->len; }
+
 int next(redisReader* r, FieldSink& sink) {
   // hiredis starts an answer (and takes privdata for it) on every call, even
   // without a byte to read: never call it then, or the next answer would go
   // to this sink.
-  if (r->pos >= r->len) return 0;
+  if (!unread(r)) return 0;
   if (r->ridx == -1) sink = FieldSink{};  // a new answer (not the rest of one)
   r->privdata = &sink;
   void* raw = nullptr;

@@ -33,5 +33,7 @@ redisReader* make_reader();
 // until the answer ends), -1 = a protocol error (the stream cannot be
 // trusted).
 int next(redisReader* r, FieldSink& sink);
+// True when `r` holds bytes not parsed yet.
+bool unread(const redisReader* r);
 
 }  // namespace legit::redis_fields

@@ -115,8 +115,9 @@ void Mux::flush(std::unique_lock<std::mutex>& lk) {
   while (!queued_.empty()) {
     if (!ctx_ || broken_) return fail_all_locked("read");
     flush_again_ = false;
-    std::string batch;
-    batch.swap(out_);
+    std::string& batch = batch_;  // only the writer (writing_) touches it
+    batch.clear();
+    batch.swap(out_);  // out_ keeps the old batch's buffer
     auto now = Clock::now();
     last_write_ = now;
     for (auto& t : queued_) {
@@ -189,9 +190,9 @@ void Mux::take_answers_locked(const char* data, std::size_t n) {
   last_answer_ = Clock::now();
   for (;;) {
     if (awaiting_.empty()) {
-      // An answer nobody asked for (or more data): the stream is not ours.
-      redis_fields::FieldSink extra;
-      if (redis_fields::next(reader_, extra) != 0) fail_all_locked("read (unexpected answer)");
+      // Bytes nobody asked for: the stream is not ours (never parsed: an
+      // answer begun here would keep a sink that is gone).
+      if (redis_fields::unread(reader_)) fail_all_locked("read (unexpected answer)");
       return;
     }
     // Into the ticket's own field even when it was abandoned meanwhile: an

@@ -103,6 +103,7 @@ class Mux {
   bool writing_ = false;      // a caller is in send() on ctx_
   bool flush_again_ = false;  // requests were queued for the writer meanwhile
   std::string out_;       // requests not written yet
+  std::string batch_;     // the requests being written (writing_)
   std::vector<std::shared_ptr<Ticket>> queued_;  // their tickets, in order
   std::deque<std::shared_ptr<Ticket>> awaiting_;  // written, answers due in this order
   Clock::time_point last_write_{};
