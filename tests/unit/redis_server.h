@@ -15,6 +15,9 @@
 #include <string>
 #include <thread>
 
+#include "config_test_util.h"
+#include "legit/memory.h"
+
 namespace legit::test {
 
 struct RedisServer {
@@ -42,6 +45,21 @@ struct RedisServer {
     }
   }
   bool up() const { return pid > 0 && std::filesystem::exists(sock); }
+};
+
+// A temp dir, a redis-server in it and a Redis store on its unix socket
+// with `deadline` seconds per call (the test fails if Redis did not start).
+struct RedisWithStore {
+  TempDir dir;
+  RedisServer redis{dir.path};
+  std::unique_ptr<Store> store;
+  explicit RedisWithStore(double deadline) {
+    REQUIRE_MESSAGE(redis.up(), "redis-server did not start (scripts/deps.sh installs redis-server)");
+    RedisOptions o;
+    o.unix_path = redis.sock;
+    o.deadline = deadline;
+    store = make_redis_store(o);
+  }
 };
 
 }  // namespace legit::test

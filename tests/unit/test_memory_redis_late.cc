@@ -42,20 +42,21 @@ struct Busy {
   ~Busy() { redisFree(c); }
 };
 
+// Redis with a 20 ms deadline per call and one record, "k" = 1.
+struct OneRecord : test::RedisWithStore {
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  OneRecord() : RedisWithStore(0.02) { REQUIRE(store->write({{"k", 1, 0, 100, now}}) == WriteResult::ok); }
+};
+
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 }  // namespace
 
 TEST_CASE("memory: a late Redis answer fails that read only, none in time for 0.1 s backs off") {
-  test::TempDir dir;
-  test::RedisServer redis(dir.path);
-  REQUIRE_MESSAGE(redis.up(), "redis-server did not start (scripts/deps.sh installs redis-server)");
-  RedisOptions o;
-  o.unix_path = redis.sock;
-  o.deadline = 0.02;
-  auto s = make_redis_store(o);
-  auto now = static_cast<std::int64_t>(std::time(nullptr));
-  REQUIRE(s->write({{"k", 1, 0, 100, now}}) == WriteResult::ok);
+  OneRecord r;
+  auto& redis = r.redis;
+  auto& s = r.store;
+  auto now = r.now;
   std::vector<std::optional<Record>> out;
   REQUIRE(s->read({"k"}, now, out));  // a pooled context, as in the milter
 
@@ -101,15 +102,10 @@ TEST_CASE("memory: a late Redis answer fails that read only, none in time for 0.
 }
 
 TEST_CASE("memory: messages' reads on the shared connection: late ones fail alone, none in time for 0.1 s backs off") {
-  test::TempDir dir;
-  test::RedisServer redis(dir.path);
-  REQUIRE_MESSAGE(redis.up(), "redis-server did not start (scripts/deps.sh installs redis-server)");
-  RedisOptions o;
-  o.unix_path = redis.sock;
-  o.deadline = 0.02;
-  auto s = make_redis_store(o);
-  auto now = static_cast<std::int64_t>(std::time(nullptr));
-  REQUIRE(s->write({{"k", 1, 0, 100, now}}) == WriteResult::ok);
+  OneRecord r;
+  auto& redis = r.redis;
+  auto& s = r.store;
+  auto now = r.now;
   std::vector<std::optional<Record>> out;
   KeyBatch keys;
   keys.add("k");

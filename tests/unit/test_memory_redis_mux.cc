@@ -65,13 +65,9 @@ long clients(const std::string& sock) {
 }  // namespace
 
 TEST_CASE("memory: the messages' Redis reads share one connection, each gets its own answers") {
-  test::TempDir dir;
-  test::RedisServer redis(dir.path);
-  REQUIRE_MESSAGE(redis.up(), "redis-server did not start (scripts/deps.sh installs redis-server)");
-  RedisOptions o;
-  o.unix_path = redis.sock;
-  o.deadline = 2;  // a loaded test box: nothing here is meant to be late
-  auto s = make_redis_store(o);
+  test::RedisWithStore r(2);  // a loaded test box: nothing here is meant to be late
+  auto& redis = r.redis;
+  auto& s = r.store;
   seed(*s, 400);
 
   SUBCASE("one at a time, and overlapping in any order") {
@@ -162,19 +158,14 @@ TEST_CASE("memory: Redis killed under the shared read connection: reads in fligh
 }
 
 TEST_CASE("memory: an idle read connection that Redis closed is replaced before use, not a failure") {
-  test::TempDir dir;
-  test::RedisServer redis(dir.path);
-  REQUIRE(redis.up());
+  test::RedisWithStore r(2);
+  auto& s = r.store;
   {  // Redis closes clients idle for 1 s (redis.conf `timeout 1`)
-    redisContext* c = redisConnectUnix(redis.sock.c_str());
+    redisContext* c = redisConnectUnix(r.redis.sock.c_str());
     REQUIRE((c && !c->err));
     freeReplyObject(redisCommand(c, "CONFIG SET timeout 1"));
     redisFree(c);
   }
-  RedisOptions o;
-  o.unix_path = redis.sock;
-  o.deadline = 2;
-  auto s = make_redis_store(o);
   seed(*s, 20);
   std::vector<std::optional<Record>> out;
   for (int round = 0; round < 2; ++round) {
