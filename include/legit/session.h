@@ -51,9 +51,11 @@ struct AuthFacts {
   };
   std::vector<Dkim> dkim;
   // The client's own name, for the anonymous check: ptr's result word and
-  // helo's first result word ("" = the check reported nothing).
+  // helo's first result word ("" = the check reported nothing); and whether
+  // the postmaster vouches for the message (allowlist's word, "" = none).
   std::string ptr;
   std::string helo;
+  std::string allowlist;
 };
 
 // How the MTA routes a recipient (Postfix's {rcpt_mailer} and {rcpt_host}

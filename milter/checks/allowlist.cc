@@ -2,7 +2,8 @@
 // sender or recipient. Edited in the config file and live after a reload
 // (SIGHUP), like every option. Last in the registry: it reads what spf and
 // dkim published (Message::auth), so a listed sender counts only when it
-// is authenticated — a forger cannot use it.
+// is authenticated — a forger cannot use it. Its result word is published to
+// Session::msg.auth.allowlist (the anonymous check honours the postmaster's word).
 //
 // Results (the first that applies, in this order; no finding when none does):
 //   client             the client IP is in allowlist-clients (IP or CIDR)
@@ -101,6 +102,13 @@ class Allowlist : public Check {
   }
 
   std::vector<Finding> finish(Session& s) override {
+    std::vector<Finding> out = judge(s);
+    s.msg.auth.allowlist = out.empty() ? "" : out.front().result;  // for anonymous (AuthFacts)
+    return out;
+  }
+
+ private:
+  std::vector<Finding> judge(Session& s) const {
     const auto& c = s.conn;
     if (c.ip && in_networks(clients_, *c.ip))
       return found("client", "client " + c.ip->to_string() + " is in allowlist-clients");
@@ -124,7 +132,6 @@ class Allowlist : public Check {
     return {};
   }
 
- private:
   static std::vector<Finding> found(const char* result, std::string detail) {
     return {Finding{kCheck, result, std::move(detail), {}}};
   }

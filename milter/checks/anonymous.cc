@@ -18,9 +18,11 @@
 //                            or HELO, a pass that authorises everyone does
 //                            not count) and no DKIM pass of any domain
 // No finding when any of those is unknown (temperror, no client IP, no PTR
-// or HELO finding) or the client is a listed forwarder. Reads what ptr,
-// helo, spf, spf-helo and dkim published (Session::msg.auth), so it runs
-// after them; no lookups of its own, no input parsing.
+// or HELO finding), the client is a listed forwarder, or the allowlist
+// vouches for the message (client, host, authenticated sender, postmaster@:
+// a device the postmaster listed because it cannot authenticate). Reads
+// what ptr, helo, spf, spf-helo, dkim and allowlist published
+// (Session::msg.auth), so it runs after them; no lookups of its own.
 #include <string>
 
 #include "legit/check.h"
@@ -51,7 +53,8 @@ class Anonymous : public Check {
   std::vector<Finding> finish(Session& s) override {
     const AuthFacts& a = s.msg.auth;
     if (!unnamed_ptr(a.ptr) || a.helo.empty() || a.helo == "temperror" || own_helo(a.helo)) return {};
-    if (!authentication(a).empty() || is_forwarder(s)) return {};
+    bool vouched = !a.allowlist.empty() && a.allowlist != "sender-unverified";
+    if (vouched || !authentication(a).empty() || is_forwarder(s)) return {};
     Finding f{"anonymous", "unnamed-unauthenticated",
               "the client has no name of its own (ptr=" + a.ptr + ", helo=" + a.helo +
                   ") and no SPF or DKIM pass authenticates the message",

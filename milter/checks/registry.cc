@@ -38,8 +38,8 @@ const std::vector<CheckInfo>& check_registry() {
       lookalike_check_info(),     // names, not DNS: the sender's domain and display name
       display_name_check_info(),
       web_script_check_info(),
-      anonymous_check_info(),  // after ptr, helo, spf, spf-helo, dkim: reads what they published
       allowlist_check_info(),  // after spf/dkim: reads what they published
+      anonymous_check_info(),  // after ptr, helo, spf, spf-helo, dkim, allowlist: reads what they published
       relay_check_info(),
       correspondent_check_info(),  // memory checks: after SPF/DKIM (AuthFacts)
       history_check_info(),

@@ -18,7 +18,8 @@ struct Row {
 
 std::vector<const CheckInfo*> checks() {
   std::vector<const CheckInfo*> out;
-  for (const char* n : {"iprev", "ptr", "helo", "spf", "spf-helo", "dkim", "anonymous"}) out.push_back(check_info(n));
+  for (const char* n : {"iprev", "ptr", "helo", "spf", "spf-helo", "dkim", "allowlist", "anonymous"})
+    out.push_back(check_info(n));
   return out;
 }
 
@@ -118,4 +119,16 @@ TEST_CASE("anonymous: anonymous-action = none keeps the finding, sets no floor")
 
 TEST_CASE("anonymous: a listed forwarder is judged by what it adds, not named here") {
   CHECK(result_of(cable_bot(make_config({{"forwarders", "192.181.15.0/24"}})), "anonymous") == "");
+}
+
+TEST_CASE("anonymous: the postmaster's allowlist wins (a device listed because it cannot authenticate)") {
+  Outcome o = cable_bot(make_config({{"allowlist-clients", "192.181.15.33"}}));
+  CHECK(result_of(o, "allowlist") == "client");
+  CHECK(result_of(o, "anonymous") == "");
+  CHECK(o.verdict.action == Action::accept);
+  // a listed sender that does not authenticate vouches for nothing
+  Outcome u = cable_bot(make_config({{"allowlist-senders", "example.com"}}));
+  CHECK(result_of(u, "allowlist") == "sender-unverified");
+  CHECK(result_of(u, "anonymous") == "unnamed-unauthenticated");
+  CHECK(u.verdict.action == Action::quarantine);
 }
