@@ -215,6 +215,11 @@ int run_milter(int argc, char** argv) {
   // Before any thread exists (the resolver starts one): every thread
   // inherits the mask; only the control thread waits for these.
   legit::glue::block_control_signals();
+  // A write to a peer that closed (an MTA that hung up, a Redis that closed
+  // an idle connection: hiredis and libmilter use plain write()) must be an
+  // error (EPIPE) that the caller handles, not SIGPIPE ending the milter.
+  // Neither libmilter nor hiredis ignores it (seen: SigIgn 0x6).
+  signal(SIGPIPE, SIG_IGN);
 
   std::string error;
   auto snap = legit::glue::make_snapshot(std::move(*parsed.config), nullptr, &error);

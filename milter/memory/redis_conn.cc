@@ -1,6 +1,8 @@
 // redis_conn.cc — connections and key scans of the Redis store (redis_conn.h).
 #include "redis_conn.h"
 
+#include <poll.h>
+
 namespace legit::redis_conn {
 
 namespace {
@@ -56,6 +58,11 @@ void Connector::problem(const char* what, const redisContext* c) {
   log_.log(LogLevel::warning, "memory: " + name_ + " " + what + " failed: " + why +
                                   "; memory checks report temperror, mail flows "
                                   "(logged at most once a minute)");
+}
+
+bool gone_while_idle(const redisContext* c) {
+  pollfd p{c->fd, POLLIN | POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) != 0;
 }
 
 bool scan_keys(redisContext* c, const std::string& key_prefix, std::string_view prefix, std::size_t limit,

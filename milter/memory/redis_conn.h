@@ -48,6 +48,11 @@ class Connector {
   memory_detail::LogEvery log_;
 };
 
+// True when an idle connection (nothing due on it) has something to read:
+// Redis closed it (redis.conf `timeout`, a proxy or NAT dropping idle
+// flows) or sent what nobody asked for. One poll(), no wait.
+bool gone_while_idle(const redisContext* c);
+
 // Keys starting with key_prefix + prefix (at most `limit`, key_prefix kept),
 // leaving out the store's own keys that are not records (w:ID, secret).
 bool scan_keys(redisContext* c, const std::string& key_prefix, std::string_view prefix, std::size_t limit,

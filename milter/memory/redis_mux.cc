@@ -63,8 +63,7 @@ bool Mux::connected_locked() {
   }
   if (ctx_ && awaiting_.empty() && queued_.empty() && !reading_ && !writing_ &&
       Clock::now() - std::max(last_write_, last_answer_) > kIdle) {
-    pollfd p{ctx_->fd, POLLIN | POLLRDHUP, 0};
-    if (::poll(&p, 1, 0) != 0) close_locked();  // closed (or garbage): nothing is due on it
+    if (redis_conn::gone_while_idle(ctx_.get())) close_locked();
   }
   if (ctx_) return true;
   ctx_ = host_.connect_reader();

@@ -194,6 +194,12 @@ class RedisStore : public Store, public redis_mux::Host {
 
   WriteResult write(const std::vector<Update>& updates) override {
     std::lock_guard<std::mutex> lock(writer_mu_);
+    // A writer connection idle for a second may have been closed by Redis
+    // (`timeout`): checked before use, so the batch goes on a fresh one
+    // instead of failing, being logged as a failure and waiting a second.
+    if (writer_ && Clock::now() - writer_used_ > std::chrono::seconds(1) && redis_conn::gone_while_idle(writer_.get()))
+      writer_.reset();
+    writer_used_ = Clock::now();
     for (int attempt = 0; attempt < 2; ++attempt) {  // the second after NOSCRIPT
       if (!writer_) writer_ = connect_writer();
       if (!writer_) return WriteResult::retry;
@@ -364,6 +370,7 @@ class RedisStore : public Store, public redis_mux::Host {
   std::vector<Ctx> pool_;
   std::mutex writer_mu_;
   Ctx writer_;
+  Clock::time_point writer_used_{};  // the writer's last batch (writer_mu_)
   std::string sha_;  // of kIncrScript, from SCRIPT LOAD
   std::string wbuf_;  // the writer's request, reused (writer_mu_)
   std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark

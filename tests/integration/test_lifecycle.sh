@@ -113,6 +113,10 @@ up shortid && expect_match "start: authserv-id 'mx' is warned about" \
   "$(grep 'warning:' "$WORK/shortid.log")" "authserv-id 'mx' is not a fully-qualified domain name"
 kill -TERM "$LC_PID"; gone "$LC_PID" 50
 
+# --- SIGPIPE: ignored, a write to a peer that hung up is an error -------------
+ign=$(awk '/^SigIgn:/ { print $2 }' "/proc/$MAIN/status")
+expect_eq "signals: SIGPIPE is ignored (SigIgn has bit 13)" "$(( 0x$ign >> 12 & 1 ))" 1
+
 # --- SIGTERM ------------------------------------------------------------------
 t0=$(now_ms)
 kill -TERM "$MAIN"

@@ -178,3 +178,22 @@ TEST_CASE("memory: an idle read connection that Redis closed is replaced before 
   CHECK(s->start_read(k)->finish(now_s(), out));  // on a fresh connection, at once
   CHECK(answers_right(6, out));
 }
+
+TEST_CASE("memory: an idle writer connection that Redis closed is replaced before use, not a retry") {
+  signal(SIGPIPE, SIG_IGN);  // as in the milter: a write to the closed socket is EPIPE
+  test::RedisWithStore r(2);
+  {  // Redis closes clients idle for 1 s (redis.conf `timeout 1`)
+    redisContext* c = redisConnectUnix(r.redis.sock.c_str());
+    REQUIRE((c && !c->err));
+    freeReplyObject(redisCommand(c, "CONFIG SET timeout 1"));
+    redisFree(c);
+  }
+  for (int round = 0; round < 3; ++round) {
+    CHECK(r.store->write({{"w", 1, 0, 100, now_s()}}) == WriteResult::ok);  // at the first attempt
+    std::this_thread::sleep_for(std::chrono::milliseconds(2600));         // Redis closed it by now
+  }
+  std::vector<std::optional<Record>> out;
+  REQUIRE(r.store->read({"w"}, now_s(), out));
+  REQUIRE(out[0]);
+  CHECK(out[0]->count == 3);
+}
