@@ -33,6 +33,9 @@ struct Verdict {
 // and to quarantine otherwise: a DNS outage never rejects mail. Then each
 // finding's floor (finding.h) raises the action to at least that floor
 // (order accept < quarantine < tempfail < reject); a floor never lowers it.
+// No floor applies when an `allowlist` finding is worth points (the
+// postmaster vouched for the client, host, sender or recipients: the
+// thresholds alone decide, as README "Allowlists" says).
 Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg);
 
 // "-2.5", "1", "0.25": shortest text for points/score (no trailing zeros).

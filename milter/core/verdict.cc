@@ -54,8 +54,11 @@ static int severity(Action a) {
   return 0;
 }
 
-// Raises v.action to each applicable finding's floor (verdict.h).
+// Raises v.action to each applicable finding's floor (verdict.h), unless
+// the allowlist vouches for the message (its finding is worth points).
 static void apply_floors(Verdict& v) {
+  for (const auto& item : v.items)
+    if (item.finding.check == "allowlist" && item.points > 0) return;
   for (const auto& item : v.items) {
     const Finding& f = item.finding;
     if (f.floor != "quarantine" && f.floor != "reject") continue;

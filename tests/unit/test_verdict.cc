@@ -74,6 +74,23 @@ TEST_CASE("verdict: floors raise the action whatever the score, never lower it")
   CHECK(v.score == doctest::Approx(5));
 }
 
+TEST_CASE("verdict: no floor when the allowlist vouches (worth points); an unverified allowlist sender does not") {
+  Config c = thresholds();
+  c.point_table["allowlist.client"] = 100;
+  c.point_table["allowlist.sender-unverified"] = 0;
+  Finding listed{"allowlist", "client", "", {}}, forged{"allowlist", "sender-unverified", "", {}};
+  Verdict v = score_findings({listed, f("plus3", "reject"), f("minus1", "quarantine")}, c);
+  CHECK(v.action == Action::accept);
+  CHECK(v.floor_by.empty());
+  v = score_findings({forged, f("plus3", "reject")}, c);
+  CHECK(v.action == Action::reject);
+  CHECK(v.floor_by == "t:plus3");
+  v = score_findings({listed, f("minus10"), f("minus10"), f("minus10"), f("minus10"), f("minus10"),
+                      f("minus10"), f("minus10"), f("minus10"), f("minus10"), f("minus10"), f("minus10")},
+                     c);
+  CHECK(v.action == Action::reject);  // the thresholds still decide: 100 - 110 < -8
+}
+
 TEST_CASE("verdict: every check's *-action option reads through floor_of_action; none = no floor") {
   CHECK(floor_of_action("none") == "");
   CHECK(floor_of_action("quarantine") == "quarantine");
