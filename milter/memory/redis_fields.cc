@@ -56,17 +56,6 @@ redisReplyObjectFunctions kFunctions{create_string, create_array, create_integer
 
 }  // namespace
 
-void install(redisContext* c) { c->reader->fn = &kFunctions; }
-
-bool get(redisContext* c, FieldSink& sink) {
-  sink = FieldSink{};
-  c->reader->privdata = &sink;
-  void* raw = nullptr;
-  bool ok = redisGetReply(c, &raw) == REDIS_OK && raw == &sink;
-  c->reader->privdata = nullptr;
-  return ok;
-}
-
 redisReader* make_reader() { return redisReaderCreateWithFunctions(&kFunctions); }
 
 bool unread(const redisReader* r) { return r->pos < r->len; }

@@ -1,13 +1,12 @@
 // redis_fields.h — the answers of the read path's `HMGET key c f l h`,
 // parsed by hiredis straight into numbers (no reply object per field: a
-// message's 13 or so keys were 65 allocations and frees). install() puts
-// these functions on a read context's reader; the caller points the
-// reader's privdata at its FieldSink before each redisGetReply, which then
-// returns that sink filled with one key's answer (never to be freed).
+// message's 13 or so keys were 65 allocations and frees). make_reader()
+// is a hiredis reader with these functions; next() points its privdata at
+// the caller's FieldSink, which then holds one key's answer (never freed).
 //
 // Bad input: anything but an array of 4 bulk strings / nils (an error
 // reply, a nested array, an integer) sets `bad`; a field that is not a
-// finite number reads as absent. Not for contexts that run other commands.
+// finite number reads as absent. Only for HMGET answers (redis_mux).
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -21,10 +20,6 @@ struct FieldSink {
   bool bad = false;
 };
 
-// Sets the reader functions (for good: the context is a read context).
-void install(redisContext* c);
-// Reads one answer into `sink`; false = the context failed (c->err).
-bool get(redisContext* c, FieldSink& sink);
 // A reader of its own with these functions (fed by the caller: redis_mux),
 // freed with redisReaderFree; nullptr when out of memory.
 redisReader* make_reader();

@@ -22,25 +22,22 @@
 // host stalls it for tens of ms now and then) fails that message only
 // (temperror; its answers are dropped when they come; "missed its deadline"
 // logged at most once a minute with how long after the request it was).
-// When no answer came for kLateFor while reads waited (a hung Redis), or on
+// When no answer came for 0.1 s while reads waited (a hung Redis), or on
 // any other failure (connect, reset, protocol), the store answers false at
 // once for one second (a dead or hung Redis costs nothing per message),
 // logged at most once a minute, and "reachable again" after.
-// Synchronous reads (read(): `check`, `memory show`) take a context of
-// their own from a pool, with the same deadline and late rule.
+// Synchronous reads (read(): `check`, `memory show`) use the same shared
+// connection, deadline and late rule.
 // Writes (the Memory writer thread only) get 10x the deadline, at most 1 s;
 // a failed write batch is WriteResult::retry and is kept by Memory.
 // Redis Cluster is not supported (a script's keys must share one slot);
 // Sentinel / replicas: see README "A fleet of MX hosts".
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <mutex>
 
 #include "legit/memory.h"
@@ -57,7 +54,6 @@ using memory_detail::LogEvery;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kChunk = 128;        // updates per script run
-constexpr auto kLateFor = std::chrono::milliseconds(100);  // late with no answer in time: back off
 constexpr const char* kMarkTtl = "604800";  // 7 days
 
 using redis_conn::Ctx;
@@ -67,86 +63,19 @@ class RedisStore : public Store, public redis_mux::Host {
  public:
   explicit RedisStore(const RedisOptions& o) : o_(o), conn_(o), name_(conn_.name()), mux_(*this, o.prefix, o.deadline) {}
 
+  // Every read, a message's or `check`'s and `memory show`'s, goes through
+  // the shared read connection (redis_mux.h): one request builder, one
+  // parser, one deadline and late rule.
   bool read(const std::vector<std::string>& keys, std::int64_t now,
             std::vector<std::optional<Record>>& out) override {
+    KeyBatch batch;
+    for (const auto& k : keys) batch.add(k);
     out.assign(keys.size(), std::nullopt);
-    if (keys.empty()) return true;
-    Ctx c = take();
-    if (!c) return false;
-    if (!send_reads(c.get(), keys)) return failed(std::move(c), "read");
-    return collect(std::move(c), keys.size(), now, out, Clock::now());
+    auto t = mux_.start(batch);
+    return mux_.finish(*t, now, out);
   }
 
   std::unique_ptr<PendingRead> start_read(const KeyBatch& keys) override;
-
-  // Sends one HMGET per key, pipelined, in one write: the request is built
-  // here (RESP) into this thread's reused buffer and written to the socket
-  // directly (not copied into hiredis' output buffer, which stays empty; a
-  // 1.5 KB allocation per message made glibc consolidate its fast bins).
-  // The socket's send timeout is the deadline (redisSetTimeout).
-  template <class Keys>
-  bool send_reads(redisContext* c, const Keys& keys) {
-    thread_local std::string req;
-    req.clear();
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      req += "*6\r\n$5\r\nHMGET\r\n";
-      resp::bulk(req, o_.prefix, keys[i]);
-      req += "$1\r\nc\r\n$1\r\nf\r\n$1\r\nl\r\n$1\r\nh\r\n";
-    }
-    for (std::size_t at = 0; at < req.size();) {
-      ssize_t n = ::send(c->fd, req.data() + at, req.size() - at, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        c->err = REDIS_ERR_IO;
-        std::snprintf(c->errstr, sizeof c->errstr, "send: %s", n < 0 ? std::strerror(errno) : "closed");
-        return false;
-      }
-      at += static_cast<std::size_t>(n);
-    }
-    if (req.capacity() > 65536) std::string().swap(req);  // a huge batch: do not keep its buffer
-    return true;
-  }
-
-  // Reads the n answers of send_reads (sent at `sent`) and gives the
-  // context back; false = failed (the context is dropped; late(), or the
-  // store backs off).
-  bool collect(Ctx c, std::size_t n, std::int64_t now, std::vector<std::optional<Record>>& out,
-               Clock::time_point sent) {
-    out.assign(n, std::nullopt);
-    redis_fields::FieldSink f;  // c, f, l, h of one key, parsed in place
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!redis_fields::get(c.get(), f)) {
-        if (timed_out(c.get())) return late(std::move(c), sent);
-        return failed(std::move(c), "read");
-      }
-      if (f.bad || f.elements != 4) return failed(std::move(c), "read (bad reply)");
-      if (!f.present[0]) continue;
-      auto first = static_cast<std::int64_t>(f.value[1]), last = static_cast<std::int64_t>(f.value[2]);
-      out[i] = Record{decay(f.value[0], last, now, f.value[3]), first, last};
-    }
-    answered_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-    give(std::move(c));
-    return true;
-  }
-
-  // hiredis 0.14 reports SO_RCVTIMEO as an I/O error with errno EAGAIN.
-  static bool timed_out(const redisContext* c) {
-#ifdef REDIS_ERR_TIMEOUT
-    if (c->err == REDIS_ERR_TIMEOUT) return true;
-#endif
-    return c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-  }
-
-  // A read whose answer missed the deadline on a live connection: this
-  // message is temperror (its context, with the answer still due, is
-  // dropped); the store backs off only when no answer came in time for
-  // kLateFor (a stall that makes every read in flight late is not that).
-  bool late(Ctx c, Clock::time_point sent) {
-    if (Clock::now() - Clock::time_point(Clock::duration(answered_.load(std::memory_order_relaxed))) > kLateFor)
-      return failed(std::move(c), "read (no answer within memory-timeout for 0.1 s)");
-    late(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count()));
-    return false;
-  }
 
   // redis_mux::Host: the messages' reads share one connection (redis_mux.h).
   void late(long ms) override {
@@ -165,31 +94,6 @@ class RedisStore : public Store, public redis_mux::Host {
   void failed(const char* what, const redisContext* c) override {
     problem(what, c);
     mark_down();
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    pool_.clear();  // the others may be as stale as this one
-  }
-
-  // The context for a read, or nullptr (down: backing off, or cannot connect).
-  Ctx take() {
-    auto now = Clock::now().time_since_epoch().count();
-    if (now < down_until_.load()) return nullptr;
-    {
-      std::lock_guard<std::mutex> lock(pool_mu_);
-      if (!pool_.empty()) {
-        Ctx c = std::move(pool_.back());
-        pool_.pop_back();
-        return c;
-      }
-    }
-    Ctx c = connect(o_.deadline);
-    if (!c) mark_down();
-    else redis_fields::install(c.get());  // a read context: answers parsed by collect()
-    return c;
-  }
-
-  bool failed(Ctx c, const char* what) {
-    failed(what, c.get());
-    return false;
   }
 
   WriteResult write(const std::vector<Update>& updates) override {
@@ -345,13 +249,6 @@ class RedisStore : public Store, public redis_mux::Host {
 
   double write_deadline() const { return std::min(1.0, std::max(0.05, o_.deadline * 10)); }
 
-  void give(Ctx c) {
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    // A context stays out of the pool from end of headers to end-of-data:
-    // up to one per message in flight.
-    if (pool_.size() < 256) pool_.push_back(std::move(c));
-  }
-
   void mark_down() {
     auto until = Clock::now() + std::chrono::seconds(1);
     down_until_.store(until.time_since_epoch().count());
@@ -366,8 +263,6 @@ class RedisStore : public Store, public redis_mux::Host {
   RedisOptions o_;
   redis_conn::Connector conn_;
   std::string name_;
-  std::mutex pool_mu_;
-  std::vector<Ctx> pool_;
   std::mutex writer_mu_;
   Ctx writer_;
   Clock::time_point writer_used_{};  // the writer's last batch (writer_mu_)
@@ -375,7 +270,6 @@ class RedisStore : public Store, public redis_mux::Host {
   std::string wbuf_;  // the writer's request, reused (writer_mu_)
   std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark
   std::atomic<Clock::rep> down_until_{0};
-  std::atomic<Clock::rep> answered_{Clock::now().time_since_epoch().count()};  // last answer in time
   LogEvery late_log_;
   redis_mux::Mux mux_;  // last: uses the members above
 };

@@ -58,7 +58,7 @@ TEST_CASE("memory: a late Redis answer fails that read only, none in time for 0.
   auto& s = r.store;
   auto now = r.now;
   std::vector<std::optional<Record>> out;
-  REQUIRE(s->read({"k"}, now, out));  // a pooled context, as in the milter
+  REQUIRE(s->read({"k"}, now, out));  // on the shared read connection, as in the milter
 
   {
     Busy busy(redis.sock, 200);
