@@ -12,7 +12,7 @@ set -euo pipefail
 what=${1:-build}
 
 build_pkgs=(g++ cmake make pkg-config libmilter-dev libspf2-dev libopendkim-dev
-            libunbound-dev libldns-dev libpsl-dev libboost-program-options-dev doctest-dev
+            libunbound-dev libldns-dev libpsl-dev libidn2-dev libboost-program-options-dev doctest-dev
             liblmdb-dev libhiredis-dev libcivetweb-dev zlib1g-dev libssl-dev)
 test_pkgs=(postfix swaks miltertest python3 python3-dnslib python3-dkim python3-authres
            python3-spf python3-yaml python3-milter python3-cryptography python3-dnspython

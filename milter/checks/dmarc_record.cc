@@ -183,12 +183,12 @@ FromDomain from_domain(std::string_view v, std::size_t count) {
     return f;
   }
   auto at = addrs.front().rfind('@');
-  std::string dom = at == std::string::npos ? "" : std::string(trim(std::string_view(addrs.front()).substr(at + 1)));
+  std::string dom = at == std::string::npos ? "" : dns_domain(trim(std::string_view(addrs.front()).substr(at + 1)));
   if (!is_hostname(dom) || dom.find('.') == std::string::npos) {
     f.error = "From address " + quote_untrusted(addrs.front(), 80) + " has no valid domain";
     return f;
   }
-  f.domain = normalize_name(dom);
+  f.domain = dom;
   return f;
 }
 

@@ -42,12 +42,15 @@ class Spf : public Check {
     problem_.clear();
     const std::string& from = s.msg.mail_from;
     auto at = from.rfind('@');
-    domain_ = normalize_name(at == std::string::npos ? from : from.substr(at + 1));
+    domain_ = dns_domain(at == std::string::npos ? from : from.substr(at + 1));
     if (from.empty() || !s.conn.ip) return;
     if (has_control(from)) problem_ = "MAIL FROM contains control characters";
     else if (!spf::valid_spf_domain(domain_)) problem_ = "MAIL FROM domain is not a valid domain name";
     if (!problem_.empty()) return;
-    spf::SpfQuery q{s.conn.ip->to_string(), s.conn.helo, from, domain_, s.config.hostname};
+    // An SMTPUTF8 domain is evaluated by its A-labels (RFC 8616 §3), as libspf2 sees the sender too.
+    bool converted = at != std::string::npos && domain_ != normalize_name(from.substr(at + 1));
+    spf::SpfQuery q{s.conn.ip->to_string(), s.conn.helo, converted ? from.substr(0, at + 1) + domain_ : from,
+                    domain_, s.config.hostname};
     job_ = spf::SpfJob::start(s.resolver, std::move(q), budget_);
   }
 

@@ -1,6 +1,10 @@
 // names.cc — host name and text helpers (names.h).
 #include "names.h"
 
+#include <idn2.h>
+
+#include <memory>
+
 namespace legit {
 
 std::string lower(std::string_view s) {
@@ -24,6 +28,21 @@ bool iequals(std::string_view a, std::string_view b) {
 std::string normalize_name(std::string_view s) {
   if (!s.empty() && s.back() == '.') s.remove_suffix(1);
   return lower(s);
+}
+
+std::string dns_domain(std::string_view s) {
+  bool ascii = true;
+  for (unsigned char c : s) ascii = ascii && c < 0x80;
+  if (ascii || s.size() > 1024) return normalize_name(s);
+  std::string in(s);  // NUL-terminated for libidn2; an embedded NUL makes it fail below
+  if (in.find('\0') != std::string::npos) return normalize_name(s);
+  char* out = nullptr;
+  if (idn2_to_ascii_8z(in.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK || out == nullptr) {
+    idn2_free(out);
+    return normalize_name(s);
+  }
+  std::unique_ptr<char, void (*)(void*)> owned(out, idn2_free);
+  return normalize_name(owned.get());
 }
 
 static bool is_alnum(char c) {

@@ -9,7 +9,7 @@ namespace legit {
 std::string Session::mail_from_domain() const {
   auto at = msg.mail_from.rfind('@');
   if (at == std::string::npos) return "";
-  return normalize_name(std::string_view(msg.mail_from).substr(at + 1));
+  return dns_domain(std::string_view(msg.mail_from).substr(at + 1));
 }
 
 void Session::want_rcpt_mx(std::string_view rcpt) {

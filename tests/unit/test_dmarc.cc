@@ -79,7 +79,15 @@ TEST_CASE("dmarc: From domain (RFC 7489 §6.6.1)") {
       {{"alice@localhost"}, ""},
       {{"alice@[192.0.2.1]"}, ""},
       {{"alice@ex ample.org"}, ""},
-      {{"alice@\xc3\xa9xample.org"}, ""},
+      // SMTPUTF8 (RFC 6532): a U-label From domain is judged by its A-labels (RFC 8616 §5)
+      {{"alice@\xc3\xa9xample.org"}, "xn--xample-9ua.org"},
+      {{"J\xc3\xb6rg M\xc3\xbcller <j\xc3\xb6rg@b\xc3\xa4" "ckerei-m\xc3\xbcller.de>"}, "xn--bckerei-mller-bfb28a.de"},
+      {{"alice@\xc3\x84PPLE.SE"}, "xn--pple-koa.se"},
+      // full-width letters map to the ASCII name they show: a spoof of it, judged as it
+      {{"alice@\xef\xbd\x85\xef\xbd\x98" "ample.org"}, "example.org"},
+      {{"alice@\xe9xample.org"}, ""},                  // Latin-1, not UTF-8
+      {{"alice@b\xc3\xbc ro.example"}, ""},
+      {{"alice@\xe2\x80\xae" "example.org"}, ""},       // a bidi control character
       {{std::string("alice@example.org\0.evil.test", 28)}, ""},
       {{"alice@" + std::string(300, 'a') + ".org"}, ""},
       {{"alice@example.org\r\nBcc: x@y.test"}, ""},

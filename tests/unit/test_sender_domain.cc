@@ -2,6 +2,7 @@
 // from a table of MAIL FROM addresses and DNS situations served by the fake resolver.
 #include <functional>
 
+#include "../../milter/core/names.h"
 #include "test_helpers.h"
 
 using namespace legit;
@@ -130,7 +131,11 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
       {"bare IP", "<a@192.0.2.1>", [](FakeResolver&) {}, "invalid"},
       {"single label", "<a@localhost>", [](FakeResolver&) {}, "invalid"},
       {"255-char domain", "<a@" + std::string(251, 'a') + ".com>", [](FakeResolver&) {}, "invalid"},
-      {"non-ASCII", "<a@b\xc3\xbcro.example>", [](FakeResolver&) {}, "invalid"},
+      {"SMTPUTF8 domain: looked up by its A-labels", "<j\xc3\xb6rg@b\xc3\xbcro.example>", [](FakeResolver& f) {
+         mx(f, "xn--bro-hoa.example", {"10 mx.xn--bro-hoa.example"});
+       }, "ok"},
+      {"non-ASCII that is no UTF-8", "<a@b\xfcro.example>", [](FakeResolver&) {}, "invalid"},
+      {"non-ASCII IDNA refuses", "<a@b\xc3\xbc_ro.example>", [](FakeResolver&) {}, "invalid"},
       {"embedded NUL", std::string("<a@ex\0ample.com>", sizeof("<a@ex\0ample.com>") - 1), [](FakeResolver&) {}, "invalid"},
       {"embedded CRLF", "<a@example.com\r\nRCPT TO:<x@y>>", [](FakeResolver&) {}, "invalid"},
       {"trailing dot, upper case", "<A@EXAMPLE.COM.>", [](FakeResolver& f) {
@@ -157,6 +162,26 @@ TEST_CASE("sender-domain: results per address and DNS situation") {
       CHECK(d.find('\n') == std::string::npos);
       CHECK(d.find('\0') == std::string::npos);
     }
+  }
+}
+
+TEST_CASE("dns_domain: SMTPUTF8 domains become A-labels, the rest is only normalized") {
+  const std::pair<std::string, const char*> rows[] = {
+      {"Example.COM.", "example.com"},
+      {"b\xc3\xa4" "ckerei-m\xc3\xbcller.de", "xn--bckerei-mller-bfb28a.de"},
+      {"\xc3\x84PPLE.se", "xn--pple-koa.se"},                        // case-mapped
+      {"stra\xc3\x9f" "e.de", "xn--strae-oqa.de"},                    // IDNA2008: sharp s stays
+      {"\xd0\xbc\xd1\x83\xd0\xb7\xd0\xb5\xd0\xb9.\xd1\x80\xd1\x84", "xn--e1adhj9a.xn--p1ai"},  // музей.рф
+      {"xn--pple-koa.se", "xn--pple-koa.se"},
+      {"b\xfcro.example", "b\xfcro.example"},                          // Latin-1: unchanged
+      {"b\xc3\xbc ro.example", "b\xc3\xbc ro.example"},
+      {std::string("b\xc3\xbc\0ro.example", 12), std::string("b\xc3\xbc\0ro.example", 12).c_str()},
+      {"", ""},
+  };
+  for (const auto& [in, want] : rows) {
+    CAPTURE(in);
+    if (in.find('\0') != std::string::npos) CHECK(dns_domain(in) == in);
+    else CHECK(dns_domain(in) == want);
   }
 }
 

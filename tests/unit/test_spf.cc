@@ -324,6 +324,11 @@ TEST_CASE("spf: the checks in the engine") {
     o = d->end_of_message("Q2");
     CHECK(result_of(o, "spf") == "none");
     CHECK(d->session().msg.auth.spf_mailfrom_domain == "nospf.example");
+    // An SMTPUTF8 sender is evaluated for the A-labels of its domain (RFC 8616).
+    dns.add("xn--bro-hoa.example", DnsType::TXT, {"v=spf1 ip4:192.0.2.0/24 -all"});
+    d->mail_from("<j\xc3\xb6rg@B\xc3\xbcro.example>", "");
+    CHECK(result_of(d->end_of_message("Q4"), "spf") == "pass");
+    CHECK(d->session().msg.auth.spf_mailfrom_domain == "xn--bro-hoa.example");
   }
   SUBCASE("null sender: spf none, the HELO result stands for MAIL FROM") {
     Msg m;
