@@ -11,7 +11,9 @@
 //   fail-reject, fail-quarantine, fail-none
 //                        not aligned; the word carries the policy that
 //                        applies (sp= for a subdomain when the record came
-//                        from the organizational domain; pct= only shown) [fail]
+//                        from the organizational domain), one step milder
+//                        when pct= selects under half or t=y (dmarc_record.h
+//                        applied_policy)                                 [fail]
 //   forwarded            would be fail-*, but the client is a listed
 //                        forwarder (legit/forwarder.h): judged by its own
 //                        DKIM instead; no floor                          [fail]
@@ -91,6 +93,7 @@ std::string policy_comment(const Record& r) {
   std::string c = std::string("p=") + dmarc::to_string(r.p);
   if (r.sp) c += std::string(" sp=") + dmarc::to_string(*r.sp);
   if (r.pct != 100) c += " pct=" + std::to_string(r.pct);
+  if (r.testing) c += " t=y";
   return c;
 }
 
@@ -134,7 +137,7 @@ Finding evaluate(const Session& s, const std::string& from, const Discovery& d, 
     }
   } else {
     bool sub = d.where != from;
-    Policy applied = sub && d.record.sp ? *d.record.sp : d.record.p;
+    Policy applied = dmarc::applied_policy(d.record, sub);
     ar.reason = policy_comment(d.record);
     std::string by = aligned_with(s, from, d.record);
     if (!by.empty()) {

@@ -61,6 +61,8 @@ std::string apply(Record& r, const std::string& tag, std::string_view val, bool&
     auto n = percent(val);
     if (!n) return bad(tag, val);
     r.pct = *n;
+  } else if (tag == "t") {
+    r.testing = lower(val) == "y";  // anything but y reads as n
   }
   return "";
 }
@@ -73,6 +75,12 @@ const char* to_string(Policy p) {
     case Policy::reject: return "reject";
     default: return "none";
   }
+}
+
+Policy applied_policy(const Record& r, bool subdomain) {
+  Policy p = subdomain && r.sp ? *r.sp : r.p;
+  if (r.pct >= 50 && !r.testing) return p;
+  return p == Policy::reject ? Policy::quarantine : Policy::none;
 }
 
 bool is_dmarc_record(std::string_view txt) {

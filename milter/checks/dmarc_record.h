@@ -23,7 +23,17 @@ struct Record {
   bool strict_dkim = false;  // adkim=s
   bool strict_spf = false;   // aspf=s
   int pct = 100;
+  bool testing = false;      // t=y (DMARCbis): the owner is testing the policy
 };
+
+// The policy the owner asks a receiver to apply to a failing message: p= (or
+// sp= for a subdomain), one step milder (reject → quarantine → none) when the
+// owner selects fewer than half of its failing messages for it — pct=0 is a
+// roll-out step that applies the milder policy to every message (RFC 7489
+// §6.6.4), pct=10 applies it to 90 % — or says t=y (DMARCbis: testing, the
+// same milder policy). A verdict must be the same for the same message, so no
+// random draw: the treatment the owner asks for most of its messages.
+Policy applied_policy(const Record& r, bool subdomain);
 
 struct ParsedRecord {
   std::optional<Record> record;  // set when valid

@@ -171,6 +171,12 @@ void zone(FakeResolver& f) {
   f.set("_dmarc.slow.example.org", DnsType::TXT, DnsStatus::temperror, "timeout");
   f.set("_dmarc.slow-org.test", DnsType::TXT, DnsStatus::temperror, "timeout");
   f.add("_dmarc.other.test", DnsType::TXT, {"v=spf1 -all"});
+  // roll-out records (pct=, t=)
+  for (const auto& [domain, rec] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"q0.test", "p=quarantine; pct=0"}, {"r0.test", "p=reject; pct=0"}, {"r49.test", "p=reject; pct=49"},
+           {"r50.test", "p=reject; pct=50"}, {"rt.test", "p=reject; t=Y"}, {"rtn.test", "p=reject; t=n"},
+           {"sp0.test", "p=none; sp=reject; pct=0"}})
+    f.add(std::string("_dmarc.") + domain, DnsType::TXT, {std::string("v=DMARC1; ") + rec});
 }
 
 AuthFacts::Dkim pass(const char* d) { return {d, "sel", "pass"}; }
@@ -208,6 +214,14 @@ TEST_CASE("dmarc: results") {
       {"timeout", "a@slow.example.org", {}, "temperror", "dmarc=temperror"},
       {"timeout at the org domain", "a@x.slow-org.test", {}, "temperror", "dmarc=temperror"},
       {"two addresses", "a@example.org, b@example.org", {}, "bad-from", "dmarc=permerror"},
+      // pct= under 50 and t=y: the milder policy the owner asks for most of its mail (RFC 7489 §6.6.4)
+      {"pct=0 quarantine: none", "a@q0.test", {}, "fail-none", "dmarc=fail (p=quarantine pct=0)"},
+      {"pct=0 reject: quarantine", "a@r0.test", {}, "fail-quarantine", "dmarc=fail (p=reject pct=0)"},
+      {"pct=49 reject: quarantine", "a@r49.test", {}, "fail-quarantine", "dmarc=fail"},
+      {"pct=50 reject: reject", "a@r50.test", {}, "fail-reject", "dmarc=fail"},
+      {"t=y reject: quarantine", "a@rt.test", {}, "fail-quarantine", "dmarc=fail (p=reject t=y)"},
+      {"t=n reject: reject", "a@rtn.test", {}, "fail-reject", "dmarc=fail"},
+      {"pct=0 on sp=reject: quarantine", "a@x.sp0.test", {}, "fail-quarantine", "header.from=x.sp0.test"},
   };
   for (const auto& r : rows) {
     SUBCASE(r.name) {
@@ -264,6 +278,14 @@ TEST_CASE("dmarc: the owner's policy is a floor; forwarders; unauthenticated") {
   g = run(dns, spf_other, {{"From", "a@q.example.org"}});
   CHECK(g.result == "fail-quarantine");
   CHECK(g.action == Action::accept);
+  // pct=0 (a roll-out step): the owner asks for none, no floor even with another negative finding
+  Facts spf_fail_other{"fail", "other.test", {}};
+  g = run(dns, spf_fail_other, {{"From", "a@q0.test"}});
+  CHECK(g.result == "fail-none");
+  CHECK(g.floor_by == "");
+  g = run(dns, spf_other, {{"From", "a@r0.test"}}, {mild});
+  CHECK(g.result == "fail-quarantine");
+  CHECK(g.action == Action::accept);  // quarantine's floor needs another negative
   // A listed forwarder: judged by its own DKIM, no floor.
   for (const char* fwd : {"203.0.113.0/24", "203.0.113.201"}) {
     g = run(dns, spf_other, {{"From", "a@example.org"}}, {{"forwarders", fwd}});
