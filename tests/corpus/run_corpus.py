@@ -131,7 +131,10 @@ def build_message(sess, keys, zone):
     def sign(raw, sig):
         d, s, alg = sig["d"], sig["s"], sig.get("alg", "rsa")
         secret, txt = keys.get(d, s, alg)
-        if sig.get("publish", True):
+        if sig.get("cname"):  # the key lives at the provider, the selector is a CNAME to it
+            zone.setdefault("%s._domainkey.%s" % (s, d), []).append(record("CNAME " + sig["cname"]))
+            zone.setdefault(sig["cname"], []).append(record("TXT " + txt))
+        elif sig.get("publish", True):
             zone.setdefault("%s._domainkey.%s" % (s, d), []).append(record("TXT " + txt))
         signature = dkim.sign(raw, s.encode(), d.encode(), secret, include_headers=include,
                               signature_algorithm=b"ed25519-sha256" if alg == "ed25519" else b"rsa-sha256")
