@@ -13,9 +13,10 @@
 //   claims-us           one of our names or addresses (legit/us.h: hostname,
 //                       helo-our-names, authserv-id, Postfix's $myhostname,
 //                       helo-our-addresses, {daemon_addr}; bare or literal),
-//                       or an MX host of a recipient domain whose addresses
-//                       do not include the client — from a client that is
-//                       not one of our addresses
+//                       or a recipient domain, one of our-domains, or an MX
+//                       host of a recipient domain, whose addresses do not
+//                       include the client — from a client that is not one
+//                       of our addresses
 //   localhost           localhost, localhost.localdomain, localhost.*,
 //                       *.localhost, ip6-localhost...: only a misconfigured
 //                       or hostile client says that from the Internet
@@ -155,24 +156,50 @@ std::optional<Finding> Helo::syntax(const Session& s) const {
   return name_claims(s, normalize_name(h));
 }
 
-// HELO = an MX host of a recipient domain (our inbound MX, by DNS), from a
-// client that is not that host (not among the HELO's own A/AAAA).
+// `n` is `d` or a name under it.
+bool at_or_under(const std::string& n, const std::string& d) {
+  return !d.empty() && (n == d || (n.size() > d.size() && n.ends_with(d) && n[n.size() - d.size() - 1] == '.'));
+}
+
+// The domain of ours (a recipient domain, one of `our-domains`) that `n` is
+// or lies under, "" when none.
+std::string our_domain_of(const Session& s, const std::string& n) {
+  for (const auto& [d, l] : s.msg.rcpt_mx)
+    if (at_or_under(n, d)) return d;
+  for (const auto& d : s.config.list("our-domains"))
+    if (at_or_under(n, normalize_name(d))) return normalize_name(d);
+  return "";
+}
+
+// HELO = a recipient domain, one of `our-domains` or a name under them (the
+// Postfix "check_helo_access: you are not me" of our own domains, which
+// matches their subdomains too), or an MX host of a recipient domain (our
+// inbound MX, by DNS), from a client that is not that host (not among the
+// HELO's own A/AAAA: the web server a bare domain names may say it). Under
+// our domain, a client whose forward-confirmed PTR lies in that domain too is
+// a host of that domain (a department's server misnaming itself), not a
+// forger; that needs the PTR answer (a temperror claims nothing).
 std::optional<Finding> Helo::claims_mx(Session& s, const std::string& n) {
   if (!looked_up_ || !s.conn.ip || Us::of(s).client_is_us(s)) return std::nullopt;
-  std::string domain;
+  std::string what, ours = our_domain_of(s, n);
+  const RdnsResult* r = s.rdns.started() ? &s.rdns.result() : nullptr;
+  bool ptr_known = r && r->ptr_status != DnsStatus::temperror && !r->forward_temperror;
+  if (!ours.empty() && ptr_known &&
+      std::none_of(r->confirmed.begin(), r->confirmed.end(), [&](const auto& c) { return at_or_under(c, ours); }))
+    what = n == ours ? " is our domain" : " is a name in our domain " + quote_untrusted(ours, 80);
   for (const auto& [d, l] : s.msg.rcpt_mx) {
+    if (!what.empty()) break;
     auto hosts = mx_hosts(l.get().records);
-    if (std::find(hosts.begin(), hosts.end(), n) != hosts.end()) domain = d;
-    if (!domain.empty()) break;
+    if (std::find(hosts.begin(), hosts.end(), n) != hosts.end())
+      what = " is an MX host of the recipient domain " + quote_untrusted(d, 80);
   }
-  if (domain.empty()) return std::nullopt;
+  if (what.empty()) return std::nullopt;
   DnsAnswer a = a_.get(), aaaa = aaaa_.get();
   if (a.status == DnsStatus::temperror || aaaa.status == DnsStatus::temperror) return std::nullopt;
   for (const auto* ans : {&a, &aaaa})
     for (const auto& rec : ans->records)
       if (auto ip = IpAddress::parse(rec); ip && ip->unmapped() == *s.conn.ip) return std::nullopt;
-  return found("claims-us", "HELO " + quote_untrusted(n, 80) + " is an MX host of the recipient domain " +
-                                quote_untrusted(domain, 80) + ", but the client is not that host");
+  return found("claims-us", "HELO " + quote_untrusted(n, 80) + what + ", but the client is not that host");
 }
 
 // The positive/negative verdict on a syntactically fine FQDN.
@@ -240,8 +267,8 @@ CheckInfo helo_check_info() {
           {"literal-mismatch", -2.0, "a literal of another address: a false statement"},
           {"invalid", -2.5, "not a host name at all (rspamd HFILTER_HELO_BADHOST 4.5, Postfix "
                             "reject_invalid_helo_hostname)"},
-          {"claims-us", -6.0, "pretends to be this server: only forgers do that (policyd-weight "
-                              "and Postfix FAQ recommend rejecting outright)"},
+          {"claims-us", -6.0, "pretends to be this server or our own domain: only forgers do that "
+                              "(policyd-weight and Postfix FAQ recommend rejecting outright)"},
           {"not-fqdn", -2.0, "User, OEMCOMPUTER, exch01: a desktop or an internal server's short "
                              "name, not an MTA's public name (rspamd HFILTER_HELO_NOT_FQDN 2, Postfix "
                              "reject_non_fqdn_helo_hostname)"},

@@ -151,12 +151,18 @@ TEST_CASE("helo: results per HELO and DNS situation") {
   }
 }
 
-TEST_CASE("helo: claims-us with no configuration: authserv-id, $myhostname, daemon_addr, recipient MX") {
+TEST_CASE("helo: claims-us with no configuration: authserv-id, $myhostname, daemon_addr, recipient MX and domain") {
   FakeResolver dns;
   dns.add("example.net", DnsType::MX, {"10 mx1.example.net", "20 backup.other.example"});
   dns.add("mx1.example.net", DnsType::A, {"198.51.100.30"});
   dns.add("backup.other.example", DnsType::A, {"192.0.2.40"});
-  Config cfg = make_config({{"hostname", "box.internal"}, {"authserv-id", "mx.site.example"}});
+  dns.add("example.net", DnsType::A, {"198.51.100.80"});  // the recipient domain's web server
+  dns.add("www.example.net", DnsType::A, {"192.0.2.60"});
+  dns.add("61.113.0.203.in-addr.arpa", DnsType::PTR, {"gw.dept.example.net"});
+  dns.add("gw.dept.example.net", DnsType::A, {"203.0.113.61"});
+  dns.set("62.113.0.203.in-addr.arpa", DnsType::PTR, DnsStatus::temperror, "timeout");
+  Config cfg = make_config({{"hostname", "box.internal"}, {"authserv-id", "mx.site.example"},
+                            {"our-domains", "ours.example"}});
   Engine engine(cfg, dns, {&kCheck});
   struct Row { const char* ip; const char* helo; const char* want; };
   const Row rows[] = {
@@ -168,6 +174,17 @@ TEST_CASE("helo: claims-us with no configuration: authserv-id, $myhostname, daem
       {"198.51.100.30", "mx1.example.net", "resolves-to-client"},  // that MX host itself
       {"192.0.2.40", "backup.other.example", "resolves-to-client"},  // backup MX relaying to us
       {"198.51.100.77", "smtp.site.example", "no-resolve"},    // from our own address
+      {"203.0.113.50", "example.net", "claims-us"},            // the recipient domain itself
+      {"203.0.113.50", "EXAMPLE.net.", "claims-us"},
+      {"198.51.100.80", "example.net", "resolves-to-client"},  // the web server it names
+      {"203.0.113.50", "ours.example", "claims-us"},           // our-domains
+      {"203.0.113.50", "mail.example.net", "claims-us"},       // a made-up name in it
+      {"203.0.113.50", "www.ours.example", "claims-us"},
+      {"192.0.2.60", "www.example.net", "resolves-to-client"}, // a real host of it
+      {"203.0.113.61", "srv.dept.example.net", "same-domain-as-ptr"},  // PTR in the domain: its own host
+      {"203.0.113.62", "srv.dept.example.net", "no-resolve"},  // PTR timed out: unknown
+      {"203.0.113.50", "example.net.evil.test", "no-resolve"}, // not under it
+      {"203.0.113.50", "net", "not-fqdn"},
   };
   for (const auto& r : rows) {
     CAPTURE(r.helo);
