@@ -152,6 +152,18 @@ if command -v redis-cli >/dev/null; then  # what "one Redis round trip" is here
   echo "Redis round trip (redis-cli --latency, 2 s): $(timeout 2 redis-cli -p "$RPORT" --latency --raw 2>/dev/null |
     tail -1 | awk '{ print "min " $1 " max " $2 " avg " $3 " ms over " $4 " samples" }')"
 fi
+# The floor under a read per message: what one round trip (a send and the
+# recv of its answer) costs the client's CPU here, against none's CPU per
+# message. Batching shares a round trip between messages in flight; a lone
+# message pays all of it.
+if [ -x "$BUILD/bench/redis_rtt_cost" ]; then
+  rtt=$("$BUILD/bench/redis_rtt_cost" "$RPORT" 20000 1000) || rtt=""
+  if [ -n "$rtt" ]; then
+    idle=$(awk '{ print $5 }' <<<"$rtt")
+    echo "Redis round trip, client CPU (bench/redis_rtt_cost): $rtt;" \
+      "one per message would be $(calc %.1f "100 * $idle / 1000 / $(med none 2)") % of none's CPU per message"
+  fi
+fi
 if [ "${STRACE:-0}" = 1 ] && command -v strace >/dev/null; then
   # Which syscalls, per message: strace -c on every thread of each milter
   # (slows it down: counts only, no timing).
@@ -181,5 +193,7 @@ for who in $WHO; do
   printf '%s: %s of %s messages with history:temperror\n' "$who" "$(grep -c 'history:temperror' "$WORK/legit-$who.log")" \
     "$(grep -c ' action=' "$WORK/legit-$who.log")"
 done
-echo "errors in the milter logs: $(cat "$WORK"/legit-*.log | grep -cE '; on-error=|runtime error|Sanitizer|memory: .*(failed|missed its deadline)')"
-cat "$WORK"/legit-*.log | grep -E '; on-error=|runtime error|Sanitizer|memory: .*(failed|missed its deadline)' | head -5
+# Exit status: 0 when no milter logged an error, 1 when one did (shown).
+errors=$(cat "$WORK"/legit-*.log | grep -E '; on-error=|runtime error|Sanitizer|memory: .*(failed|missed its deadline)')
+echo "errors in the milter logs: $(grep -c . <<<"$errors")"
+[ -z "$errors" ] || { head -5 <<<"$errors"; exit 1; }
