@@ -18,6 +18,7 @@ for variant in plain asan; do
   cmake --build "$dir" -j"$jobs"
   echo "=== $variant tests ==="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
     ctest --test-dir "$dir" --output-on-failure -j"$jobs" || status=1
 done
 echo "=== fuzz (libFuzzer, ASan+UBSan) ==="

@@ -3,7 +3,10 @@
 // NUL-separated field is a domain (also read as a punycode label and as
 // UTF-8 text), the second a From header value, the third a MAIL FROM.
 // Properties: never throws; a skeleton is ASCII; a decoded label has at
-// most 63 code points; the checks report only their own result words.
+// most 63 code points; dns_domain (names.h, libidn2) gives A-labels or,
+// when IDNA refuses the name, the name as given, normalized (an ASCII name
+// always so); the checks report only their own result words.
+#include <algorithm>
 #include <set>
 
 #include "fake_resolver.h"
@@ -11,6 +14,7 @@
 #include "legit/check.h"
 #include "legit/engine.h"
 #include "lookalike_names.h"
+#include "names.h"
 
 namespace {
 
@@ -38,6 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz_require(la::label_code_points(f[0]).size() <= std::max<std::size_t>(63, f[0].size()), "bounded label");
   std::vector<la::Protected> names = {{"paypal.com", "paypal", "paypal", "paypal", false},
                                       {"corp.example", "corp", "corp", "corp", true}};
+  const std::string dn = legit::dns_domain(f[0]);
+  auto is_ascii = [](std::string_view t) {
+    return std::all_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  };
+  fuzz_require(is_ascii(dn) || dn == legit::normalize_name(f[0]), "dns_domain: A-labels or the name as given");
+  if (is_ascii(f[0])) fuzz_require(dn == legit::normalize_name(f[0]), "dns_domain: an ASCII name is only normalized");
   auto r = la::resembles(f[0], names);
   fuzz_require((r.kind == la::Kind::none) == (r.whom == nullptr), "a resemblance names whom");
   static const auto cs = checks();

@@ -26,5 +26,6 @@ seeds=()
 for d in "$here/corpus/$target" "$here/regress/$target"; do [ -d "$d" ] && seeds+=("$d"); done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp}  # why: the file says
 exec "$dir/fuzz_$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$art/" -print_final_stats=1 "$@" "$work" "${seeds[@]}"
