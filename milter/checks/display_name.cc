@@ -3,8 +3,10 @@
 //
 // Readers see the display name, not the address. The first From field's
 // display name ("..." <addr>, or the comment of addr (Name)) is decoded
-// (RFC 2047 B and Q words in UTF-8 or a Latin charset) and compared with
-// the From address's registrable domain (libpsl). Results:
+// (RFC 2047 B and Q words in UTF-8 or a Latin charset), read as it is seen
+// (invisible code points such as zero-width spaces dropped, symbols and
+// emoji as spaces) and compared with the From address's registrable domain
+// (libpsl). Results:
 //   address-mismatch  the display name holds an address whose registrable
 //                     domain differs from the From address's
 //                     ("service@paypal.com" <x@mailer.example>: rspamd
@@ -187,6 +189,35 @@ std::u32string decode_display(const std::string& raw) {
   return out;
 }
 
+// Code points a reader does not see: soft hyphen, zero-width space and
+// joiners, bidi marks and overrides, word joiner and invisible operators,
+// variation selectors, BOM, tags (Unicode Default_Ignorable_Code_Point).
+bool invisible(char32_t c) {
+  return c == 0xAD || c == 0x34F || c == 0x61C || c == 0x115F || c == 0x1160 || c == 0x17B4 || c == 0x17B5 ||
+         (c >= 0x180B && c <= 0x180F) || (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2060 && c <= 0x206F) || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF ||
+         c == 0xFFA0 || (c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
+// Symbols and punctuation outside ASCII that separate words as a space does:
+// ® © ° « », general punctuation, currency, letterlike (™), arrows, maths,
+// shapes, dingbats (✅), CJK punctuation, emoji, private use.
+bool symbol(char32_t c) {
+  return (c >= 0xA0 && c <= 0xBF && c != 0xAA && c != 0xB5 && c != 0xBA) || c == 0xD7 || c == 0xF7 ||
+         (c >= 0x2000 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xE000 && c <= 0xF8FF) ||
+         (c >= 0xFE10 && c <= 0xFE6F) || (c >= 0x1F000 && c <= 0x1FAFF);
+}
+
+// The display name as a reader sees it: invisible code points dropped
+// ("Pay<U+200B>Pal" is "PayPal"), symbols turned into spaces ("PayPal®",
+// "Microsoft™ account team", "PayPal 🔒" name the brand like "PayPal").
+std::u32string as_seen(const std::u32string& text) {
+  std::u32string out;
+  for (char32_t c : text)
+    if (!invisible(c)) out.push_back(symbol(c) ? U' ' : c);
+  return out;
+}
+
 // Addresses in the display name ("local@domain"): their domains.
 std::vector<std::string> address_domains(const std::u32string& text) {
   std::vector<std::string> out;
@@ -264,7 +295,7 @@ class DisplayName : public Check {
     std::string from = dmarc::from_domain(first_from, s.msg.from_count).domain;
     std::string from_reg = registrable_domain(from);
     if (from_reg.empty()) return {};
-    std::u32string display = decode_display(raw_display(first_from));
+    std::u32string display = as_seen(decode_display(raw_display(first_from)));
     if (display.empty()) return {};
     std::string shown = quote_untrusted(lookalike::skeleton(display), 80);
     auto kept = lookalike::protected_names(s);

@@ -49,7 +49,20 @@ TEST_CASE("display-name: results per From field") {
       {"Microsoft Teams <no-reply@teams.mail-microsoft.com>", "names-brand"},
       {"PayPal <service@secure.paypal>", "names-brand"},  // no such TLD: anyone can write it
       {"Microsoft <x@mail.google>", "names-brand"},      // another brand's TLD
+      // what the reader sees: invisible code points dropped, symbols and emoji as spaces
+      {"Pay\xe2\x80\x8bPal <a@x.example>", "names-brand"},                  // zero-width space
+      {"=?UTF-8?Q?Pay=C2=ADPal?= <a@x.example>", "names-brand"},              // soft hyphen
+      {"\xe2\x80\xaePayPal\xe2\x80\xac <a@x.example>", "names-brand"},       // bidi override
+      {"Micro\xe2\x80\x8dsoft account team <a@x.example>", "names-brand"},   // zero-width joiner
+      {"PayPal\xc2\xae <a@x.example>", "names-brand"},                        // registered sign
+      {"\"Microsoft\xe2\x84\xa2 Account Team\" <a@x.example>", "names-brand"},  // trade mark sign
+      {"PayPal \xf0\x9f\x94\x92 <a@x.example>", "names-brand"},               // emoji
+      {"\xe2\x9c\x85 Apple Support <a@x.example>", "names-brand"},
       // honest
+      {"Apple Orchard Farm \xf0\x9f\x8d\x8e <hello@apple-orchard.example>", ""},
+      {"\xd9\x85\xd8\xb1\xdb\x8c\xd9\x85\xe2\x80\x8c\xd9\x87\xd8\xa7 <a@x.example>", ""},  // Persian name with ZWNJ
+      {"PayPal Giving Fund \xe2\x9d\xa4 <donate@pgf.example>", ""},
+      {"PayPal\xc2\xae <service@paypal.com>", ""},
       {"Microsoft <msa@communication.microsoft.com>", ""},
       {"Microsoft 365 Message center <o365mc@microsoft.com>", ""},
       {"\"Microsoft account team\" <account-security-noreply@accountprotection.microsoft.com>", ""},
