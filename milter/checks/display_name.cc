@@ -29,10 +29,15 @@
 //                     same brand (lookalike check: paypa1-secure.example,
 //                     microsoft-account-verify.example) both the name and
 //                     the domain imitate it: the floor `lookalike-action`
-//                     (quarantine) is set
+//                     (quarantine) is set; so it is when the From address is
+//                     at a domain where anyone opens a mailbox
+//                     (`freemail-domains`: "PayPal Service" at hotmail.com,
+//                     "Microsoft 365 Security" at a trial onmicrosoft.com
+//                     tenant)
 //   names-us          the same for one of our own domains ("Corp IT Helpdesk"
 //                     from a free-mail address): weaker, an honest helpdesk
-//                     SaaS sends as "Corp Support" from its own domain
+//                     SaaS sends as "Corp Support" from its own domain; from
+//                     a freemail-domains address the same floor
 // No finding otherwise, for the null sender (bounces and receipts name the
 // software that wrote them: "Microsoft Outlook <postmaster@tenant...>"), or
 // without a From field with one valid domain (the dmarc check reports those). Bad input never throws: undecodable words
@@ -287,6 +292,15 @@ bool owns(const std::string& from_reg, const Protected& p, const std::vector<Pro
   return false;
 }
 
+// Is the From domain one where anyone gets a mailbox (`freemail-domains`, by
+// its ICANN registrable domain: tenant.onmicrosoft.com counts as onmicrosoft.com)?
+bool free_mail(const Session& s, const std::string& from) {
+  std::string reg = icann_registrable_domain(from);
+  for (const auto& d : s.config.list("freemail-domains"))
+    if (!reg.empty() && normalize_name(d) == reg) return true;
+  return false;
+}
+
 class DisplayName : public Check {
  public:
   std::vector<Finding> finish(Session& s) override {
@@ -305,8 +319,13 @@ class DisplayName : public Check {
       Finding f = found(p->ours ? "names-us" : "names-brand",
                         "display name \"" + shown + "\" names " + (p->ours ? "our domain " : "the brand ") +
                             p->domain + ", the address is at " + quote_untrusted(from_reg, 80));
-      if (lookalike::resembles(from, names).whom == p) f.floor = floor_of_action(s.config.str("lookalike-action"));
-      if (!f.floor.empty()) f.detail += ", a look-alike of it: both the name and the domain imitate it";
+      bool freemail = free_mail(s, from);
+      if (freemail || lookalike::resembles(from, names).whom == p)
+        f.floor = floor_of_action(s.config.str("lookalike-action"));
+      if (f.floor.empty()) return {f};
+      f.detail += freemail ? ", a mailbox anyone can open (freemail-domains): no brand and no organisation of ours "
+                             "writes from there under its own name"
+                           : ", a look-alike of it: both the name and the domain imitate it";
       return {f};
     }
     std::string lowered = lower(lookalike::skeleton(display));
@@ -345,9 +364,23 @@ CheckInfo display_name_check_info() {
                                 "\"X via Mailchimp\"), fit_points.py -3.5: -3, as honest resellers' alerts are "
                                 "not in the corpus"},
           {"names-us", -1.5, "the display name is our own organisation from a domain not ours (CEO/IT "
-                             "fraud from free mail); a helpdesk SaaS sending as our name is honest: weaker"},
+                             "fraud from free mail); a helpdesk SaaS sending as our name is honest: weaker. "
+                             "From a freemail-domains address (either result) at least quarantine "
+                             "(lookalike-action)"},
       },
-      {},
+      {
+          {"freemail-domains", OptKind::list,
+           "gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com ymail.com aol.com "
+           "icloud.com me.com mac.com gmx.com gmx.net gmx.de web.de mail.com proton.me protonmail.com "
+           "zoho.com yandex.com yandex.ru mail.ru qq.com 163.com onmicrosoft.com",
+           "domains where anyone opens a mailbox (free mail; onmicrosoft.com: any trial Microsoft 365 "
+           "tenant). A brand's name or ours as the display name of such an address is at least a "
+           "quarantine (lookalike-action): brands and our own organisation do not write from there",
+           {}, [](const std::string& v) {
+             return registrable_domain(v).empty() ? std::string("has no registrable domain (public suffix list)")
+                                                  : std::string();
+           }},
+      },
       [](const Config&) { return std::make_unique<DisplayName>(); },
   };
 }

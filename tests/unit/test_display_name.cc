@@ -106,7 +106,7 @@ TEST_CASE("display-name: results per From field") {
   }
 }
 
-TEST_CASE("display-name: a brand name over a look-alike of the same brand quarantines") {
+TEST_CASE("display-name: a brand name over a look-alike of the same brand or a free-mail address quarantines") {
   const CheckInfo* info = check_info("display-name");
   Config cfg = make_config();
   FakeResolver dns;
@@ -124,15 +124,36 @@ TEST_CASE("display-name: a brand name over a look-alike of the same brand quaran
   CHECK(from("PayPal <service@paypa1-secure.example>").action == Action::quarantine);
   CHECK(from("PayPal <service@paypal.com.secure-login.example>").action == Action::quarantine);
   // a brand name over an unrelated domain: points only
-  CHECK(from("PayPal Service <pp.team2026@hotmail.com>").action == Action::accept);
+  CHECK(from("PayPal Service <pp.team2026@harbour-logistics.example>").action == Action::accept);
+  // ... but over a mailbox anyone opens (freemail-domains): a brand or we never write from there
+  o = from("PayPal Service <pp.team2026@hotmail.com>");
+  CHECK(o.action == Action::quarantine);
+  CHECK(o.verdict.floor_by == "display-name:names-brand");
+  CHECK(from("Microsoft 365 Security <admin@contoso7731.onmicrosoft.com>").action == Action::quarantine);
+  CHECK(from("\"Apple Support\" <apple.support.team@GMAIL.com.>").action == Action::quarantine);
+  o = from("Example IT Helpdesk <example.helpdesk@gmail.com>");  // our recipient domain example.net
+  CHECK(result_of(o, "display-name") == "names-us");
+  CHECK(o.action == Action::quarantine);
+  // honest free-mail senders and the software's own names there
+  CHECK(from("Jane Doe <jane.doe@gmail.com>").action == Action::accept);
+  CHECK(from("Microsoft Outlook <postmaster@contoso7731.onmicrosoft.com>").action == Action::accept);
+  CHECK(from("PayPal Service <pp.team2026@hotmail.example>").action == Action::accept);
+  auto action_with = [&](const std::string& option, const std::string& value, const std::string& from_value) {
+    Config c = make_config({{option, value}});
+    Engine e(c, dns, {info});
+    Msg m;
+    m.ip = "192.0.2.200";
+    m.headers = {{"From", from_value}};
+    return run_message(e, m).action;
+  };
+  CHECK(action_with("freemail-domains", "mailbox.example", "PayPal Service <pp.team2026@hotmail.com>") ==
+        Action::accept);
+  CHECK(action_with("freemail-domains", "mailbox.example", "PayPal Service <pp@x.mailbox.example>") ==
+        Action::quarantine);
   // the brand's own domains stay the brand's
   CHECK(result_of(from("Microsoft <no-reply@microsoft-events.example>"), "display-name") == "");
-  Config none = make_config({{"lookalike-action", "none"}});
-  Engine e2(none, dns, {info});
-  Msg m;
-  m.ip = "192.0.2.200";
-  m.headers = {{"From", "PayPal <service@paypa1-secure.example>"}};
-  CHECK(run_message(e2, m).action == Action::accept);
+  CHECK(action_with("lookalike-action", "none", "PayPal <service@paypa1-secure.example>") == Action::accept);
+  CHECK(action_with("lookalike-action", "none", "PayPal Service <pp.team2026@hotmail.com>") == Action::accept);
 }
 
 TEST_CASE("display-name: the brands are lookalike-protect's; weights stay moderate") {
