@@ -5,7 +5,7 @@
 // display name ("..." <addr>, or the comment of addr (Name)) is decoded
 // (RFC 2047 B and Q words in UTF-8 or a Latin charset), read as it is seen
 // (invisible code points such as zero-width spaces dropped, symbols and
-// emoji as spaces) and compared with the From address's registrable domain
+// emoji as spaces; a capital I or | also tried as l) and compared with the From address's registrable domain
 // (libpsl). Results:
 //   address-mismatch  the display name holds an address whose registrable
 //                     domain differs from the From address's
@@ -223,6 +223,17 @@ std::u32string as_seen(const std::u32string& text) {
   return out;
 }
 
+// A capital I after a small letter and a vertical bar read as a small l in
+// the sans-serif fonts of mail clients: "PayPaI", "PayPa|" are seen as
+// "PayPal". This variant is tried besides the name as written ("LinkedIn"
+// names the brand as written); an I after a capital or at a word's start
+// stays I ("DHI" is not "DHL", "Intuit" not "lntuit").
+std::u32string ell_for_capital_i(std::u32string text) {
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == U'|' || (text[i] == U'I' && i > 0 && text[i - 1] >= U'a' && text[i - 1] <= U'z')) text[i] = U'l';
+  return text;
+}
+
 // Addresses in the display name ("local@domain"): their domains.
 std::vector<std::string> address_domains(const std::u32string& text) {
   std::vector<std::string> out;
@@ -315,6 +326,7 @@ class DisplayName : public Check {
     auto kept = lookalike::protected_names(s);
     const auto& names = *kept;
     const Protected* p = named(words(lookalike::skeleton(display)), names);
+    if (!p) p = named(words(lookalike::skeleton(ell_for_capital_i(display))), names);
     if (p && !owns(from_reg, *p, names)) {
       Finding f = found(p->ours ? "names-us" : "names-brand",
                         "display name \"" + shown + "\" names " + (p->ours ? "our domain " : "the brand ") +

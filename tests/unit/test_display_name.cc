@@ -58,8 +58,14 @@ TEST_CASE("display-name: results per From field") {
       {"\"Microsoft\xe2\x84\xa2 Account Team\" <a@x.example>", "names-brand"},  // trade mark sign
       {"PayPal \xf0\x9f\x94\x92 <a@x.example>", "names-brand"},               // emoji
       {"\xe2\x9c\x85 Apple Support <a@x.example>", "names-brand"},
+      {"PayPaI Service <a@x.example>", "names-brand"},                          // capital I for l
+      {"PayPa| <a@x.example>", "names-brand"},
+      {"LinkedIn <a@x.example>", "names-brand"},                                 // as written
       // honest
       {"Apple Orchard Farm \xf0\x9f\x8d\x8e <hello@apple-orchard.example>", ""},
+      {"Ian Isles <ian@x.example>", ""},
+      {"DHI Support <support@dhigroup.example>", ""},                            // not DHL
+      {"LinkedIn <messages-noreply@linkedin.com>", ""},
       {"\xd9\x85\xd8\xb1\xdb\x8c\xd9\x85\xe2\x80\x8c\xd9\x87\xd8\xa7 <a@x.example>", ""},  // Persian name with ZWNJ
       {"PayPal Giving Fund \xe2\x9d\xa4 <donate@pgf.example>", ""},
       {"PayPal\xc2\xae <service@paypal.com>", ""},
