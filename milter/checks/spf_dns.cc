@@ -217,7 +217,7 @@ void SpfDns::note_temperror(const std::string& name, DnsType type, const DnsAnsw
 bool SpfDns::count_term(const std::string& name, ns_type type) {
   std::lock_guard<std::mutex> g(mu_);
   counted_term_ = false;
-  if (type == ns_t_txt || type == ns_t_spf || type == ns_t_cname) return false;  // exp= / not terms
+  if (type == ns_t_cname) return false;  // not a term
   if (type == ns_t_a || type == ns_t_aaaa) {
     auto it = targets_.find(name);
     if (it != targets_.end()) {  // address of an MX or PTR name: part of that term
@@ -244,6 +244,15 @@ SPF_dns_rr_t* SpfDns::lookup(SPF_dns_server_t* srv, const char* domain, ns_type 
   bool known = false;
   DnsType t = to_type(type, &known);
   if (domain == nullptr || !known) return SPF_dns_rr_new_init(srv, domain ? domain : "", type, 0, NO_RECOVERY);
+  // The only TXT that libspf2 asks here is an exp= explanation (records
+  // come through get_spf, checked and rewritten). Its text is the sender's
+  // and libspf2 1.2.10 compiles it with SPF_record_compile_macro, whose
+  // stack buffer overflows on crafted text (stack smashing: the whole milter
+  // aborts; found by fuzz_spf_eval, the CVE-2021-20314 class). So no
+  // explanation is ever fetched: NO_DATA makes libspf2 use the server's
+  // default, which is empty. The result does not change (RFC 7208 §6.2:
+  // exp= only words a rejection), nor is the sender's DNS asked.
+  if (type == ns_t_txt || type == ns_t_spf) return SPF_dns_rr_new_init(srv, domain, type, 0, NO_DATA);
   std::string name(domain);
   bool ptr_target = count_term(name, type);
   std::string kind, inner;

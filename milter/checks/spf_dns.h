@@ -121,7 +121,8 @@ class SpfDns {
 };
 
 // The process-wide SPF_server_t for `receiver` (this host's name, for
-// %{r}), made on first use and kept until exit, explanation default off;
+// %{r}), made on first use and kept until exit, explanation default empty
+// (and never fetched: SpfDns::lookup answers every TXT with NO_DATA);
 // nullptr when out of memory. Its lookups answer TRY_AGAIN on a thread
 // without a CurrentEvaluation.
 SPF_server_t* shared_server(const std::string& receiver);

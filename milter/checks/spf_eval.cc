@@ -12,7 +12,6 @@ extern "C" {
 #include <arpa/inet.h>
 }
 
-#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -93,11 +92,6 @@ SpfOutcome interpret(SPF_response_t* resp, const DnsStats& st) {
   std::string comment = text_or(SPF_response_get_header_comment(resp), err);
   if (o.result == "permerror" && !err.empty() && comment != err) comment += "; " + err;
   o.detail = quote_untrusted(comment.empty() ? o.result : comment, 300);
-  const char* exp = SPF_response_get_explanation(resp);
-  // libspf2 1.2.10 garbles some explanations (spaces as '%', macros left
-  // unexpanded): show only those that came out clean.
-  if (o.result == "fail" && exp != nullptr && *exp != '\0' && std::strchr(exp, '%') == nullptr)
-    o.detail += "; explanation: " + quote_untrusted(exp, 200);
   if (o.result == "pass" && st.broad) {
     o.broad = true;
     o.detail += "; the record authorises every client (+all or a range of /8 IPv4, /16 IPv6 or wider)";

@@ -1,7 +1,8 @@
 // spf_eval.h — one SPF check_host() evaluation (RFC 7208) with libspf2, for
 // both the MAIL FROM check (`spf`) and the HELO check (`spf-helo`), and its
 // mapping to RFC 8601 result words (pass, fail, softfail, neutral, none,
-// temperror, permerror) with libspf2's comment / explanation as detail.
+// temperror, permerror) with libspf2's comment as detail (exp= explanations
+// are never fetched: spf_dns.cc SpfDns::lookup says why).
 //
 // Threading (what libspf2 1.2.10 allows, and what we do): its README says
 // "The SPF server is reusable, and thread-safe" and that "many requests" may

@@ -245,6 +245,21 @@ TEST_CASE("spf: hostile records and answers never crash") {
   }
 }
 
+TEST_CASE("spf: an exp= explanation is never fetched nor compiled (libspf2 overflows its stack on one)") {
+  // The explanation text that smashed libspf2 1.2.10's stack in
+  // SPF_record_compile_macro (tests/fuzz/regress/spf_eval/), shortened to
+  // its shape: bytes over 0x7f and unterminated macros.
+  std::string text = "u\xff\xff%{l}.:%%.{}l{d}&d.%{d}.of1 mx v=rpf1}l{d}&d." + std::string(200, '\xff') +
+                     "%{i\xff\xd3\xd3" + std::string(60, '\xd3') + ":" + std::string(40, '\xff') + "@@@@";
+  FakeResolver dns;
+  dns.add("example.org", DnsType::TXT, {"v=spf1 -all exp=explain.example.org"});
+  dns.add("explain.example.org", DnsType::TXT, {text});
+  auto o = eval(dns, "192.0.2.1", "example.org");
+  CHECK(o.result == "fail");
+  CHECK_FALSE(dns.was_asked("explain.example.org", DnsType::TXT));
+  CHECK(o.detail.find("explanation") == std::string::npos);
+}
+
 namespace {
 
 // Answers only once release() is called: a lookup that hangs (asked any
