@@ -11,7 +11,10 @@
 //                     domain differs from the From address's
 //                     ("service@paypal.com" <x@mailer.example>: rspamd
 //                     SPOOF_DISPLAY_NAME). Not when it says " via " (Mailman
-//                     and Google Groups rewrite From to "alice@x via List")
+//                     and Google Groups rewrite From to "alice@x via List").
+//                     An address at a protected domain (a brand's, ours)
+//                     over a freemail-domains address: the floor
+//                     lookalike-action
 //   names-brand       the display name is a protected brand of
 //                     `lookalike-protect` (skeleton: PayPa1, Cyrillic letters
 //                     fold), alone or with notice words only ("PayPal",
@@ -344,10 +347,16 @@ class DisplayName : public Check {
     bool via = lowered.find(" via ") != std::string::npos;
     for (const auto& d : via ? std::vector<std::string>{} : address_domains(display)) {
       std::string reg = registrable_domain(d);
-      if (!reg.empty() && reg != from_reg)
-        return {found("address-mismatch", "display name \"" + shown + "\" holds an address at " +
-                                              quote_untrusted(reg, 80) + ", the address is at " +
-                                              quote_untrusted(from_reg, 80))};
+      if (reg.empty() || reg == from_reg) continue;
+      Finding f = found("address-mismatch", "display name \"" + shown + "\" holds an address at " +
+                                                quote_untrusted(reg, 80) + ", the address is at " +
+                                                quote_untrusted(from_reg, 80));
+      bool named_domain = std::any_of(names.begin(), names.end(), [&](const Protected& q) { return q.domain == reg; });
+      if (named_domain && free_mail(s, from)) {  // "security@paypal.com" <x@hotmail.com>
+        f.floor = floor_of_action(s.config.str("lookalike-action"));
+        f.detail += ", a protected domain shown over a mailbox anyone can open (freemail-domains)";
+      }
+      return {f};
     }
     return {};
   }

@@ -140,6 +140,14 @@ TEST_CASE("display-name: a brand name over a look-alike of the same brand or a f
   o = from("Example IT Helpdesk <example.helpdesk@gmail.com>");  // our recipient domain example.net
   CHECK(result_of(o, "display-name") == "names-us");
   CHECK(o.action == Action::quarantine);
+  // a brand's or our address shown over free mail; over another domain: points only
+  CHECK(from("\"security@paypal.com\" <pp.alerts2026@hotmail.com>").verdict.floor_by ==
+        "display-name:names-brand");  // the brand's words already name it
+  o = from("\"m.keller@example.net\" <m.keller.example@gmail.com>");  // our recipient domain
+  CHECK(result_of(o, "display-name") == "address-mismatch");
+  CHECK(o.verdict.floor_by == "display-name:address-mismatch");
+  CHECK(from("\"security@paypal.com\" <alerts@mailer.example>").action == Action::accept);
+  CHECK(from("\"alice@yahoo.com\" <alice.b@gmail.com>").action == Action::accept);  // no protected domain
   // honest free-mail senders and the software's own names there
   CHECK(from("Jane Doe <jane.doe@gmail.com>").action == Action::accept);
   CHECK(from("Microsoft Outlook <postmaster@contoso7731.onmicrosoft.com>").action == Action::accept);
