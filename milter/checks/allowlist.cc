@@ -42,13 +42,6 @@ namespace {
 
 constexpr const char* kCheck = "allowlist";
 
-// `name` is `domain` or a subdomain of it (both lower-case, no dot).
-bool in_domain(std::string_view name, std::string_view domain) {
-  if (domain.empty() || name.size() < domain.size()) return false;
-  if (name.size() == domain.size()) return name == domain;
-  return name.substr(name.size() - domain.size()) == domain && name[name.size() - domain.size() - 1] == '.';
-}
-
 // An address against one entry (see the header); both lower-case.
 bool address_matches(std::string_view addr, std::string_view entry) {
   auto at = addr.rfind('@');

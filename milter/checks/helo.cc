@@ -156,18 +156,13 @@ std::optional<Finding> Helo::syntax(const Session& s) const {
   return name_claims(s, normalize_name(h));
 }
 
-// `n` is `d` or a name under it.
-bool at_or_under(const std::string& n, const std::string& d) {
-  return !d.empty() && (n == d || (n.size() > d.size() && n.ends_with(d) && n[n.size() - d.size() - 1] == '.'));
-}
-
 // The domain of ours (a recipient domain, one of `our-domains`) that `n` is
 // or lies under, "" when none.
 std::string our_domain_of(const Session& s, const std::string& n) {
   for (const auto& [d, l] : s.msg.rcpt_mx)
-    if (at_or_under(n, d)) return d;
+    if (in_domain(n, d)) return d;
   for (const auto& d : s.config.list("our-domains"))
-    if (at_or_under(n, normalize_name(d))) return normalize_name(d);
+    if (in_domain(n, normalize_name(d))) return normalize_name(d);
   return "";
 }
 
@@ -185,7 +180,7 @@ std::optional<Finding> Helo::claims_mx(Session& s, const std::string& n) {
   const RdnsResult* r = s.rdns.started() ? &s.rdns.result() : nullptr;
   bool ptr_known = r && r->ptr_status != DnsStatus::temperror && !r->forward_temperror;
   if (!ours.empty() && ptr_known &&
-      std::none_of(r->confirmed.begin(), r->confirmed.end(), [&](const auto& c) { return at_or_under(c, ours); }))
+      std::none_of(r->confirmed.begin(), r->confirmed.end(), [&](const auto& c) { return in_domain(c, ours); }))
     what = n == ours ? " is our domain" : " is a name in our domain " + quote_untrusted(ours, 80);
   for (const auto& [d, l] : s.msg.rcpt_mx) {
     if (!what.empty()) break;

@@ -18,9 +18,7 @@ bool is_forwarder(Session& s) {
     std::string d = normalize_name(e.front() == '.' ? e.substr(1) : e);
     if (d.empty()) continue;
     for (const auto& name : s.rdns.result().confirmed)
-      if (name == d || (name.size() > d.size() && name.compare(name.size() - d.size(), d.size(), d) == 0 &&
-                        name[name.size() - d.size() - 1] == '.'))
-        return true;
+      if (in_domain(name, d)) return true;
   }
   return false;
 }

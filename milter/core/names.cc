@@ -49,6 +49,12 @@ static bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+bool in_domain(std::string_view name, std::string_view domain) {
+  if (domain.empty() || name.size() < domain.size()) return false;
+  if (name.size() == domain.size()) return name == domain;
+  return name.ends_with(domain) && name[name.size() - domain.size() - 1] == '.';
+}
+
 bool is_hostname(std::string_view s) {
   if (!s.empty() && s.back() == '.') s.remove_suffix(1);
   if (s.empty() || s.size() > 253) return false;

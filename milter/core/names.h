@@ -22,6 +22,9 @@ std::string normalize_name(std::string_view s);
 // points, control bytes) comes back normalize_name()d but unconverted, so the
 // caller's own validity test refuses it as before.
 std::string dns_domain(std::string_view s);
+// `name` is `domain` or a name under it ("a.example.com" under "example.com",
+// not "badexample.com"); both already normalized. An empty domain holds nothing.
+bool in_domain(std::string_view name, std::string_view domain);
 // RFC 1123 host name: labels of letters, digits and hyphens (no leading or
 // trailing hyphen), 1..63 bytes each, ≤ 253 in all, at least one label.
 // Trailing dot allowed. Underscores are refused (not valid in host names).

@@ -1,0 +1,167 @@
+// display_text.cc — a From display name as its reader sees it (display_text.h).
+#include "display_text.h"
+
+#include <optional>
+
+#include "../core/names.h"
+#include "lookalike_names.h"
+
+namespace legit::display_text {
+namespace {
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string base64_decode(std::string_view in) {
+  std::string out;
+  unsigned buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+          : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+    if (v < 0) continue;
+    buf = (buf << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buf >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// One encoded word's text as code points; nullopt when it is not one.
+std::optional<std::u32string> decode_word(std::string_view w) {
+  if (w.size() < 8 || w.substr(0, 2) != "=?" || w.substr(w.size() - 2) != "?=") return std::nullopt;
+  std::string_view in = w.substr(2, w.size() - 4);
+  auto q1 = in.find('?');
+  if (q1 == std::string_view::npos || q1 + 2 >= in.size() || in[q1 + 2] != '?') return std::nullopt;
+  std::string charset = lower(in.substr(0, q1));
+  if (auto star = charset.find('*'); star != std::string::npos) charset.resize(star);  // RFC 2231 language
+  char enc = static_cast<char>(in[q1 + 1] | 0x20);
+  std::string_view text = in.substr(q1 + 3);
+  std::string bytes;
+  if (enc == 'b') {
+    bytes = base64_decode(text);
+  } else if (enc == 'q') {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '_') bytes += ' ';
+      else if (text[i] == '=' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+        bytes += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+        i += 2;
+      } else bytes += text[i];
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (charset == "utf-8" || charset == "utf8") return lookalike::utf8_code_points(bytes);
+  bool latin = charset.starts_with("iso-8859-") || charset.starts_with("windows-125") || charset == "us-ascii";
+  std::u32string out;
+  for (unsigned char c : bytes) out.push_back(c < 0x80 || latin ? c : 0xFFFD);
+  return out;
+}
+
+// Code points a reader does not see: soft hyphen, zero-width space and
+// joiners, bidi marks and overrides, word joiner and invisible operators,
+// variation selectors, BOM, tags (Unicode Default_Ignorable_Code_Point).
+bool invisible(char32_t c) {
+  return c == 0xAD || c == 0x34F || c == 0x61C || c == 0x115F || c == 0x1160 || c == 0x17B4 || c == 0x17B5 ||
+         (c >= 0x180B && c <= 0x180F) || (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2060 && c <= 0x206F) || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF ||
+         c == 0xFFA0 || (c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
+// Symbols and punctuation outside ASCII that separate words as a space does:
+// ® © ° « », general punctuation, currency, letterlike (™), arrows, maths,
+// shapes, dingbats (✅), CJK punctuation, emoji, private use.
+bool symbol(char32_t c) {
+  return (c >= 0xA0 && c <= 0xBF && c != 0xAA && c != 0xB5 && c != 0xBA) || c == 0xD7 || c == 0xF7 ||
+         (c >= 0x2000 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xE000 && c <= 0xF8FF) ||
+         (c >= 0xFE10 && c <= 0xFE6F) || (c >= 0x1F000 && c <= 0x1FAFF);
+}
+
+}  // namespace
+
+// The display name of a From value, undecoded: the text before '<'
+// (quotes removed, quoted pairs unescaped), or the comment of addr (Name).
+std::string raw_display(std::string_view v) {
+  std::string out, comment;
+  bool quoted = false;
+  int depth = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    char c = v[i];
+    if (quoted) {
+      if (c == '\\' && i + 1 < v.size()) out += v[++i];
+      else if (c == '"') quoted = false;
+      else out += c;
+    } else if (depth > 0) {
+      if (c == ')') --depth;
+      else if (c == '(') ++depth;
+      if (depth > 0) comment += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == '<') {
+      return out.find_first_not_of(" \t\r\n") == std::string::npos ? comment : out;
+    } else {
+      out += c;
+    }
+  }
+  return comment;  // no angle address: addr (Name)
+}
+
+// RFC 2047: encoded words decoded, white space between two of them dropped;
+// the rest read as UTF-8 (raw 8-bit headers are mostly UTF-8 today).
+std::u32string decode_display(const std::string& raw) {
+  std::u32string out;
+  std::size_t i = 0;
+  bool last_encoded = false;
+  std::string pending_space;
+  while (i < raw.size()) {
+    std::size_t j = raw.find_first_of(" \t\r\n", i);
+    if (j == std::string::npos) j = raw.size();
+    std::string_view word(raw.data() + i, j - i);
+    if (auto w = decode_word(word)) {
+      if (!last_encoded) out += lookalike::utf8_code_points(pending_space);
+      out += *w;
+      last_encoded = true;
+    } else {
+      out += lookalike::utf8_code_points(pending_space);
+      out += lookalike::utf8_code_points(word);
+      last_encoded = false;
+    }
+    std::size_t k = raw.find_first_not_of(" \t\r\n", j);
+    if (k == std::string::npos) k = raw.size();
+    pending_space = raw.substr(j, k - j);
+    i = k;
+  }
+  return out;
+}
+
+// The display name as a reader sees it: invisible code points dropped
+// ("Pay<U+200B>Pal" is "PayPal"), symbols turned into spaces ("PayPal®",
+// "Microsoft™ account team", "PayPal 🔒" name the brand like "PayPal").
+std::u32string as_seen(const std::u32string& text) {
+  std::u32string out;
+  for (char32_t c : text)
+    if (!invisible(c)) out.push_back(symbol(c) ? U' ' : c);
+  return out;
+}
+
+// A capital I after a small letter and a vertical bar read as a small l in
+// the sans-serif fonts of mail clients: "PayPaI", "PayPa|" are seen as
+// "PayPal". This variant is tried besides the name as written ("LinkedIn"
+// names the brand as written); an I after a capital or at a word's start
+// stays I ("DHI" is not "DHL", "Intuit" not "lntuit").
+std::u32string ell_for_capital_i(std::u32string text) {
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == U'|' || (text[i] == U'I' && i > 0 && text[i - 1] >= U'a' && text[i - 1] <= U'z')) text[i] = U'l';
+  return text;
+}
+
+}  // namespace legit::display_text
