@@ -42,7 +42,8 @@ class Us {
 std::vector<std::string> mx_hosts(const std::vector<std::string>& records);
 
 // Lower-case domain of a recipient address ("<a@B.example>" → "b.example"),
-// "" when it has none.
+// "" when it has none; a UTF-8 domain (SMTPUTF8, "jörg@bäckerei.example")
+// comes back as its A-labels (dns_domain), the form DNS and our config use.
 std::string rcpt_domain(std::string_view rcpt);
 
 }  // namespace legit

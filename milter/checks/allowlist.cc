@@ -24,7 +24,9 @@
 //                      postmaster@ to a message must not carry it to the rest.
 // Entries: senders and recipients "user@example.com" (that address),
 // "@example.com" (that domain only), "example.com" (it and its subdomains);
-// recipients also "user@" (that local part in any domain). Case-insensitive.
+// recipients also "user@" (that local part in any domain). Case-insensitive;
+// domains compared by their A-labels (dns_domain), so a UTF-8 domain
+// (SMTPUTF8, "bäckerei.example") matches its xn-- form either way round.
 // Bad input never throws; unusable entries are refused at config time.
 #include <algorithm>
 #include <string>
@@ -42,7 +44,16 @@ namespace {
 
 constexpr const char* kCheck = "allowlist";
 
-// An address against one entry (see the header); both lower-case.
+// An address or entry in the form they are compared: the local part in ASCII
+// lower case, the domain by its A-labels ("Jörg@Bäckerei.example" →
+// "jörg@xn--bckerei-…"); a host name alone by its A-labels too.
+std::string address_key(std::string_view a) {
+  auto at = a.rfind('@');
+  if (at == std::string_view::npos) return dns_domain(a);
+  return lower(a.substr(0, at)) + "@" + (at + 1 == a.size() ? "" : dns_domain(a.substr(at + 1)));
+}
+
+// An address against one entry (see the header); both address_key()s.
 bool address_matches(std::string_view addr, std::string_view entry) {
   auto at = addr.rfind('@');
   std::string_view local = at == std::string_view::npos ? addr : addr.substr(0, at);
@@ -67,9 +78,9 @@ std::string first_host(const std::vector<std::string>& names, const std::vector<
   return "";
 }
 
-std::vector<std::string> lowered(const std::vector<std::string>& v) {
+std::vector<std::string> keyed(const std::vector<std::string>& v) {
   std::vector<std::string> out;
-  for (const auto& s : v) out.push_back(normalize_name(s).empty() ? lower(s) : normalize_name(s));
+  for (const auto& s : v) out.push_back(address_key(s));
   return out;
 }
 
@@ -87,9 +98,9 @@ class Allowlist : public Check {
  public:
   explicit Allowlist(const Config& cfg)
       : clients_(parse_networks(cfg.list("allowlist-clients"), nullptr).value_or(std::vector<Network>{})),
-        hosts_(lowered(cfg.list("allowlist-hosts"))),
-        senders_(lowered(cfg.list("allowlist-senders"))),
-        rcpts_(lowered(cfg.list("allowlist-recipients"))) {
+        hosts_(keyed(cfg.list("allowlist-hosts"))),
+        senders_(keyed(cfg.list("allowlist-senders"))),
+        rcpts_(keyed(cfg.list("allowlist-recipients"))) {
     rcpts_.push_back("postmaster@");
     rcpts_.push_back("abuse@");
   }
@@ -113,7 +124,7 @@ class Allowlist : public Check {
                          (s.msg.auth.spf_helo == "pass" && lower(s.msg.auth.spf_helo_domain) == helo);
     if (!helo.empty() && helo_verified && !first_host({helo}, hosts_).empty())
       return found("helo", "verified HELO " + quote_untrusted(helo, 80) + " is in allowlist-hosts");
-    std::string from = lower(s.msg.mail_from);
+    std::string from = address_key(s.msg.mail_from);
     if (!from.empty() && any_address(from, senders_)) {
       std::string how = authenticated(s, s.mail_from_domain());
       if (!how.empty()) return found("sender", "sender " + quote_untrusted(from, 80) + " is in allowlist-senders (" + how + ")");
@@ -131,7 +142,7 @@ class Allowlist : public Check {
 
   bool every_rcpt_listed(const std::vector<std::string>& rcpts) const {
     for (const auto& r : rcpts)
-      if (!any_address(lower(r), rcpts_)) return false;
+      if (!any_address(address_key(r), rcpts_)) return false;
     return true;
   }
 
@@ -141,14 +152,14 @@ class Allowlist : public Check {
 
 std::string check_client(const std::string& v) { return Network::parse(v) ? "" : "is not an IP address or network"; }
 
-std::string check_host(const std::string& v) { return is_hostname(v) ? "" : "is not a domain name"; }
+std::string check_host(const std::string& v) { return is_hostname(dns_domain(v)) ? "" : "is not a domain name"; }
 
 // user@domain, @domain, domain; recipients also user@.
 std::string check_address(const std::string& v, bool local_alone) {
   auto at = v.rfind('@');
-  if (at == std::string::npos) return is_hostname(v) ? "" : "is not an address or domain";
+  if (at == std::string::npos) return is_hostname(dns_domain(v)) ? "" : "is not an address or domain";
   if (at + 1 == v.size()) return local_alone && at > 0 ? "" : "is not an address or domain";
-  return is_hostname(v.substr(at + 1)) ? "" : "is not an address or domain";
+  return is_hostname(dns_domain(v.substr(at + 1))) ? "" : "is not an address or domain";
 }
 
 }  // namespace

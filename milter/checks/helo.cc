@@ -162,7 +162,7 @@ std::string our_domain_of(const Session& s, const std::string& n) {
   for (const auto& [d, l] : s.msg.rcpt_mx)
     if (in_domain(n, d)) return d;
   for (const auto& d : s.config.list("our-domains"))
-    if (in_domain(n, normalize_name(d))) return normalize_name(d);
+    if (std::string a = dns_domain(d); in_domain(n, a)) return a;  // A-labels, as the HELO
   return "";
 }
 

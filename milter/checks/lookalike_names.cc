@@ -251,7 +251,7 @@ class Kept {
 std::optional<Protected> protect_entry(std::string_view name) {
   static auto* kept = new Kept<std::optional<Protected>>(4096);
   return kept->get(std::string(name), [name]() -> std::optional<Protected> {
-    std::string reg = registrable_domain(name);
+    std::string reg = registrable_domain(dns_domain(name));  // a UTF-8 entry by its A-labels, as From
     if (reg.empty()) return std::nullopt;
     std::string label = reg.substr(0, reg.find('.'));
     std::u32string cps = label_code_points(label);

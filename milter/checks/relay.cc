@@ -82,7 +82,7 @@ std::string route_kind(const RcptRoute& r, const std::string& domain) {
   if (auto colon = h.rfind(':'); colon != std::string::npos &&
       std::all_of(h.begin() + colon + 1, h.end(), [](unsigned char c) { return std::isdigit(c); }))
     h.resize(colon);
-  return normalize_name(h) == domain ? "mx" : "fixed";
+  return dns_domain(h) == domain ? "mx" : "fixed";  // SMTPUTF8: Postfix writes the domain as given
 }
 
 class Relay : public Check {
@@ -90,7 +90,7 @@ class Relay : public Check {
   explicit Relay(const Config& cfg)
       : clients_(parse_networks(cfg.list("allowlist-clients"), nullptr).value_or(std::vector<Network>{})),
         relay_action_(cfg.str("relay-action")) {
-    for (const auto& d : cfg.list("our-domains")) ours_.push_back(normalize_name(d));
+    for (const auto& d : cfg.list("our-domains")) ours_.push_back(dns_domain(d));  // A-labels, as rcpt_domain
   }
 
   void on_rcpt(Session& s, std::string_view rcpt) override { s.want_rcpt_mx(rcpt); }
@@ -169,7 +169,8 @@ class Relay : public Check {
 };
 
 std::string domain_or_why(const std::string& v) {
-  return is_hostname(v) && v.find('.') != std::string::npos ? "" : "is not a domain name";
+  std::string d = dns_domain(v);  // a UTF-8 domain by its A-labels
+  return is_hostname(d) && d.find('.') != std::string::npos ? "" : "is not a domain name";
 }
 
 }  // namespace

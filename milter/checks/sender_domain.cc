@@ -92,7 +92,7 @@ bool ours(const Session& s, const std::string& domain) {
   if (same_registrable_domain(domain, s.config.hostname) || same_registrable_domain(domain, s.conn.our_name))
     return true;
   for (const auto& d : s.config.list("our-domains"))
-    if (same_registrable_domain(domain, d)) return true;
+    if (same_registrable_domain(domain, dns_domain(d))) return true;
   for (const auto& r : s.msg.rcpts)
     if (same_registrable_domain(domain, rcpt_domain(r))) return true;
   return false;

@@ -58,7 +58,7 @@ std::string rcpt_domain(std::string_view rcpt) {
   if (rcpt.size() >= 2 && rcpt.front() == '<' && rcpt.back() == '>') rcpt = rcpt.substr(1, rcpt.size() - 2);
   auto at = rcpt.rfind('@');
   if (at == std::string_view::npos) return "";
-  return normalize_name(rcpt.substr(at + 1));
+  return dns_domain(rcpt.substr(at + 1));
 }
 
 }  // namespace legit

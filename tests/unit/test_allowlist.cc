@@ -28,6 +28,7 @@ void zone(FakeResolver& f) {
   f.add("liar.partner.example", DnsType::A, {"198.51.100.9"});
   f.add("example.com", DnsType::TXT, {"v=spf1 ip4:192.0.2.1 -all"});
   f.add("relay.helo.example", DnsType::TXT, {"v=spf1 ip4:192.0.2.2 -all"});
+  f.add("xn--bckerei-5wa.example", DnsType::TXT, {"v=spf1 ip4:192.0.2.1 -all"});  // bäckerei.example
 }
 
 struct Row {
@@ -79,6 +80,15 @@ TEST_CASE("allowlist: what matches, and what a forger cannot use") {
       {"postmaster@ plus another recipient", {}, "192.0.2.2", "x", "<a@b.example>", {"<postmaster@example.net>", "<bob@example.net>"}, ""},
       {"listed local part", {{"allowlist-recipients", "bob@"}}, "192.0.2.2", "x", "<a@b.example>", {"<bob@example.net>", "<postmaster@example.net>"}, "recipient"},
       {"listed recipient domain", {{"allowlist-recipients", "example.net"}}, "192.0.2.2", "x", "<a@b.example>", bob, "recipient"},
+      // SMTPUTF8: a domain in UTF-8 on one side and in A-labels on the other
+      // is the same domain (old code: no finding in each of these rows)
+      {"UTF-8 sender, A-label entry", {{"allowlist-senders", "xn--bckerei-5wa.example"}}, "192.0.2.1", "x", "<J\xc3\xb6rg@B\xc3\xa4" "ckerei.example>", bob, "sender"},
+      {"A-label sender, UTF-8 entry", {{"allowlist-senders", "j\xc3\xb6rg@b\xc3\xa4" "ckerei.example"}}, "192.0.2.1", "x", "<j\xc3\xb6rg@xn--bckerei-5wa.example>", bob, "sender"},
+      {"UTF-8 @domain entry", {{"allowlist-senders", "@b\xc3\xa4" "ckerei.example"}}, "192.0.2.1", "x", "<a@xn--bckerei-5wa.example>", bob, "sender"},
+      {"UTF-8 forged sender", {{"allowlist-senders", "xn--bckerei-5wa.example"}}, "192.0.2.2", "x", "<a@b\xc3\xa4" "ckerei.example>", bob, "sender-unverified"},
+      {"UTF-8 recipient, A-label entry", {{"allowlist-recipients", "@xn--bckerei-5wa.example"}}, "192.0.2.2", "x", "<a@b.example>", {"<j\xc3\xb6rg@b\xc3\xa4" "ckerei.example>"}, "recipient"},
+      {"A-label recipient, UTF-8 entry", {{"allowlist-recipients", "b\xc3\xa4" "ckerei.example"}}, "192.0.2.2", "x", "<a@b.example>", {"<bob@shop.xn--bckerei-5wa.example>"}, "recipient"},
+      {"UTF-8 local part is matched as written", {{"allowlist-recipients", "j\xc3\xb6rg@"}}, "192.0.2.2", "x", "<a@b.example>", {"<j\xc3\xb6rg@xn--bckerei-5wa.example>"}, "recipient"},
       {"client comes first", {{"allowlist-clients", "192.0.2.1"}, {"allowlist-senders", "example.com"}}, "192.0.2.1", "x", "<alice@example.com>", bob, "client"},
   };
   for (const auto& r : rows) {
@@ -123,4 +133,7 @@ TEST_CASE("allowlist: unusable entries are refused when the config is read") {
   }
   std::string err;
   CHECK(config_from({{"allowlist-recipients", "bob@ @example.org example.net x@example.com"}}, &err));
+  // UTF-8 domains are usable entries (read by their A-labels)
+  CHECK(config_from({{"allowlist-senders", "b\xc3\xa4" "ckerei.example j\xc3\xb6rg@b\xc3\xa4" "ckerei.example"},
+                     {"allowlist-hosts", "b\xc3\xa4" "ckerei.example"}}, &err));
 }

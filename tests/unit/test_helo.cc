@@ -199,6 +199,30 @@ TEST_CASE("helo: claims-us with no configuration: authserv-id, $myhostname, daem
   }
 }
 
+// SMTPUTF8: our domain in UTF-8 in our-domains or a recipient address, the
+// HELO in its A-labels: the same domain (old code: no-resolve in both rows).
+TEST_CASE("helo: claims-us for a HELO under a UTF-8 recipient domain or our-domains entry") {
+  FakeResolver dns;
+  Config cfg = make_config({{"our-domains", "b\xc3\xa4" "ckerei.example"}});
+  Engine engine(cfg, dns, {&kCheck});
+  struct Row { const char* rcpt; const char* helo; const char* want; };
+  const Row rows[] = {
+      {"<bob@example.net>", "mail.xn--bckerei-5wa.example", "claims-us"},            // our-domains in UTF-8
+      {"<j\xc3\xb6rg@m\xc3\xbcller.example>", "xn--mller-kva.example", "claims-us"},  // recipient in UTF-8
+      {"<j\xc3\xb6rg@m\xc3\xbcller.example>", "xn--mller-kva.example.evil.test", "no-resolve"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.helo);
+    auto d = engine.open();
+    d->server("smtp.site.example", "198.51.100.77");
+    d->connect("unknown", "203.0.113.50");
+    d->helo(r.helo);
+    d->mail_from("<a@example.com>", "");
+    d->rcpt(r.rcpt);
+    CHECK(result_of(d->end_of_message("Q1"), "helo") == r.want);
+  }
+}
+
 TEST_CASE("helo: no HELO at all is missing; lookups start at HELO") {
   FakeResolver dns;
   Config cfg = make_config();

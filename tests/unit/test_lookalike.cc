@@ -195,3 +195,26 @@ TEST_CASE("lookalike: a brand spelled with its own alphabet's accents, by a doma
     }
   }
 }
+
+// SMTPUTF8: a protected or own domain written in UTF-8 in the config is the
+// same domain as its A-labels in From (and the other way round): mail from it
+// is no look-alike of it, a digit variant of it still is.
+TEST_CASE("lookalike: a UTF-8 entry in our-domains or lookalike-protect matches its A-labels") {
+  struct Row { const char* option; const char* value; const char* from; const char* result; };
+  const Row rows[] = {
+      {"our-domains", "b\xc3\xa4" "ckerei.example", "a@xn--bckerei-5wa.example", ""},
+      {"our-domains", "b\xc3\xa4" "ckerei.example", "a@b\xc3\xa4" "ckerei.example", ""},
+      {"our-domains", "xn--bckerei-5wa.example", "a@b\xc3\xa4" "ckerei.example", ""},
+      {"our-domains", "m\xc3\xbc" "hlenbau.example", "a@xn--mh1enbau-65a.example", "confusable"},
+      {"lookalike-protect", "b\xc3\xa4" "ckerei.example", "a@xn--bckerei-5wa.example", ""},
+      {"lookalike-protect", "xn--mhlenbau-65a.example", "a@m\xc3\xbc" "h1enbau.example", "confusable"},
+  };
+  for (const auto& r : rows) {
+    std::string value = r.value, from = r.from;
+    CAPTURE(value);
+    CAPTURE(from);
+    Config cfg = make_config({{r.option, r.value}});
+    std::string mail_from = std::string("<") + r.from + ">";
+    CHECK(result_of(run(cfg, r.from, mail_from), "lookalike") == r.result);
+  }
+}

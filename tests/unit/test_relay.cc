@@ -118,6 +118,40 @@ TEST_CASE("relay: ok for our domains, open-relay for somebody else's") {
   }
 }
 
+// SMTPUTF8 (RFC 6531): a recipient may write our domain in UTF-8 while
+// our-domains and DNS hold its A-labels, or the other way round. Both sides
+// are compared by their A-labels (on the old code each row below was
+// open-relay, and a UTF-8 our-domains entry was refused).
+TEST_CASE("relay: a UTF-8 recipient domain is ours by its A-labels") {
+  FakeResolver dns;
+  zone(dns);
+  dns.add("xn--mller-kva.example", DnsType::MX, {"10 in.site.example"});  // müller.example: MX is us
+  dns.add("xn--bro-hoa.example", DnsType::MX, {"10 mx.other.example"});    // büro.example: not ours
+  struct Row { const char* our_domains; const char* rcpt; const char* host; const char* want; };
+  const Row rows[] = {
+      {"xn--bckerei-5wa.example", "j\xc3\xb6rg@b\xc3\xa4" "ckerei.example", "", "ok"},
+      {"b\xc3\xa4" "ckerei.example", "jorg@xn--bckerei-5wa.example", "", "ok"},
+      {"B\xc3\xa4" "ckerei.Example.", "j\xc3\xb6rg@b\xc3\xa4" "ckerei.example", "", "ok"},
+      {"", "j\xc3\xb6rg@m\xc3\xbcller.example", "", "ok"},                      // by its MX
+      {"", "j\xc3\xb6rg@b\xc3\xbcro.example", "", "open-relay"},                // somebody else's
+      {"", "j\xc3\xb6rg@b\xc3\xbcro.example", "b\xc3\xbcro.example:25", "open-relay"},  // {rcpt_host} in UTF-8: by MX
+  };
+  for (const auto& r : rows) {
+    std::string rcpt = r.rcpt, ours = r.our_domains;
+    CAPTURE(rcpt);
+    CAPTURE(ours);
+    std::string err;
+    auto cfg = config_from({{"our-domains", r.our_domains}, {"points.relay.open-relay", "0"}}, &err);
+    REQUIRE_MESSAGE(cfg, err);
+    Engine engine(*cfg, dns, {&kCheck});
+    Rcpt rc(r.rcpt);
+    if (*r.host) rc.host = r.host;
+    CHECK(result_of(run(engine, to({rc})), "relay") == r.want);
+  }
+  std::string err;
+  CHECK_FALSE(config_from({{"our-domains", "b\xc3\xa4" "ckerei_x.example"}}, &err));  // still refused
+}
+
 TEST_CASE("relay: unknown when we cannot tell, never evidence") {
   FakeResolver dns;
   zone(dns);

@@ -309,6 +309,16 @@ TEST_CASE("sender-domain: private-mx is a floor only together with another negat
     Outcome o = run_message(engine, m);
     CHECK(result_of(o, "sender-domain") == "ok");
   }
+  SUBCASE("our-domains in UTF-8, the sender in A-labels (SMTPUTF8 config): ok") {
+    FakeResolver dns;
+    dns.add("xn--bckerei-5wa.example", DnsType::MX, {"10 mail.xn--bckerei-5wa.example"});
+    dns.add("mail.xn--bckerei-5wa.example", DnsType::A, {"10.20.0.25"});
+    Config cfg = make_config({{"our-domains", "b\xc3\xa4" "ckerei.example"}});
+    Engine engine(cfg, dns, {check_info("sender-domain")});
+    Msg own = m;
+    own.from = "<a@xn--bckerei-5wa.example>";
+    CHECK(result_of(run_message(engine, own), "sender-domain") == "ok");
+  }
   SUBCASE("loopback only stays bogus-mx at -5") {
     FakeResolver dns;
     dns.add("partner.example", DnsType::MX, {"10 mail.partner.example"});
