@@ -33,6 +33,12 @@ struct Verdict {
 // and to quarantine otherwise: a DNS outage never rejects mail. Then each
 // finding's floor (finding.h) raises the action to at least that floor
 // (order accept < quarantine < tempfail < reject); a floor never lowers it.
+// When a floor raised the action and the score lies above that action's
+// band, the finding that set the floor carries the difference: the score
+// becomes half a point below the floor's threshold (quarantine-below - 0.5,
+// reject-below - 0.5; the middle of a quarantine band narrower than that),
+// so the score, the sum of the items' points and the action agree for
+// whoever reads X-Legit-Score downstream.
 // No floor applies when an `allowlist` finding is worth points (the
 // postmaster vouched for the client, host, sender or recipients: the
 // thresholds alone decide, as README "Allowlists" says).

@@ -54,12 +54,24 @@ static int severity(Action a) {
   return 0;
 }
 
+// The score a floored message is given when the findings' sum lies above its
+// action's band: half a point (the points table's step) below the floor's
+// threshold, or the middle of the quarantine band when that is narrower.
+static double floored_score(Action a, const Config& cfg) {
+  if (a == Action::reject) return cfg.reject_below - 0.5;
+  double top = cfg.quarantine_below - 0.5;
+  return top >= cfg.reject_below ? top : (cfg.quarantine_below + cfg.reject_below) / 2;
+}
+
 // Raises v.action to each applicable finding's floor (verdict.h), unless
-// the allowlist vouches for the message (its finding is worth points).
-static void apply_floors(Verdict& v) {
+// the allowlist vouches for the message (its finding is worth points). The
+// finding that set the floor then carries the points that bring the score
+// into its action's band, so the score agrees with the action.
+static void apply_floors(Verdict& v, const Config& cfg) {
   for (const auto& item : v.items)
     if (item.finding.check == "allowlist" && item.points > 0) return;
-  for (const auto& item : v.items) {
+  ScoredFinding* by = nullptr;
+  for (auto& item : v.items) {
     const Finding& f = item.finding;
     if (f.floor != "quarantine" && f.floor != "reject") continue;
     if (f.floor_with_negative) {
@@ -71,8 +83,14 @@ static void apply_floors(Verdict& v) {
     if (severity(a) > severity(v.action)) {
       v.action = a;
       v.floor_by = f.check + ":" + f.result;
+      by = &item;
     }
   }
+  if (by == nullptr) return;
+  double target = std::round(floored_score(v.action, cfg) * 100) / 100;
+  if (v.score <= target) return;
+  by->points = std::round((by->points - (v.score - target)) * 100) / 100;
+  v.score = target;
 }
 
 Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg) {
@@ -99,7 +117,7 @@ Verdict score_findings(const std::vector<Finding>& findings, const Config& cfg) 
   // answer might have lifted the score above reject-below. Never reject then.
   if (v.action == Action::reject && v.any_temperror && optimistic >= cfg.reject_below)
     v.action = cfg.on_error == OnError::tempfail ? Action::tempfail : Action::quarantine;
-  apply_floors(v);
+  apply_floors(v, cfg);
   bool nearer_reject = std::fabs(v.score - cfg.reject_below) < std::fabs(v.score - cfg.quarantine_below);
   v.nearest = nearer_reject ? "reject-below" : "quarantine-below";
   v.margin = std::round((v.score - (nearer_reject ? cfg.reject_below : cfg.quarantine_below)) * 100) / 100;

@@ -71,7 +71,44 @@ TEST_CASE("verdict: floors raise the action whatever the score, never lower it")
   CHECK(v.action == Action::accept);
   v = score_findings({f("plus3", "quarantine", true), f("minus1"), f("plus3")}, c);
   CHECK(v.action == Action::quarantine);
-  CHECK(v.score == doctest::Approx(5));
+  CHECK(v.score == doctest::Approx(-4.5));  // was +5: the floor's finding carries -9.5
+}
+
+// A floored action with a score above its band: the finding that set the
+// floor carries the difference, so score, sum of points and action agree
+// (old code: +3 (quarantine), +3 (reject) — X-Legit-Score said "legitimate").
+TEST_CASE("verdict: the finding that sets a floor carries the points that put the score in its band") {
+  Config c = thresholds();
+  auto sum = [](const Verdict& v) {
+    double t = 0;
+    for (const auto& i : v.items) t += i.points;
+    return t;
+  };
+  struct Row { std::vector<Finding> fs; Action action; double score; int by; double by_points; };
+  const Row rows[] = {
+      {{f("plus3", "quarantine")}, Action::quarantine, -4.5, 0, -4.5},
+      {{f("plus3"), f("plus3", "quarantine"), f("minus1")}, Action::quarantine, -4.5, 1, -6.5},
+      {{f("plus3", "reject")}, Action::reject, -8.5, 0, -8.5},
+      {{f("plus3", "quarantine"), f("plus3", "reject")}, Action::reject, -8.5, 1, -11.5},  // the deciding floor carries it
+      {{f("minus4", "quarantine"), f("minus1")}, Action::quarantine, -5, 0, -4},           // already in the band
+      {{f("minus10", "quarantine")}, Action::reject, -10, 0, -10},                         // no floor set
+  };
+  for (const auto& r : rows) {
+    Verdict v = score_findings(r.fs, c);
+    CAPTURE(v.floor_by);
+    CHECK(v.action == r.action);
+    CHECK(v.score == doctest::Approx(r.score));
+    CHECK(sum(v) == doctest::Approx(v.score));
+    CHECK(v.items[r.by].points == doctest::Approx(r.by_points));
+  }
+  // the margin follows the new score
+  CHECK(score_findings({f("plus3", "quarantine")}, c).margin == doctest::Approx(-0.5));
+  // a quarantine band narrower than half a point: its middle
+  Config narrow = make_config({{"quarantine-below", "-4"}, {"reject-below", "-4.2"}});
+  narrow.point_table["t.plus3"] = 3;
+  Verdict v = score_findings({f("plus3", "quarantine")}, narrow);
+  CHECK(v.action == Action::quarantine);
+  CHECK(v.score == doctest::Approx(-4.1));
 }
 
 TEST_CASE("verdict: no floor when the allowlist vouches (worth points); an unverified allowlist sender does not") {
