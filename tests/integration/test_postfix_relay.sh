@@ -68,7 +68,8 @@ expect_match "1: foreign domain: 550 5.7.1 at the client" "$SW_OUT" '<\*\* 550 5
 expect_match "1: the reply says Relay access denied and why" "$SW_OUT" '<\*\* 550 5\.7\.1 Relay access denied: recipient domain .*foreign\.relay\.test'
 expect_eq "1: foreign domain: not queued" "$SW_QID" ""
 L=$(last_line guard)
-expect_match "1: log line: relay:open-relay" "$L" ' action=reject .*checks=.*relay:open-relay\(0\)'
+# 0 points in the table; the floor's finding carries the score into the reject band (verdict.h)
+expect_match "1: log line: relay:open-relay" "$L" ' score=-8\.5 action=reject .*checks=.*relay:open-relay\(-8\.5\)'
 expect_match "1: log line: the floor names it" "$L" ' floor=relay:open-relay( |$)'
 expect_match "1: maillog: milter-reject" "$(grep 'milter-reject: END-OF-MESSAGE' "$PF/maillog" | tail -1)" \
   'to=<bob@foreign\.relay\.test>'
