@@ -16,7 +16,13 @@
 //                            matches-ptr, resolves-to-client nor
 //                            same-domain-as-ptr, and no SPF pass (MAIL FROM
 //                            or HELO, a pass that authorises everyone does
-//                            not count) and no DKIM pass of any domain
+//                            not count) and no DKIM pass of any domain — but
+//                            a free-mail provider's (`freemail-domains`) for
+//                            an envelope sender at that same provider: the
+//                            provider signs only on its own named servers, and
+//                            its SPF has just said this client is not one of
+//                            them, so the signature was replayed (a message
+//                            once sent through Gmail, resent by a bot)
 // No finding when any of those is unknown (temperror, no client IP, no PTR
 // or HELO finding), the client is a listed forwarder, or the allowlist
 // vouches for the message (client, host, authenticated sender, postmaster@:
@@ -25,7 +31,9 @@
 // (Session::msg.auth), so it runs after them; no lookups of its own.
 #include <string>
 
+#include "free_mail.h"
 #include "legit/check.h"
+#include "legit/domain.h"
 #include "legit/forwarder.h"
 
 namespace legit {
@@ -37,12 +45,19 @@ bool own_helo(const std::string& r) {
   return r == "matches-ptr" || r == "resolves-to-client" || r == "same-domain-as-ptr";
 }
 
+// A DKIM pass of a free-mail provider carried for an envelope sender at that
+// provider whose SPF did not pass: a replay (see the header), no evidence.
+bool replayed(const Config& cfg, const AuthFacts& a, const AuthFacts::Dkim& k) {
+  return a.spf_mailfrom != "pass" && same_registrable_domain(k.domain, a.spf_mailfrom_domain) &&
+         free_mail(cfg, k.domain);
+}
+
 // "pass" for some identity, "temperror" when one could not be decided, else "".
-std::string authentication(const AuthFacts& a) {
+std::string authentication(const Config& cfg, const AuthFacts& a) {
   bool temp = a.spf_mailfrom == "temperror" || a.spf_helo == "temperror";
   bool pass = (a.spf_mailfrom == "pass" && !a.spf_mailfrom_broad) || a.spf_helo == "pass";
   for (const auto& k : a.dkim) {
-    pass = pass || k.result == "pass";
+    pass = pass || (k.result == "pass" && !replayed(cfg, a, k));
     temp = temp || k.result == "temperror";
   }
   return pass ? "pass" : temp ? "temperror" : "";
@@ -54,7 +69,7 @@ class Anonymous : public Check {
     const AuthFacts& a = s.msg.auth;
     if (!unnamed_ptr(a.ptr) || a.helo.empty() || a.helo == "temperror" || own_helo(a.helo)) return {};
     bool vouched = !a.allowlist.empty() && a.allowlist != "sender-unverified";
-    if (vouched || !authentication(a).empty() || is_forwarder(s)) return {};
+    if (vouched || !authentication(s.config, a).empty() || is_forwarder(s)) return {};
     Finding f{"anonymous", "unnamed-unauthenticated",
               "the client has no name of its own (ptr=" + a.ptr + ", helo=" + a.helo +
                   ") and no SPF or DKIM pass authenticates the message",

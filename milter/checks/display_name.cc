@@ -5,7 +5,8 @@
 // display name ("..." <addr>, or the comment of addr (Name)) is decoded
 // (RFC 2047 B and Q words in UTF-8 or a Latin charset), read as it is seen
 // (invisible code points such as zero-width spaces dropped, symbols and
-// emoji as spaces; a capital I or | also tried as l: display_text.h) and
+// emoji as spaces; a capital I or | also tried as l, spaced-out letters
+// also tried joined: display_text.h) and
 // compared with the From address's registrable domain (libpsl). Results:
 //   address-mismatch  the display name holds an address whose registrable
 //                     domain differs from the From address's
@@ -36,7 +37,9 @@
 //                     at a domain where anyone opens a mailbox
 //                     (`freemail-domains`: "PayPal Service" at hotmail.com,
 //                     "Microsoft 365 Security" at a trial onmicrosoft.com
-//                     tenant)
+//                     tenant), and when the name is found only once a
+//                     disguise is undone ("PayPaI", "P a y P a l": nobody
+//                     writes their own name so)
 //   names-us          the same for one of our own domains ("Corp IT Helpdesk"
 //                     from a free-mail address): weaker, an honest helpdesk
 //                     SaaS sends as "Corp Support" from its own domain; from
@@ -53,6 +56,7 @@
 #include "../core/names.h"
 #include "dmarc_record.h"
 #include "display_text.h"
+#include "free_mail.h"
 #include "legit/check.h"
 #include "legit/domain.h"
 #include "legit/headers.h"
@@ -65,6 +69,7 @@ using lookalike::Protected;
 using display_text::as_seen;
 using display_text::decode_display;
 using display_text::ell_for_capital_i;
+using display_text::joined_letters;
 using display_text::raw_display;
 
 // Words a phisher puts next to a brand in a display name (and honest
@@ -158,15 +163,6 @@ bool owns(const std::string& from_reg, const Protected& p, const std::vector<Pro
   return false;
 }
 
-// Is the From domain one where anyone gets a mailbox (`freemail-domains`, by
-// its ICANN registrable domain: tenant.onmicrosoft.com counts as onmicrosoft.com)?
-bool free_mail(const Session& s, const std::string& from) {
-  std::string reg = icann_registrable_domain(from);
-  for (const auto& d : s.config.list("freemail-domains"))
-    if (!reg.empty() && normalize_name(d) == reg) return true;
-  return false;
-}
-
 class DisplayName : public Check {
  public:
   std::vector<Finding> finish(Session& s) override {
@@ -181,18 +177,25 @@ class DisplayName : public Check {
     auto kept = lookalike::protected_names(s);
     const auto& names = *kept;
     const Protected* p = named(words(lookalike::skeleton(display)), names);
-    if (!p) p = named(words(lookalike::skeleton(ell_for_capital_i(display))), names);
+    bool disguised = false;  // named only once a disguise is undone: I for l, spaced-out letters
+    for (const auto& seen : {ell_for_capital_i(display), joined_letters(display),
+                             ell_for_capital_i(joined_letters(display))}) {
+      if (p) break;
+      p = named(words(lookalike::skeleton(seen)), names);
+      disguised = p != nullptr;
+    }
     if (p && !owns(from_reg, *p, names)) {
       Finding f = found(p->ours ? "names-us" : "names-brand",
                         "display name \"" + shown + "\" names " + (p->ours ? "our domain " : "the brand ") +
                             p->domain + ", the address is at " + quote_untrusted(from_reg, 80));
-      bool freemail = free_mail(s, from);
-      if (freemail || lookalike::resembles(from, names).whom == p)
+      bool freemail = free_mail(s.config, from);
+      if (freemail || disguised || lookalike::resembles(from, names).whom == p)
         f.floor = floor_of_action(s.config.str("lookalike-action"));
       if (f.floor.empty()) return {f};
       f.detail += freemail ? ", a mailbox anyone can open (freemail-domains): no brand and no organisation of ours "
                              "writes from there under its own name"
-                           : ", a look-alike of it: both the name and the domain imitate it";
+                  : disguised ? ", disguised (I for l, letters spaced out): nobody writes their own name so"
+                              : ", a look-alike of it: both the name and the domain imitate it";
       return {f};
     }
     std::string lowered = lower(lookalike::skeleton(display));
@@ -204,7 +207,7 @@ class DisplayName : public Check {
                                                 quote_untrusted(reg, 80) + ", the address is at " +
                                                 quote_untrusted(from_reg, 80));
       bool named_domain = std::any_of(names.begin(), names.end(), [&](const Protected& q) { return q.domain == reg; });
-      if (named_domain && free_mail(s, from)) {  // "security@paypal.com" <x@hotmail.com>
+      if (named_domain && free_mail(s.config, from)) {  // "security@paypal.com" <x@hotmail.com>
         f.floor = floor_of_action(s.config.str("lookalike-action"));
         f.detail += ", a protected domain shown over a mailbox anyone can open (freemail-domains)";
       }

@@ -2,6 +2,7 @@
 #include "display_text.h"
 
 #include <optional>
+#include <vector>
 
 #include "../core/names.h"
 #include "lookalike_names.h"
@@ -162,6 +163,40 @@ std::u32string ell_for_capital_i(std::u32string text) {
   for (std::size_t i = 0; i < text.size(); ++i)
     if (text[i] == U'|' || (text[i] == U'I' && i > 0 && text[i - 1] >= U'a' && text[i - 1] <= U'z')) text[i] = U'l';
   return text;
+}
+
+namespace {
+
+bool spacer(char32_t c) { return c == U' ' || c == U'.' || c == U'-' || c == U'_' || c == U'*' || c == U'\t'; }
+
+// The single character at i is a word of its own (spacers or an end on both sides).
+bool lone(const std::u32string& t, std::size_t i) {
+  return !spacer(t[i]) && (i == 0 || spacer(t[i - 1])) && (i + 1 == t.size() || spacer(t[i + 1]));
+}
+
+}  // namespace
+
+std::u32string joined_letters(const std::u32string& text) {
+  std::u32string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!lone(text, i)) {
+      out += text[i++];
+      continue;
+    }
+    std::vector<std::size_t> run{i};  // the lone characters, each at most 2 spacers after the last
+    for (std::size_t k = i + 1; k < text.size() && k <= run.back() + 3; ++k) {
+      if (!spacer(text[k]) && lone(text, k)) run.push_back(k);
+      else if (!spacer(text[k])) break;
+    }
+    if (run.size() < 3) {
+      out += text[i++];
+      continue;
+    }
+    for (std::size_t k : run) out += text[k];
+    i = run.back() + 1;
+  }
+  return out;
 }
 
 }  // namespace legit::display_text

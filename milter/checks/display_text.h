@@ -26,5 +26,12 @@ std::u32string as_seen(const std::u32string& text);
 // A capital I after a small letter, and a '|', as a small l ("PayPaI"): a
 // variant to try besides the name as written.
 std::u32string ell_for_capital_i(std::u32string text);
+// Letters spaced out to slip past filters ("P a y P a l", "P.a.y.P.a.l",
+// "A-m-a-z-o-n"): a run of three or more one-character words, each at most
+// two spacers (space, tab, '.', '-', '_', '*') after the one before, is
+// joined into one word; everything else is kept as written ("A. B. Smith"
+// and "J R R Tolkien" read "A. B. Smith" and "JRR Tolkien"). A variant to try
+// besides the name as written.
+std::u32string joined_letters(const std::u32string& text);
 
 }  // namespace legit::display_text

@@ -65,9 +65,19 @@ TEST_CASE("display-name: results per From field") {
       {"PayPaI Service <a@x.example>", "names-brand"},                          // capital I for l
       {"PayPa| <a@x.example>", "names-brand"},
       {"LinkedIn <a@x.example>", "names-brand"},                                 // as written
+      // letters spaced out (old code: no finding)
+      {"P a y P a l <a@x.example>", "names-brand"},
+      {"P.a.y.P.a.l Service <a@x.example>", "names-brand"},
+      {"\"A m a z o n . c o m\" <a@x.example>", "names-brand"},
+      {"M-i-c-r-o-s-o-f-t Account Team <a@x.example>", "names-brand"},
+      {"P a y P a I <a@x.example>", "names-brand"},                             // both disguises
       // honest
       {"Apple Orchard Farm \xf0\x9f\x8d\x8e <hello@apple-orchard.example>", ""},
       {"Ian Isles <ian@x.example>", ""},
+      {"J R R Tolkien Society <info@tolkien.example>", ""},                      // "JRR": no brand
+      {"A. B. Smith <ab@x.example>", ""},
+      {"P a y <a@x.example>", ""},
+      {"P a y P a l <service@paypal.com>", ""},                                  // its own domain
       {"DHI Support <support@dhigroup.example>", ""},                            // not DHL
       {"LinkedIn <messages-noreply@linkedin.com>", ""},
       {"\xd9\x85\xd8\xb1\xdb\x8c\xd9\x85\xe2\x80\x8c\xd9\x87\xd8\xa7 <a@x.example>", ""},  // Persian name with ZWNJ
@@ -135,6 +145,17 @@ TEST_CASE("display-name: a brand name over a look-alike of the same brand or a f
   CHECK(from("PayPal <service@paypal.com.secure-login.example>").action == Action::quarantine);
   // a brand name over an unrelated domain: points only
   CHECK(from("PayPal Service <pp.team2026@harbour-logistics.example>").action == Action::accept);
+  // ... unless it is disguised: nobody writes their own name "PayPaI" or "P a y P a l" (old code:
+  // accepted, "P a y P a l" without a finding)
+  for (const char* v : {"PayPaI Service <pp.team2026@harbour-logistics.example>",
+                        "P a y P a l Service <pp.team2026@harbour-logistics.example>",
+                        "A.m.a.z.o.n Support <help@harbour-logistics.example>"}) {
+    CAPTURE(std::string(v));
+    o = from(v);
+    CHECK(result_of(o, "display-name") == "names-brand");
+    CHECK(o.action == Action::quarantine);
+    CHECK(o.verdict.floor_by == "display-name:names-brand");
+  }
   // ... but over a mailbox anyone opens (freemail-domains): a brand or we never write from there
   o = from("PayPal Service <pp.team2026@hotmail.com>");
   CHECK(o.action == Action::quarantine);
