@@ -134,6 +134,10 @@ struct RedisOptions {
   std::string password;      // "" = no AUTH; "user password" = ACL user
   double deadline = 0.02;    // seconds per call (reads); writes get 10x, capped 1 s
   std::string prefix = "legit:";
+  // Keep a local copy of the records, in step with the write log, and read
+  // it instead of Redis (redis_replica.h); 0 = no copy. Copies larger than
+  // this many records are not made.
+  std::size_t replica_records = 0;
 };
 // Never connects here (lazy): an unreachable Redis at start-up is temperror.
 std::unique_ptr<Store> make_redis_store(const RedisOptions& o);
@@ -225,6 +229,8 @@ class MessageReads {
 // nullptr with *why set when it cannot be opened (missing or unwritable
 // directory, bad secret file): the caller logs and runs without memory.
 // `writable` = false opens LMDB read-only and never creates anything.
-std::unique_ptr<Memory> open_memory(const Config& cfg, bool writable, std::string* why);
+// `daemon`: the milter itself (a Redis store then keeps a local copy when
+// memory-replica is on; `check` and `memory` read Redis).
+std::unique_ptr<Memory> open_memory(const Config& cfg, bool writable, std::string* why, bool daemon = false);
 
 }  // namespace legit

@@ -272,8 +272,13 @@ const std::vector<OptionSpec>& core_options() {
        "redis://host[:port][/db] or unix:/path[?db=N] (shared by a fleet), or none. A store that "
        "cannot be opened or answers late is logged and mail flows.", {}, check_memory_spec},
       {"memory-size", K::number, "128",
-       "Largest size of the LMDB file in MiB (about 170 bytes per remembered record).", {},
+       "Largest size of the LMDB file in MiB (about 170 bytes per remembered record); with Redis, "
+       "of the local copy (memory-replica).", {},
        check_memory_size},
+      {"memory-replica", K::boolean, "yes",
+       "With Redis: keep a local copy of the memory, in step with the fleet's write log, and read "
+       "it instead of Redis (no round trip per message). Larger memories than memory-size are not "
+       "copied."},
       {"memory-timeout", K::number, "0.02",
        "Seconds one Redis call may take during the SMTP dialogue; later = temperror, mail flows.",
        {}, check_memory_timeout},

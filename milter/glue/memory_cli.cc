@@ -172,7 +172,7 @@ std::unique_ptr<Memory> open_check_memory(const Config& cfg, bool record) {
 namespace glue {
 Memory* open_process_memory(const Config& cfg) {
   std::string why;
-  auto m = open_memory(cfg, true, &why);
+  auto m = open_memory(cfg, true, &why, true);
   if (!m && !why.empty())
     log_msg(LogLevel::error, "memory: cannot open " + why +
                                  "; running without memory (no history, correspondents or "

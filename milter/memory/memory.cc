@@ -219,7 +219,7 @@ static std::string effective_spec(const Config& cfg) {
   return spec;
 }
 
-std::unique_ptr<Memory> open_memory(const Config& cfg, bool writable, std::string* why) {
+std::unique_ptr<Memory> open_memory(const Config& cfg, bool writable, std::string* why, bool daemon) {
   const std::string spec = effective_spec(cfg);
   if (spec == "none" || spec.empty()) return nullptr;
   std::string secret;
@@ -246,6 +246,8 @@ std::unique_ptr<Memory> open_memory(const Config& cfg, bool writable, std::strin
     } else {
       RedisOptions o = parse_redis_spec(spec);
       o.deadline = cfg.num("memory-timeout");
+      if (daemon && cfg.flag("memory-replica"))
+        o.replica_records = static_cast<std::size_t>(cfg.num("memory-size") * 1048576.0 / 170.0);
       const std::string& pw_file = cfg.str("memory-password-file");
       if (!pw_file.empty()) {
         std::ifstream in(pw_file);

@@ -73,7 +73,9 @@ bool scan_keys(redisContext* c, const std::string& key_prefix, std::string_view 
     match += ch;
   }
   match += '*';
-  const std::string mark = key_prefix + "w:", secret = key_prefix + "secret";  // not records
+  // Not records: writers' marks, the secret, the write log and its counter.
+  const std::string mark = key_prefix + "w:", secret = key_prefix + "secret", log = key_prefix + "log",
+                    log_count = key_prefix + "log:n";
   std::string cursor = "0";
   do {
     Reply r(static_cast<redisReply*>(redisCommand(c, "SCAN %s MATCH %b COUNT 1000", cursor.c_str(),
@@ -83,7 +85,8 @@ bool scan_keys(redisContext* c, const std::string& key_prefix, std::string_view 
     for (std::size_t i = 0; i < r->element[1]->elements && keys.size() < limit; ++i) {
       const redisReply* k = r->element[1]->element[i];
       std::string_view key(k->str, k->len);
-      if (key != secret && key.substr(0, mark.size()) != mark) keys.emplace_back(key);
+      if (key != secret && key != log && key != log_count && key.substr(0, mark.size()) != mark)
+        keys.emplace_back(key);
     }
   } while (cursor != "0" && keys.size() < limit);
   return true;

@@ -54,7 +54,8 @@ class Connector {
 bool gone_while_idle(const redisContext* c);
 
 // Keys starting with key_prefix + prefix (at most `limit`, key_prefix kept),
-// leaving out the store's own keys that are not records (w:ID, secret).
+// leaving out the store's own keys that are not records (w:ID, secret,
+// log, log:n).
 bool scan_keys(redisContext* c, const std::string& key_prefix, std::string_view prefix, std::size_t limit,
                std::vector<std::string>& keys);
 

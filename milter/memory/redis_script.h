@@ -13,13 +13,19 @@
 
 namespace legit::redis_script {
 
-// KEYS[1]: the writer's high-water mark; KEYS[2..]: records. ARGV[1]: the
-// mark's TTL; then per update: add, half-life, ttl, at, seq.
+// KEYS[1]: the writer's high-water mark; KEYS[2]: the write log (a
+// stream), KEYS[3]: its counter; KEYS[4..]: records. ARGV[1]: the mark's
+// TTL; ARGV[2]: the log's length (MAXLEN ~); then per update: add,
+// half-life, ttl, at, seq. The records changed are appended to the log, in
+// full, as one entry {n: counter, r: items} (replica_map.h has the format):
+// the local copies of the fleet's milters follow it (redis_replica.h).
 inline constexpr const char* kIncrScript =
     "local done = tonumber(redis.call('GET', KEYS[1])) or 0 "
     "local top = done "
-    "for i = 2, #KEYS do "
-    "  local b = (i - 2) * 5 + 1 "
+    "local now = tonumber(redis.call('TIME')[1]) "
+    "local log = {} "
+    "for i = 4, #KEYS do "
+    "  local b = (i - 4) * 5 + 2 "
     "  local seq = tonumber(ARGV[b + 5]) "
     "  if seq == 0 or seq > done then "
     "    local at = tonumber(ARGV[b + 4]) "
@@ -31,15 +37,27 @@ inline constexpr const char* kIncrScript =
     "    if h > 0 and at > l then c = c * math.pow(0.5, (at - l) / h) end "
     "    if at > l then l = at end "
     "    if at < f then f = at end "
-    "    redis.call('HSET', KEYS[i], 'c', string.format('%.17g', c + tonumber(ARGV[b + 1])), "
-    "      'f', string.format('%d', f), 'l', string.format('%d', l), 'h', string.format('%.17g', h)) "
+    "    local cs, hs = string.format('%.17g', c + tonumber(ARGV[b + 1])), string.format('%.17g', h) "
+    "    redis.call('HSET', KEYS[i], 'c', cs, 'f', string.format('%d', f), 'l', string.format('%d', l), 'h', hs) "
     "    local ttl = tonumber(ARGV[b + 3]) "
-    "    if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end "
+    "    local left = redis.call('TTL', KEYS[i]) "
+    "    if left < ttl then redis.call('EXPIRE', KEYS[i], ttl) left = ttl end "
+    "    log[#log + 1] = string.format('%d:%s %s %d %d %s %d\\n', #KEYS[i], KEYS[i], cs, f, l, hs, now + left) "
     "    if seq > top then top = seq end "
     "  end "
     "end "
     "if top > done then redis.call('SET', KEYS[1], string.format('%d', top), 'EX', ARGV[1]) end "
+    "if #log > 0 then "
+    "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'n', redis.call('INCR', KEYS[3]), 'r', table.concat(log)) "
+    "end "
     "return top";
+
+// Deletions (memory forget) into the same log. KEYS[1]: the log, KEYS[2]:
+// its counter; ARGV[1]: the log's length; ARGV[2]: the items ("LEN:KEY -"
+// or "LEN:PREFIX *" lines).
+inline constexpr const char* kLogScript =
+    "redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'n', redis.call('INCR', KEYS[2]), 'r', ARGV[2]) "
+    "return 1";
 
 }  // namespace legit::redis_script
 

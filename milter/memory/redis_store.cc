@@ -45,6 +45,7 @@
 #include "redis_conn.h"
 #include "redis_fields.h"
 #include "redis_mux.h"
+#include "redis_replica.h"
 #include "redis_script.h"
 
 namespace legit {
@@ -61,7 +62,9 @@ using redis_conn::Reply;
 
 class RedisStore : public Store, public redis_mux::Host {
  public:
-  explicit RedisStore(const RedisOptions& o) : o_(o), conn_(o), name_(conn_.name()), mux_(*this, o.prefix, o.deadline) {}
+  explicit RedisStore(const RedisOptions& o) : o_(o), conn_(o), name_(conn_.name()), mux_(*this, o.prefix, o.deadline) {
+    if (o.replica_records) replica_ = std::make_unique<redis_replica::Replica>(o, conn_, o.replica_records);
+  }
 
   // Every read, a message's or `check`'s and `memory show`'s, goes through
   // the shared read connection (redis_mux.h): one request builder, one
@@ -140,13 +143,15 @@ class RedisStore : public Store, public redis_mux::Host {
       if (!r) return false;
       if (r->type == REDIS_REPLY_INTEGER) *n += static_cast<std::size_t>(r->integer);
     }
-    return true;
+    return log_deletion(c.get(), item(o_.prefix + std::string(prefix), '*'));
   }
 
   bool erase_keys(const std::vector<std::string>& keys, std::size_t* n) override {
     *n = 0;
     Ctx c = keys.empty() ? nullptr : connect(write_deadline());
     if (!c) return keys.empty();
+    std::string items;
+    for (const auto& k : keys) items += item(o_.prefix + k, '-');
     for (std::size_t at = 0; at < keys.size(); at += 500) {  // DEL k1 k2 ...
       std::vector<std::string> args{"DEL"};
       for (std::size_t i = at; i < std::min(keys.size(), at + 500); ++i) args.push_back(o_.prefix + keys[i]);
@@ -157,7 +162,7 @@ class RedisStore : public Store, public redis_mux::Host {
       if (!r || r->type != REDIS_REPLY_INTEGER) return false;
       *n += static_cast<std::size_t>(r->integer);
     }
-    return true;
+    return log_deletion(c.get(), items);
   }
 
   bool scan(std::string_view prefix, std::int64_t now, std::size_t limit,
@@ -193,6 +198,19 @@ class RedisStore : public Store, public redis_mux::Host {
   std::string describe() const override { return name_; }
 
  private:
+  // A deletion for the write log (replica_map.h): "LEN:KEY -" or "LEN:PREFIX *".
+  static std::string item(const std::string& key, char op) {
+    return std::to_string(key.size()) + ":" + key + " " + op + "\n";
+  }
+  // Tells the fleet's local copies (redis_replica.h) what was deleted.
+  bool log_deletion(redisContext* c, const std::string& items) {
+    std::string log = o_.prefix + std::string(redis_replica::kLog), count = o_.prefix + std::string(redis_replica::kLogCount);
+    Reply r(static_cast<redisReply*>(redisCommand(c, "EVAL %s 2 %b %b %s %b", redis_script::kLogScript, log.data(),
+                                                  log.size(), count.data(), count.size(), redis_replica::kLogMax,
+                                                  items.data(), items.size())));
+    return r && r->type == REDIS_REPLY_INTEGER;
+  }
+
   // EVALSHA of updates [from, to) on the writer, pipelined (reply read
   // later), formatted here as RESP into one reused buffer (no string per
   // argument).
@@ -201,14 +219,18 @@ class RedisStore : public Store, public redis_mux::Host {
     out.clear();
     std::size_t n = to - from;
     char head[48];
-    int h = std::snprintf(head, sizeof head, "*%zu\r\n", 5 + 6 * n);  // EVALSHA sha numkeys mark keys ttl args
+    // EVALSHA sha numkeys mark log count keys ttl maxlen args
+    int h = std::snprintf(head, sizeof head, "*%zu\r\n", 8 + 6 * n);
     out.append(head, static_cast<std::size_t>(h));
     resp::bulk(out, "EVALSHA");
     resp::bulk(out, sha_);
-    resp::bulk_int(out, static_cast<std::int64_t>(n + 1));
+    resp::bulk_int(out, static_cast<std::int64_t>(n + 3));
     resp::bulk(out, mark_);
+    resp::bulk(out, o_.prefix, redis_replica::kLog);
+    resp::bulk(out, o_.prefix, redis_replica::kLogCount);
     for (std::size_t i = from; i < to; ++i) resp::bulk(out, o_.prefix, updates[i].key);
     resp::bulk(out, kMarkTtl);
+    resp::bulk(out, redis_replica::kLogMax);
     for (std::size_t i = from; i < to; ++i) {
       const Update& u = updates[i];
       resp::bulk_num(out, u.add);
@@ -271,7 +293,8 @@ class RedisStore : public Store, public redis_mux::Host {
   std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark
   std::atomic<Clock::rep> down_until_{0};
   LogEvery late_log_;
-  redis_mux::Mux mux_;  // last: uses the members above
+  redis_mux::Mux mux_;  // uses the members above
+  std::unique_ptr<redis_replica::Replica> replica_;  // last: stopped first
 };
 
 // A message's read, sent at end of headers through the shared read
@@ -293,7 +316,27 @@ class MuxRead : public PendingRead {
   std::shared_ptr<redis_mux::Ticket> t_;  // nullptr once finished
 };
 
+// A message's read from the local copy (redis_replica.h): nothing is sent;
+// answered at end-of-data from the copy when it is in step, else from
+// Redis then (one round trip, as a MuxRead started late).
+class LocalRead : public PendingRead {
+ public:
+  LocalRead(const redis_replica::Replica& replica, redis_mux::Mux& mux, const KeyBatch& keys)
+      : replica_(replica), mux_(mux), keys_(keys) {}
+  bool finish(std::int64_t now, std::vector<std::optional<Record>>& out) override {
+    if (replica_.read(keys_, now, out)) return true;
+    auto t = mux_.start(keys_);
+    return mux_.finish(*t, now, out);
+  }
+
+ private:
+  const redis_replica::Replica& replica_;
+  redis_mux::Mux& mux_;
+  const KeyBatch& keys_;  // alive and unchanged until finish() (Store::start_read)
+};
+
 std::unique_ptr<PendingRead> RedisStore::start_read(const KeyBatch& keys) {
+  if (replica_) return std::make_unique<LocalRead>(*replica_, mux_, keys);
   return std::make_unique<MuxRead>(mux_, mux_.start(keys));
 }
 
