@@ -10,6 +10,8 @@
 #      meanwhile, one log line, reconnected, the queued history not lost
 #   F5 LMDB: a milter restart keeps the greylisting memory; an LMDB path that
 #      cannot be opened logs clearly and mail flows
+#   F6 (run before F4) both milters read a local copy of the memory; `memory
+#      forget` at the command line reaches B's copy (greylisted again)
 # usage: test_memory_fleet.sh PATH/TO/legit-milter  (root + Postfix, else 77;
 # a missing redis-server fails: scripts/deps.sh installs it)
 BIN=${1:?usage: $0 legit-milter}
@@ -93,6 +95,19 @@ pf_swaks B $(xclient 198.18.0.31 '[UNAVAILABLE]') --helo mail.far.example --from
   --to alice@e2e.test --data "@$WORK/re.eml"
 expect_match "F3 B: the reply is delivered (not greylisted)" "$SW_OUT" '<- +250 2\.0\.0 Ok: queued as'
 expect_match "F3 B: correspondent=reply" "$(line_for "$LOG_B" 198.18.0.31)" 'action=accept .*correspondent:reply\(5\)'
+
+# ---------------------------------------------------------------- F6
+# Both milters read a local copy kept in step by the write log (memory-replica):
+# a deletion by `memory forget` reaches B's copy, so F1's triplet is new again.
+expect_match "F6 A keeps a local copy" "$(cat "$LOG_A")" "memory: local copy of [0-9]+ records from redis://127\.0\.0\.1:$RPORT/0"
+expect_match "F6 B keeps a local copy" "$(cat "$LOG_B")" "memory: local copy of [0-9]+ records from redis://127\.0\.0\.1:$RPORT/0"
+pf_swaks B $(xclient 198.18.0.11 '[UNAVAILABLE]') "${DOUBT[@]}"
+expect_match "F6 B: the passed triplet is known" "$SW_OUT" '<- +250 2\.0\.0 Ok: queued as'
+expect_match "F6 forget at the command line" "$("$BIN" memory forget x@far.example -c "$WORK/fleet.conf" --memory "$R")" \
+  'records forgotten'
+sleep 0.3
+pf_swaks B $(xclient 198.18.0.11 '[UNAVAILABLE]') "${DOUBT[@]}"
+expect_match "F6 B: forgotten in its copy too: greylisted again" "$SW_OUT" '<\*\* +451 4\.7\.1 Greylisted'
 
 # ---------------------------------------------------------------- F4
 GOOD=(--helo mail.e2e.test --from sender@e2e.test --to rcpt@example.net)
