@@ -133,6 +133,7 @@ bool Replica::copy_all(redisContext* c) {
                                            std::to_string(max_records_) +
                                            " records (memory-size): no local copy, every message reads Redis");
     max_records_ = 0;
+    map_.replace({});  // a copy that grew past the limit is freed
     return false;
   }
   replica::Records all;
@@ -153,9 +154,11 @@ bool Replica::copy_all(redisContext* c) {
         return false;
       }
       Reply fields(static_cast<redisReply*>(a)), ttl(static_cast<redisReply*>(b));
-      if (!is(fields.get(), REDIS_REPLY_ARRAY) || fields->elements != 4 || !is(ttl.get(), REDIS_REPLY_INTEGER))
-        return false;
-      if (ttl->integer == -2 || !is(fields->element[0], REDIS_REPLY_STRING)) continue;  // gone since SCAN
+      // Not a record (a key of another kind under our prefix: WRONGTYPE), or
+      // gone since SCAN: left out, as the milter's own reads would find nothing.
+      if (!is(fields.get(), REDIS_REPLY_ARRAY) || fields->elements != 4 || !is(ttl.get(), REDIS_REPLY_INTEGER) ||
+          ttl->integer == -2 || !is(fields->element[0], REDIS_REPLY_STRING))
+        continue;
       replica::Item it;
       auto field = [&](std::size_t k) { return is(fields->element[k], REDIS_REPLY_STRING) ? str(fields->element[k]) : ""; };
       if (!num(field(0), it.count)) continue;

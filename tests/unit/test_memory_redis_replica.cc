@@ -149,6 +149,7 @@ TEST_CASE("memory: a Redis store with a local copy follows another MX host's wri
   test::RedisWithStore a(0.5);  // MX A: no copy
   Raw raw(a.redis.sock);
   REQUIRE(a.store->write({up("h:n:198.51.100.0/24:ok", 3), up("c:a:1111", 1, 400 * 86400)}) == WriteResult::ok);
+  raw.run("SET legit:z:foreign not-a-record");  // another program's key under our prefix: left out
   RedisOptions o;
   o.unix_path = a.redis.sock;
   o.deadline = 0.5;
