@@ -37,7 +37,7 @@ bool parse(std::string_view text, std::string_view prefix, std::vector<Seen>& ou
 
 std::string write(const std::vector<Seen>& items, std::string_view prefix) {
   std::string out;
-  char num[64];
+  char num[160];  // 5 numbers of up to 24 characters each
   for (const auto& s : items) {
     std::string key = std::string(prefix) + s.key;
     out += std::to_string(key.size()) + ":" + key + " ";
