@@ -28,6 +28,11 @@
 // logged at most once a minute, and "reachable again" after.
 // Synchronous reads (read(): `check`, `memory show`) use the same shared
 // connection, deadline and late rule.
+// With a local copy (RedisOptions::replica_records, the daemon's default:
+// redis_replica.h), a message's reads are answered from the copy and
+// nothing is sent; the shared connection serves them only while the copy
+// is not in step. The write script appends what it changed to the write
+// log the copies follow, and erase_* append their deletions.
 // Writes (the Memory writer thread only) get 10x the deadline, at most 1 s;
 // a failed write batch is WriteResult::retry and is kept by Memory.
 // Redis Cluster is not supported (a script's keys must share one slot);
