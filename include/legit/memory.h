@@ -87,6 +87,13 @@ double decay(double count, std::int64_t last, std::int64_t now, double half_life
 
 enum class WriteResult { ok, retry /* store unreachable: keep */, dropped /* full, broken */ };
 
+// The local copy of a Redis memory (redis_replica.h), for the metrics.
+struct CopyState {
+  bool kept = false;     // a copy is kept (memory-replica, not too big)
+  bool in_step = false;  // reads are served from it now
+  std::size_t records = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -115,6 +122,8 @@ class Store {
   virtual std::string secret(bool create) = 0;
   // Deletes expired records (LMDB; Redis expires by itself). Count removed.
   virtual std::size_t sweep(std::int64_t /*now*/) { return 0; }
+  // The local copy, if this store keeps one (Redis in the daemon).
+  virtual CopyState copy_state() const { return {}; }
   virtual std::string describe() const = 0;  // "lmdb:/path", "redis://host:port/0"
 };
 
@@ -174,6 +183,7 @@ class Memory {
   std::int64_t now() const;
   bool writable() const { return writable_; }
   Store& store() { return *store_; }
+  CopyState copy_state() const { return store_->copy_state(); }
   std::string describe() const { return store_->describe(); }
 
   // Tests: a fixed clock.

@@ -282,6 +282,7 @@ int run_milter(int argc, char** argv) {
   // After dropping privileges, so the LMDB file belongs to the milter's user;
   // before any connection can use the engine.
   legit::glue::g_memory = legit::glue::open_process_memory(cfg);
+  legit::insight::watch_memory(legit::glue::g_memory);
   legit::glue::set_process_memory(legit::glue::g_memory);
   snap->engine->set_memory(legit::glue::g_memory);
 

@@ -16,6 +16,8 @@
 //   legit_dns_lookups_total, legit_dns_timeouts_total, legit_dns_temperrors_total
 //   legit_dns_cache_{hits,misses,joined,evictions}_total, legit_dns_cache_entries,
 //   legit_dns_resolver_healthy, legit_dns_failed_fast_total  (watch_resolver)
+//   legit_memory_copy_kept, legit_memory_copy_in_step, legit_memory_copy_records
+//                                            the local copy of a Redis memory (watch_memory)
 //   legit_start_time_seconds, legit_build_info{version}
 #include "metrics.h"
 
@@ -100,6 +102,7 @@ class Registry {
     refused_.store(refused);
   }
   void watch(const Resolver* r) { resolver_.store(r); }
+  void watch(const Memory* m) { memory_.store(m); }
   void reload(bool ok) { reloads_[ok ? 0 : 1].fetch_add(1, kRelaxed); }
   void error(std::string_view stage) { errors_[index_of(kStages, stage)].fetch_add(1, kRelaxed); }
 
@@ -129,6 +132,7 @@ class Registry {
   Counter reloads_[2] = {};
   Counter errors_[kStages.size()] = {};
   std::atomic<const Resolver*> resolver_{nullptr};
+  std::atomic<const Memory*> memory_{nullptr};
   std::atomic<const std::atomic<int>*> open_{nullptr}, in_flight_{nullptr};
   std::atomic<const std::atomic<long>*> refused_{nullptr};
   Histogram score_{{-20, -12, -8, -6, -4, -2, 0, 2, 4, 6, 8}};
@@ -246,6 +250,17 @@ std::string Registry::render() const {
     line(out, "legit_dns_failed_fast_total", static_cast<double>(rs.failed_fast));
   }
 
+  const Memory* m = memory_.load();
+  CopyState copy = m ? m->copy_state() : CopyState{};
+  head(out, "legit_memory_copy_kept", "gauge",
+       "1 when the milter keeps a local copy of its Redis memory (memory-replica), 0 otherwise.");
+  line(out, "legit_memory_copy_kept", copy.kept ? 1 : 0);
+  head(out, "legit_memory_copy_in_step", "gauge",
+       "1 while the local copy follows Redis' write log and answers the reads, 0 while reads go to Redis.");
+  line(out, "legit_memory_copy_in_step", copy.in_step ? 1 : 0);
+  head(out, "legit_memory_copy_records", "gauge", "Records in the local copy of the Redis memory.");
+  line(out, "legit_memory_copy_records", static_cast<double>(copy.records));
+
   head(out, "legit_start_time_seconds", "gauge", "Start of the process, seconds since the epoch.");
   line(out, "legit_start_time_seconds",
        static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count()));
@@ -268,6 +283,7 @@ void watch_sessions(const std::atomic<int>* open, const std::atomic<int>* in_fli
   registry().watch(open, in_flight, refused);
 }
 void watch_resolver(const Resolver* resolver) { registry().watch(resolver); }
+void watch_memory(const Memory* memory) { registry().watch(memory); }
 void count_reload(bool ok) { registry().reload(ok); }
 void count_error(std::string_view stage) { registry().error(stage); }
 std::string render_metrics() { return registry().render(); }

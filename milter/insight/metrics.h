@@ -23,6 +23,7 @@
 #include "legit/config.h"
 #include "legit/dns.h"
 #include "legit/engine.h"
+#include "legit/memory.h"
 
 namespace legit::insight {
 
@@ -38,6 +39,9 @@ void watch_sessions(const std::atomic<int>* open, const std::atomic<int>* in_fli
 // The resolver whose stats() (cache, health) the scrape shows; call again
 // with the new one after a reload (its counters restart: rate() copes).
 void watch_resolver(const Resolver* resolver);
+// The sender memory whose local copy (Redis) the scrape shows; nullptr or
+// never called: the copy's series read 0.
+void watch_memory(const Memory* memory);
 // A configuration reload was attempted.
 void count_reload(bool ok);
 // A callback gave up and applied on-error ("connect", "eom", ...).

@@ -133,6 +133,7 @@ bool Replica::copy_all(redisContext* c) {
                                            std::to_string(max_records_) +
                                            " records (memory-size): no local copy, every message reads Redis");
     max_records_ = 0;
+    given_up_.store(true, std::memory_order_relaxed);
     map_.replace({});  // a copy that grew past the limit is freed
     return false;
   }

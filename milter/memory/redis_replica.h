@@ -53,6 +53,7 @@ class Replica {
   // copy is not in step (then read Redis).
   bool read(const KeyBatch& keys, std::int64_t now, std::vector<std::optional<Record>>& out) const;
   bool in_step() const;
+  bool kept() const { return !given_up_.load(std::memory_order_relaxed); }  // false: too big
   std::size_t size() const { return map_.size(); }
 
  private:
@@ -70,6 +71,7 @@ class Replica {
   std::string log_key_, count_key_;
   replica::Map map_;
   std::atomic<bool> synced_{false};
+  std::atomic<bool> given_up_{false};  // more records than max_records_: no copy
   std::atomic<std::int64_t> fresh_until_{0};  // steady_clock ticks
   std::string last_id_ = "0-0";  // the last log entry applied (thread only)
   long long last_n_ = 0;

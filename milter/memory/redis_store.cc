@@ -202,6 +202,11 @@ class RedisStore : public Store, public redis_mux::Host {
 
   std::string describe() const override { return name_; }
 
+  CopyState copy_state() const override {
+    if (!replica_) return {};
+    return {replica_->kept(), replica_->in_step(), replica_->size()};
+  }
+
  private:
   // A deletion for the write log (replica_map.h): "LEN:KEY -" or "LEN:PREFIX *".
   static std::string item(const std::string& key, char op) {

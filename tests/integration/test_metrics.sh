@@ -168,4 +168,29 @@ re=$(scrape)
 expect_eq "failed reload: legit_reloads_total ok/failed" \
   "$(metric "$re" 'legit_reloads_total{result="ok"}')/$(metric "$re" 'legit_reloads_total{result="failed"}')" "0/1"
 kill -TERM "$PID"
+wait "$PID" 2>/dev/null
+
+# The local copy of a Redis memory: kept and in step, its records counted;
+# Redis gone: reads go to Redis (temperror), the gauge says so.
+expect_eq "no memory: no copy" "$(metric "$re" legit_memory_copy_kept)/$(metric "$re" legit_memory_copy_in_step)" "0/0"
+RPORT=$(free_port)
+start_redis "$RPORT"
+redis-cli -p "$RPORT" HSET legit:h:n:192.0.2.0/24:ok c 3 f 1764000000 l 1764000000 h 2592000 >/dev/null
+redis-cli -p "$RPORT" EXPIRE legit:h:n:192.0.2.0/24:ok 86400 >/dev/null
+HPORT=$(free_port)
+start_milter mem --metrics-listen "inet:$HPORT@127.0.0.1" --memory "redis://127.0.0.1:$RPORT/0" || { cat "$WORK/mem.err"; exit 1; }
+wait_line "$WORK/mem.err" 'local copy of 1 records' || fail "redis memory: copy made" "$(tail -3 "$WORK/mem.err")"
+m=$(scrape)
+expect_eq "redis memory: copy kept, in step, 1 record" \
+  "$(metric "$m" legit_memory_copy_kept)/$(metric "$m" legit_memory_copy_in_step)/$(metric "$m" legit_memory_copy_records)" "1/1/1"
+promtool check metrics <<<"$m" >"$WORK/promtool-mem.out" 2>&1; rc=$?
+expect_eq "promtool accepts the scrape with a memory" "$rc:$(cat "$WORK/promtool-mem.out")" "0:"
+kill -KILL "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null
+for _ in $(seq 1 50); do
+  m=$(scrape)
+  [ "$(metric "$m" legit_memory_copy_in_step)" = 0 ] && break
+  sleep 0.1
+done
+expect_eq "Redis gone: the copy no longer answers" "$(metric "$m" legit_memory_copy_kept)/$(metric "$m" legit_memory_copy_in_step)" "1/0"
+kill -TERM "$PID"
 finish

@@ -162,6 +162,9 @@ TEST_CASE("memory: a Redis store with a local copy follows another MX host's wri
     long long before = raw.calls("hmget");
     return message_read(*b, keys, out) && raw.calls("hmget") == before;
   }));
+  CopyState st = b->copy_state();
+  CHECK((st.kept && st.in_step && st.records == 2));  // not the foreign key
+  CHECK(!a.store->copy_state().kept);
   REQUIRE(a.store->read(keys, now_s(), direct));
   REQUIRE((out[0] && out[1] && !out[2] && !out[3]));
   CHECK(out[0]->count == doctest::Approx(direct[0]->count));
@@ -203,6 +206,7 @@ TEST_CASE("memory: a Redis store with a local copy follows another MX host's wri
     waitpid(a.redis.pid, nullptr, 0);
     a.redis.pid = -1;
     CHECK(eventually([&] { return !message_read(*b, keys, out); }));
+    CHECK((b->copy_state().kept && !b->copy_state().in_step));
   }
 }
 
@@ -221,4 +225,6 @@ TEST_CASE("memory: a Redis memory larger than memory-size is not copied; reads g
   REQUIRE(message_read(*b, {"c:a:1", "c:a:3", "c:a:4"}, out));
   CHECK((out[0] && out[1] && !out[2]));
   CHECK(raw.calls("hmget") - before == 3);
+  CopyState st = b->copy_state();
+  CHECK((!st.kept && !st.in_step && st.records == 0));
 }
