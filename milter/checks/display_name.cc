@@ -178,11 +178,19 @@ class DisplayName : public Check {
     const auto& names = *kept;
     const Protected* p = named(words(lookalike::skeleton(display)), names);
     bool disguised = false;  // named only once a disguise is undone: I for l, spaced-out letters
-    for (const auto& seen : {ell_for_capital_i(display), joined_letters(display),
-                             ell_for_capital_i(joined_letters(display))}) {
-      if (p) break;
-      p = named(words(lookalike::skeleton(seen)), names);
-      disguised = p != nullptr;
+    if (!p) {
+      // Most names hold no disguise: a reading equal to one already tried is
+      // not searched again (named() walks every protected name).
+      std::u32string joined = joined_letters(display);
+      std::vector<std::u32string> tried{display};
+      for (auto& seen : {ell_for_capital_i(display), joined, ell_for_capital_i(joined)}) {
+        if (std::find(tried.begin(), tried.end(), seen) != tried.end()) continue;
+        if ((p = named(words(lookalike::skeleton(seen)), names))) {
+          disguised = true;
+          break;
+        }
+        tried.push_back(seen);
+      }
     }
     if (p && !owns(from_reg, *p, names)) {
       Finding f = found(p->ours ? "names-us" : "names-brand",

@@ -20,13 +20,7 @@ constexpr std::size_t kCopyChunk = 256;  // records per pipelined round trip whi
 
 std::string_view str(const redisReply* r) { return std::string_view(r->str, r->len); }
 
-template <typename T>
-bool num(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  if constexpr (std::is_floating_point_v<T>)
-    if (ec == std::errc() && !std::isfinite(out)) return false;
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-}
+using replica::parse_number;
 
 bool is(const redisReply* r, int type) { return r && r->type == type; }
 
@@ -41,7 +35,7 @@ bool entry_fields(const redisReply* e, std::string_view& id, long long& n, std::
   for (std::size_t i = 0; i < f->elements; i += 2) {
     if (!is(f->element[i], REDIS_REPLY_STRING) || !is(f->element[i + 1], REDIS_REPLY_STRING)) return false;
     std::string_view name = str(f->element[i]), value = str(f->element[i + 1]);
-    if (name == "n") have_n = num(value, n);
+    if (name == "n") have_n = parse_number(value, n);
     else if (name == "r") recs = value, have_r = true;
   }
   return have_n && have_r;
@@ -162,10 +156,10 @@ bool Replica::copy_all(redisContext* c) {
         continue;
       replica::Item it;
       auto field = [&](std::size_t k) { return is(fields->element[k], REDIS_REPLY_STRING) ? str(fields->element[k]) : ""; };
-      if (!num(field(0), it.count)) continue;
-      if (!num(field(1), it.first)) it.first = now;
-      if (!num(field(2), it.last)) it.last = now;
-      if (!num(field(3), it.half_life)) it.half_life = 0;
+      if (!parse_number(field(0), it.count)) continue;
+      if (!parse_number(field(1), it.first)) it.first = now;
+      if (!parse_number(field(2), it.last)) it.last = now;
+      if (!parse_number(field(3), it.half_life)) it.half_life = 0;
       it.expires = ttl->integer < 0 ? -1 : now + ttl->integer;
       all.insert_or_assign(keys[i].substr(o_.prefix.size()), it);
     }
@@ -219,7 +213,7 @@ bool Replica::counter_kept(redisContext* c) {
     return true;  // reconnect and go on from the same entry
   }
   long long n = 0;
-  if (r->type == REDIS_REPLY_STRING) num(str(r.get()), n);
+  if (r->type == REDIS_REPLY_STRING) parse_number(str(r.get()), n);
   if (n >= last_n_) return true;
   conn_.log().log(LogLevel::info, "memory: " + conn_.name() + " write log counter went back from " +
                                       std::to_string(last_n_) + " to " + std::to_string(n) +

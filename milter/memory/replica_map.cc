@@ -9,17 +9,12 @@
 namespace legit::replica {
 namespace {
 
-// The next space- or newline-terminated number of `s` at `at`, moving past
-// it and its terminator (which must be `end`).
+// The number of `s` from `at` up to the next `end`, moving past both.
 template <typename T>
 bool number(std::string_view s, std::size_t& at, char end, T& out) {
-  const char* b = s.data() + at;
-  const char* e = s.data() + s.size();
-  auto [p, ec] = std::from_chars(b, e, out);
-  if (ec != std::errc() || p == b || p == e || *p != end) return false;
-  if constexpr (std::is_floating_point_v<T>)
-    if (!std::isfinite(out)) return false;
-  at = static_cast<std::size_t>(p - s.data()) + 1;
+  std::size_t stop = s.find(end, at);
+  if (stop == std::string_view::npos || !parse_number(s.substr(at, stop - at), out)) return false;
+  at = stop + 1;
   return true;
 }
 

@@ -21,6 +21,8 @@
 // items before it were passed on. Nothing throws but std::bad_alloc.
 #pragma once
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -42,6 +44,15 @@ struct Item {
 };
 
 enum class Op { set, erase, erase_prefix };
+
+// The whole of `s` as a number (a double must be finite); false otherwise.
+template <typename T>
+bool parse_number(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return false;
+  if constexpr (std::is_floating_point_v<T>) return std::isfinite(out);
+  return true;
+}
 
 struct KeyHash {
   using is_transparent = void;
