@@ -124,8 +124,15 @@ def build_message(sess, keys, zone):
     hdrs += m.get("headers", [])
     hdrs.append("MIME-Version: 1.0")
     hdrs.append("Content-Type: " + m.get("content_type", "text/plain; charset=utf-8"))
-    body = m.get("body", "Hello,\n\nsee you on Tuesday.\n\nRegards\n")
-    raw = ("\r\n".join(hdrs) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
+    body = m.get("body", "Hello,\n\nsee you on Tuesday.\n\nRegards\n") * m.get("body_repeat", 1)
+    # charset: the body's bytes in that charset (KOI8-R, ISO-2022-JP, GBK...);
+    # transfer: base64 encodes them as a mail client does.
+    data = body.replace("\n", "\r\n").encode(m.get("charset", "utf-8"))
+    if m.get("transfer") == "base64":
+        hdrs.append("Content-Transfer-Encoding: base64")
+        b64 = base64.b64encode(data)
+        data = b"".join(b64[i:i + 76] + b"\r\n" for i in range(0, len(b64), 76))
+    raw = ("\r\n".join(hdrs) + "\r\n\r\n").encode() + data
     include = [h.split(":")[0].lower().encode() for h in hdrs if not h.startswith("MIME")] + [b"mime-version", b"content-type"]
 
     def sign(raw, sig):
