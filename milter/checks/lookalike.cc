@@ -22,6 +22,12 @@
 //                paypalverify), or a protected domain spelled out in the
 //                subdomain (paypal.com.secure-login.example); apple-orchard-farm
 //                or cafe-amazonas is not
+//   typo         one of our own domains with a letter doubled or two
+//                neighbouring letters swapped (corrp, copr for corp; 4+
+//                characters): the typing slips a BEC look-alike of the
+//                recipient's domain is made of; sets the `lookalike-action`
+//                floor. Other one-letter neighbours of ours (corps, carp) are
+//                left alone: small firms' names sit that close honestly
 //   near         one edit from a brand label of 6+ letters (paypai, micosoft);
 //                PayPay (paypay.ne.jp) is one edit from PayPal honestly: weak
 //   accented     a confusable of a brand made only by the accented letters of
@@ -54,6 +60,7 @@ const char* word(Kind k) {
   switch (k) {
     case Kind::confusable: return "confusable";
     case Kind::brand_token: return "brand-token";
+    case Kind::typo: return "typo";
     case Kind::near: return "near";
     case Kind::none: break;
   }
@@ -93,9 +100,9 @@ class Lookalike : public Check {
               {}};
     if (!pass.empty())
       f.detail += ", by the accented letters of its own alphabet, and its own " + pass + " passes";
-    else if (r.kind == Kind::confusable && (r.glyphs || !r.whom->ours)) {
+    else if (r.kind == Kind::typo || (r.kind == Kind::confusable && (r.glyphs || !r.whom->ours))) {
       f.floor = floor_of_action(s.config.str("lookalike-action"));
-      f.floor_with_negative = !r.glyphs;
+      f.floor_with_negative = r.kind == Kind::confusable && !r.glyphs;
     }
     return {f};
   }
@@ -123,6 +130,12 @@ CheckInfo lookalike_check_info() {
                              "DKIM passes: a real word of its language more likely than a deception; weak "
                              "like near, no floor (a brand display name over it is still floored by "
                              "display-name). Was confusable -5 and floor"},
+          {"typo", -5.0, "one of our own domains with a letter doubled or two neighbours swapped (corrp, "
+                         "copr): the typing slips of a look-alike registered for BEC against us (dnstwist's "
+                         "repetition and transposition; Microsoft Defender's Standard and Strict presets "
+                         "quarantine look-alikes of a tenant's own domains); as confusable, and at least "
+                         "quarantine (lookalike-action). A partner whose name really is ours so changed: "
+                         "list it in allowlist-senders"},
           {"brand-token", -2.5, "a protected name next to a phishing word (paypal-secure, account-microsoft): "
                                 "brands do not mail from such domains, but an honest shop may carry a brand "
                                 "word, so not alone enough to quarantine"},
@@ -141,7 +154,8 @@ CheckInfo lookalike_check_info() {
            "bank, your suppliers, your parent company", {}, domain_or_why},
           {"lookalike-action", OptKind::choice, "quarantine",
            "least action for a look-alike that deceives for sure: a confusable by digits or homoglyphs "
-           "(paypa1, c0rp), or a display name and a From domain that both imitate one brand",
+           "(paypa1, c0rp), a typo of our own domain (corrp), or a display name and a From domain that "
+           "both imitate one brand",
            {"quarantine", "none"}},
       },
       [](const Config&) { return std::make_unique<Lookalike>(); },

@@ -213,6 +213,15 @@ bool within_one_edit(std::string_view a, std::string_view b) {
   return a.substr(i) == b.substr(i + 1);  // insertion
 }
 
+bool doubled_or_swapped(std::string_view text, std::string_view label) {
+  std::size_t i = 0;
+  while (i < text.size() && i < label.size() && text[i] == label[i]) ++i;  // first difference
+  if (text.size() == label.size() + 1)  // the letter before the difference typed twice
+    return i > 0 && text[i] == label[i - 1] && text.substr(i + 1) == label.substr(i);
+  return text.size() == label.size() && i + 1 < label.size() && label[i] != label[i + 1] &&
+         text[i] == label[i + 1] && text[i + 1] == label[i] && text.substr(i + 2) == label.substr(i + 2);
+}
+
 namespace {
 
 // Values made by a pure function of their key, kept for every thread: made
@@ -388,6 +397,8 @@ Resemblance resembles(std::string_view domain, const std::vector<Protected>& nam
     if (k == Kind::confusable) better(k, p, shown, false);
     else if (k == Kind::brand_token)
       better(k, p, "label " + label + " puts " + p.label + " next to a phishing word", false);
+    if (p.ours && p.label.size() >= 4 && doubled_or_swapped(text, p.label))
+      better(Kind::typo, p, "label " + label + " is " + p.label + " with a letter doubled or two swapped", false);
     if (!p.ours && p.label.size() >= 6 && (within_one_edit(sk, p.skel) || within_one_edit(text, p.label)))
       better(Kind::near, p, "label " + label + " is one letter from " + p.label, false);
   }

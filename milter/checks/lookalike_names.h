@@ -54,7 +54,7 @@ std::string skeleton(const std::u32string& text, bool pairs = true);
 bool scam_word(std::string_view w);
 
 // How a domain resembles a protected name, strongest first.
-enum class Kind { none, near, brand_token, confusable };
+enum class Kind { none, near, brand_token, typo, confusable };
 struct Resemblance {
   Kind kind = Kind::none;
   const Protected* whom = nullptr;
@@ -75,7 +75,9 @@ struct Resemblance {
 // protected label but whose text is not (paypa1, xn--pypal-4ve); brand_token:
 // the protected label as a hyphen token, or glued to one, next to a scam word
 // (paypal-secure, account-microsoft, paypalverify), or a protected domain
-// spelled out in the subdomain (paypal.com.secure-login.example); near: one edit
+// spelled out in the subdomain (paypal.com.secure-login.example); typo: our
+// own label (4+ characters) with one letter doubled or two neighbours swapped
+// (corrp, copr: typing slips, not another firm's name); near: one edit
 // (substitution, insertion, deletion, transposition) from a brand label of
 // at least 6 letters (not for our own domains: small firms' names sit one
 // letter apart honestly).
@@ -83,5 +85,9 @@ Resemblance resembles(std::string_view domain, const std::vector<Protected>& nam
 
 // Damerau (optimal string alignment) distance of at most one.
 bool within_one_edit(std::string_view a, std::string_view b);
+
+// Is `text` `label` with one letter doubled (corp → corrp) or two
+// neighbouring different letters swapped (corp → copr)? Not when equal.
+bool doubled_or_swapped(std::string_view text, std::string_view label);
 
 }  // namespace legit::lookalike

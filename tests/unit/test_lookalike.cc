@@ -62,6 +62,26 @@ TEST_CASE("lookalike names: one edit") {
   CHECK_FALSE(within_one_edit("", "ab"));
 }
 
+TEST_CASE("lookalike names: a letter doubled or two neighbours swapped") {
+  struct Row {
+    const char* text;
+    const char* label;
+    bool typo;
+  };
+  const Row rows[] = {
+      {"corrp", "corp", true},     {"ccorp", "corp", true},  {"corpp", "corp", true},
+      {"gooogle", "google", true}, {"copr", "corp", true},   {"ocrp", "corp", true},
+      {"corp", "corp", false},     {"corps", "corp", false},  // another letter added
+      {"carp", "corp", false},                                // one replaced
+      {"crp", "corp", false},                                 // one left out
+      {"cprr", "corp", false},     {"corrrp", "corp", false}, {"", "corp", false}, {"a", "", false},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.text);
+    CHECK(lookalike::doubled_or_swapped(r.text, r.label) == r.typo);
+  }
+}
+
 TEST_CASE("lookalike: result per sender domain, honest collisions left alone") {
   struct Row {
     const char* from_header;
@@ -85,6 +105,9 @@ TEST_CASE("lookalike: result per sender domain, honest collisions left alone") {
       {"a@paypay.ne.jp", "<a@paypay.ne.jp>", "near"},  // honest, documented: weak
       {"a@examp1e.net", "<a@examp1e.net>", "confusable"},  // our recipient domain example.net
       {"a@example-login.com", "<a@example-login.com>", "brand-token"},
+      {"AP <ap@exammple.net>", "<ap@exammple.net>", "typo"},  // ours with a letter doubled
+      {"a@ok.example", "<b@exmaple.net>", "typo"},            // two swapped, the envelope alone
+      {"a@mail.examplee.net", "<a@ok.example>", "typo"},
       // honest
       {"PayPal <service@paypal.com>", "<bounce@mail.paypal.com>", ""},
       {"PayPal <service@paypal.de>", "<b@paypal.de>", ""},
@@ -96,6 +119,9 @@ TEST_CASE("lookalike: result per sender domain, honest collisions left alone") {
       {"a@microsoftonline.com", "<a@email.microsoftonline.com>", ""},
       {"a@googlemail.com", "<a@googlemail.com>", ""},
       {"a@exampie.net", "<a@exampie.net>", ""},  // one letter from ours: small firms sit that close
+      {"a@examples.net", "<a@examples.net>", ""},  // another letter added
+      {"a@exmple.net", "<a@exmple.net>", ""},      // one left out
+      {"a@paypall.com", "<a@paypall.com>", "near"},  // a brand's doubled letter stays near
       {"a@example.org", "<a@example.org>", ""},  // our label under another suffix
       {"a@mcsv.net", "<>", ""},
       {"a@localhost", "<a@[192.0.2.1]>", ""},
@@ -138,6 +164,23 @@ TEST_CASE("lookalike: digits and homoglyphs quarantine; rn/vv only a brand with 
   CHECK(only(run(cfg, "a@paypa1.com", "<a@x.example>")).detail.find("paypal.com") != std::string::npos);
   Config none = make_config({{"lookalike-action", "none"}});
   CHECK(only(run(none, "a@paypa1.com", "<a@paypa1.com>")).floor.empty());
+  CHECK(only(run(none, "a@exammple.net", "<a@exammple.net>")).floor.empty());
+}
+
+TEST_CASE("lookalike: a typo of our own domain quarantines; short names and brands do not") {
+  Config cfg = make_config({{"our-domains", "corp.example abc.example"}});
+  Outcome o = run(cfg, "Accounts Payable <ap@corrp.example>", "<ap@corrp.example>");
+  REQUIRE(o.verdict.items.size() == 1);
+  const Finding& f = o.verdict.items.front().finding;
+  CHECK(f.result == "typo");
+  CHECK(f.floor == "quarantine");
+  CHECK_FALSE(f.floor_with_negative);
+  CHECK(f.detail.find("our domain corp.example") != std::string::npos);
+  CHECK(o.action == Action::quarantine);
+  CHECK(result_of(run(cfg, "a@copr.example", "<a@copr.example>"), "lookalike") == "typo");
+  CHECK(result_of(run(cfg, "a@abbc.example", "<a@abbc.example>"), "lookalike") == "");  // 3 letters: too short
+  CHECK(result_of(run(cfg, "a@corp.example", "<a@corp.example>"), "lookalike") == "");  // ours itself
+  CHECK(result_of(run(cfg, "a@corrp.de", "<a@corrp.de>"), "lookalike") == "typo");      // any suffix
 }
 
 TEST_CASE("lookalike: lookalike-protect replaces the brand list; bad values refused") {
