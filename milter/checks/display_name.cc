@@ -3,7 +3,7 @@
 //
 // Readers see the display name, not the address. The first From field's
 // display name ("..." <addr>, or the comment of addr (Name)) is decoded
-// (RFC 2047 B and Q words in UTF-8 or a Latin charset), read as it is seen
+// (RFC 2047 B and Q words in UTF-8 or any charset iconv knows), read as it is seen
 // (invisible code points such as zero-width spaces dropped, symbols and
 // emoji as spaces; a capital I or | also tried as l, spaced-out letters
 // also tried joined: display_text.h) and

@@ -1,6 +1,10 @@
 // display_text.cc — a From display name as its reader sees it (display_text.h).
 #include "display_text.h"
 
+#include <iconv.h>
+
+#include <cerrno>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -35,6 +39,54 @@ std::string base64_decode(std::string_view in) {
   return out;
 }
 
+// A charset name fit to hand to iconv_open: letters, digits and - _ . : only,
+// at most 40 (every IANA name fits; anything else is not one).
+bool charset_name(const std::string& c) {
+  if (c.empty() || c.size() > 40) return false;
+  for (char ch : c)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == ':'))
+      return false;
+  return true;
+}
+
+struct IconvClose {
+  void operator()(void* cd) const { iconv_close(static_cast<iconv_t>(cd)); }
+};
+
+// `bytes` in `charset` as code points, by iconv (KOI8-R, windows-1251,
+// ISO-2022-JP, GBK, Shift_JIS, Big5, EUC-KR, ...: what a mail client shows);
+// a byte iconv cannot read becomes U+FFFD and is skipped. nullopt when iconv
+// does not know the charset.
+std::optional<std::u32string> iconv_code_points(const std::string& charset, const std::string& bytes) {
+  if (!charset_name(charset)) return std::nullopt;
+  iconv_t raw = iconv_open("UTF-32LE", charset.c_str());
+  if (raw == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::unique_ptr<void, IconvClose> cd(raw);  // the handle's owner
+  std::u32string out;
+  std::string in = bytes;  // iconv wants a mutable input pointer
+  char* ip = in.data();
+  std::size_t left = in.size();
+  std::string buf(4 * in.size() + 16, '\0');  // a code point per byte; more is drained (E2BIG)
+  for (bool flush = false;;) {
+    char* op = buf.data();
+    std::size_t room = buf.size();
+    std::size_t r = flush ? iconv(raw, nullptr, nullptr, &op, &room) : iconv(raw, &ip, &left, &op, &room);
+    for (const char* q = buf.data(); q + 4 <= op; q += 4)
+      out += static_cast<char32_t>(static_cast<unsigned char>(q[0]) | static_cast<unsigned char>(q[1]) << 8 |
+                                   static_cast<unsigned char>(q[2]) << 16 | static_cast<unsigned char>(q[3]) << 24);
+    if (flush) break;
+    if (r == static_cast<std::size_t>(-1) && left > 0 && (errno == EILSEQ || errno == EINVAL)) {
+      out += U'\uFFFD';  // a byte it cannot read (or a cut-off sequence): skipped
+      ++ip;
+      --left;
+      continue;
+    }
+    if (r == static_cast<std::size_t>(-1) && errno == E2BIG) continue;  // output full: taken above, go on
+    flush = true;  // done: end a stateful charset's shift state
+  }
+  return out;
+}
+
 // One encoded word's text as code points; nullopt when it is not one.
 std::optional<std::u32string> decode_word(std::string_view w) {
   if (w.size() < 8 || w.substr(0, 2) != "=?" || w.substr(w.size() - 2) != "?=") return std::nullopt;
@@ -60,9 +112,9 @@ std::optional<std::u32string> decode_word(std::string_view w) {
     return std::nullopt;
   }
   if (charset == "utf-8" || charset == "utf8") return lookalike::utf8_code_points(bytes);
-  bool latin = charset.starts_with("iso-8859-") || charset.starts_with("windows-125") || charset == "us-ascii";
-  std::u32string out;
-  for (unsigned char c : bytes) out.push_back(c < 0x80 || latin ? c : 0xFFFD);
+  if (auto cps = iconv_code_points(charset, bytes)) return cps;
+  std::u32string out;  // a charset iconv does not know: ASCII kept, the rest unknown
+  for (unsigned char c : bytes) out.push_back(c < 0x80 ? c : 0xFFFD);
   return out;
 }
 

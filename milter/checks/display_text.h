@@ -5,7 +5,8 @@
 // "PayPaI" reading of a capital I).
 //
 // Bad input never throws: any byte string in; undecodable encoded words and
-// invalid UTF-8 are kept as they are (U+FFFD for bytes of unknown charsets)
+// invalid UTF-8 are kept as they are (U+FFFD for bytes a charset cannot
+// read, and for the non-ASCII bytes of a charset iconv does not know)
 // and so match nothing downstream.
 #pragma once
 
@@ -17,8 +18,10 @@ namespace legit::display_text {
 // The display name of a From value, undecoded: the text before '<' (quotes
 // removed, quoted pairs unescaped), or the comment of addr (Name).
 std::string raw_display(std::string_view v);
-// RFC 2047 encoded words decoded (B and Q, UTF-8 or a Latin charset), white
-// space between two of them dropped; the rest read as UTF-8.
+// RFC 2047 encoded words decoded (B and Q; UTF-8, or any charset iconv
+// knows: KOI8-R, windows-1251, ISO-2022-JP, GBK, Shift_JIS, ... as a mail
+// client shows them), white space between two of them dropped; the rest
+// read as UTF-8.
 std::u32string decode_display(const std::string& raw);
 // Invisible code points dropped ("Pay<U+200B>Pal" is "PayPal"), symbols and
 // emoji as spaces ("PayPal®", "PayPal 🔒").

@@ -42,6 +42,21 @@ TEST_CASE("display-name: results per From field") {
       {"=?UTF-8?B?UGF5UGFs?= <a@x.example>", "names-brand"},                 // "PayPal"
       {"=?utf-8?Q?P=D0=B0yPal_Service?= <a@x.example>", "names-brand"},      // Cyrillic a
       {"=?iso-8859-1?q?Apple_Support?= <a@x.example>", "names-brand"},
+      // any charset a mail client decodes (iconv): a Cyrillic o in "Microsoft", full-width PayPal
+      {"=?windows-1251?B?TWljcu5zb2Z0IGFjY291bnQgdGVhbQ==?= <a@x.example>", "names-brand"},
+      {"=?koi8-r?B?TWljcs9zb2Z0IGFjY291bnQgdGVhbQ==?= <a@x.example>", "names-brand"},
+      {"=?ISO-8859-5?B?TWljct5zb2Z0IGFjY291bnQgdGVhbQ==?= <a@x.example>", "names-brand"},
+      {"=?iso-2022-jp?B?GyRCI1AjYSN5I1AjYSNsGyhC?= <a@x.example>", "names-brand"},
+      {"=?gbk?B?o9Cj4aP5o9Cj4aPs?= <a@x.example>", "names-brand"},
+      {"=?Shift_JIS?B?gm+CgYKZgm+CgYKM?= <a@x.example>", "names-brand"},
+      {"=?koi8-r?B?88XSx8XKIOnXwc7P1w==?= <a@x.example>", ""},  // Sergei Ivanov
+      {"=?windows-1251?B?zuv84+A=?= <a@x.example>", ""},
+      {"=?iso-2022-jp?B?GyRCOzNFRDkpTDNFORsoQg==?= <a@x.example>", ""},
+      {"=?gb2312?B?1cXOsA==?= <a@x.example>", ""},
+      {"=?windows-1252?B?TfxsbGVyIEdtYkg=?= <a@x.example>", ""},
+      {"=?x-no-such-charset?B?UGF5UGFs?= <a@x.example>", "names-brand"},  // unknown: ASCII still read
+      {"=?../../etc?B?UGF5UGFs?= <a@x.example>", "names-brand"},  // not a charset name: no iconv, ASCII read
+      {"=?koi8-r?B?/w==?= <a@x.example>", ""},                   // one byte: one letter
       {"\"Bank of America\" <alerts@boa-alerts.example>", "names-brand"},
       {"x@mailer.example (PayPal)", "names-brand"},
       {"\"Amazon.com\" <ship@track-parcel.example>", "names-brand"},
