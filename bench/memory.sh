@@ -167,6 +167,22 @@ if [ -x "$BUILD/bench/redis_rtt_cost" ]; then
       "one per message would be $(calc %.1f "100 * $idle / 1000 / $(med none 2)") % of none's CPU per message"
   fi
 fi
+# The memory checks alone (bench/memory_cost: the three checks, the recorder,
+# the writer and the copy's follower in one process on a mix of mostly cold
+# keys, against memory = none), a figure the machine's load moves far less
+# than the ratios above; as a share of none's CPU per message above. With
+# OLD, the old build's memory_cost (if it has one) in the same way.
+cost_row() {  # BINARY LABEL
+  local out
+  out=$("$1" "${COST_N:-20000}" "${COST_RUNS:-5}" none "lmdb:$WORK/cost-$2.lmdb" \
+    "redis://127.0.0.1:$RPORT/$([ "$2" = new ] && echo 6 || echo 7)" 2>/dev/null) || return
+  awk -v base="$(med none 2)" -v label="$2" 'NR > 2 {
+      split($1, s, ":"); printf "memory checks alone (%s, %s): %.2f us/msg = %.1f %% of none'"'"'s CPU per message\n",
+        s[1], label, $3 / 1000, 100 * $3 / 1e6 / base }' <<<"$out"
+}
+[ -x "$BUILD/bench/memory_cost" ] && cost_row "$BUILD/bench/memory_cost" new
+[ -n "${OLD:-}" ] && [ -x "$(dirname "$(realpath "$OLD")")/bench/memory_cost" ] &&
+  cost_row "$(dirname "$(realpath "$OLD")")/bench/memory_cost" old
 if [ "${STRACE:-0}" = 1 ] && command -v strace >/dev/null; then
   # Which syscalls, per message: strace -c on every thread of each milter
   # (slows it down: counts only, no timing).

@@ -124,6 +124,13 @@ class Store {
   virtual std::size_t sweep(std::int64_t /*now*/) { return 0; }
   // The local copy, if this store keeps one (Redis in the daemon).
   virtual CopyState copy_state() const { return {}; }
+  // How the Memory writer batches for this store: it gathers updates for up
+  // to `gather` after the first, at most `batch` per write() (memory.cc).
+  struct Batching {
+    std::chrono::milliseconds gather{100};
+    std::size_t batch = 512;
+  };
+  virtual Batching batching() const { return {}; }
   virtual std::string describe() const = 0;  // "lmdb:/path", "redis://host:port/0"
 };
 

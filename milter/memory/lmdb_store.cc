@@ -18,6 +18,8 @@
 // is): the caller logs; nothing throws after construction.
 #include <lmdb.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -50,6 +52,26 @@ struct TxnDeleter {
   void operator()(MDB_txn* t) const { mdb_txn_abort(t); }
 };
 using Txn = std::unique_ptr<MDB_txn, TxnDeleter>;
+
+// A cursor of one transaction, closed before the transaction ends.
+class Cursor {
+ public:
+  Cursor(MDB_txn* t, MDB_dbi dbi) {
+    if (mdb_cursor_open(t, dbi, &c_) != 0) c_ = nullptr;
+  }
+  ~Cursor() { reset(); }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  explicit operator bool() const { return c_ != nullptr; }
+  MDB_cursor* get() const { return c_; }
+  void reset() {
+    if (c_) mdb_cursor_close(c_);
+    c_ = nullptr;
+  }
+
+ private:
+  MDB_cursor* c_ = nullptr;
+};
 
 class LmdbStore : public Store {
  public:
@@ -91,17 +113,22 @@ class LmdbStore : public Store {
     return std::make_unique<Read>(*this, keys);
   }
 
+  // One cursor: MDB_SET starts from the page the cursor is on when the next
+  // key is there (a message's keys come grouped: a network's four counters,
+  // a domain's three, are neighbours) instead of descending from the root.
   template <class Keys>
   bool read_keys(const Keys& keys, std::int64_t now, std::vector<std::optional<Record>>& out) {
     out.assign(keys.size(), std::nullopt);
     MDB_txn* t = nullptr;
     if (mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &t) != 0) return false;
     Txn txn(t);
+    Cursor cursor(t, dbi_);
+    if (!cursor) return false;
     for (std::size_t i = 0; i < keys.size(); ++i) {
       std::string_view key = keys[i];
       MDB_val k = val_of(key), v{};
       if (key.empty() || key.size() > 500) continue;
-      int rc = mdb_get(t, dbi_, &k, &v);
+      int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET);
       if (rc == MDB_NOTFOUND) continue;
       if (rc != 0) return false;
       if (auto val = decode(v); val && val->expires > now)
@@ -133,11 +160,11 @@ class LmdbStore : public Store {
     MDB_txn* t = nullptr;
     if (mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &t) != 0) return false;
     Txn txn(t);
-    MDB_cursor* c = nullptr;
-    if (mdb_cursor_open(t, dbi_, &c) != 0) return false;
+    Cursor c(t, dbi_);
+    if (!c) return false;
     MDB_val k = val_of(prefix), v{};
     MDB_cursor_op op = prefix.empty() ? MDB_FIRST : MDB_SET_RANGE;
-    while (out.size() < limit && mdb_cursor_get(c, &k, &v, op) == 0) {
+    while (out.size() < limit && mdb_cursor_get(c.get(), &k, &v, op) == 0) {
       op = MDB_NEXT;
       std::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
       if (key.substr(0, prefix.size()) != prefix) break;
@@ -146,7 +173,6 @@ class LmdbStore : public Store {
         out.emplace_back(std::string(key),
                          Record{decay(val->count, val->last, now, val->half_life), val->first, val->last});
     }
-    mdb_cursor_close(c);
     return true;
   }
 
@@ -178,31 +204,45 @@ class LmdbStore : public Store {
   }
 
   std::string describe() const override { return "lmdb:" + path_; }
+  // Gathered for 1 s: nobody else reads the file (no fleet to keep in step),
+  // and a commit's fsync costs about the same for 100 updates as for 4,000.
+  Batching batching() const override { return {std::chrono::milliseconds(1000), 4096}; }
 
  private:
   static constexpr std::string_view kSecretKey = "\x01secret";
 
-  // One write transaction for the batch. Returns an LMDB error code.
+  // One write transaction for the batch, in key order (stable: two updates
+  // of one key apply in turn) through one cursor: an existing record is
+  // found once and overwritten where it is (MDB_CURRENT, same size), not
+  // looked up again by mdb_put. Returns an LMDB error code.
   int apply(const std::vector<Update>& updates) {
+    std::vector<const Update*> order;
+    order.reserve(updates.size());
+    for (const auto& u : updates)
+      if (!u.key.empty() && u.key.size() <= 500) order.push_back(&u);
+    std::stable_sort(order.begin(), order.end(), [](const Update* a, const Update* b) { return a->key < b->key; });
     MDB_txn* t = nullptr;
     int rc = mdb_txn_begin(env_.get(), nullptr, 0, &t);
     if (rc != 0) return rc;
     Txn txn(t);
-    for (const auto& u : updates) {
-      if (u.key.empty() || u.key.size() > 500) continue;
-      MDB_val k = val_of(u.key), v{};
-      Value val{0, u.half_life, u.at, u.at, 0};
-      if (mdb_get(t, dbi_, &k, &v) == 0)
-        if (auto old = decode(v); old && old->expires > u.at) {
-          val.count = decay(old->count, old->last, u.at, old->half_life);
-          val.first = old->first;
-          val.last = std::max(old->last, u.at);
-        }
-      val.count += u.add;
-      val.expires = std::max<std::int64_t>(u.at + u.ttl, val.expires);
+    Cursor cursor(t, dbi_);
+    if (!cursor) return EINVAL;
+    for (const Update* u : order) {
+      MDB_val k = val_of(u->key), v{};
+      Value val{0, u->half_life, u->at, u->at, 0};
+      bool found = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET) == 0;
+      auto old = found ? decode(v) : std::nullopt;
+      if (old && old->expires > u->at) {
+        val.count = decay(old->count, old->last, u->at, old->half_life);
+        val.first = old->first;
+        val.last = std::max(old->last, u->at);
+      }
+      val.count += u->add;
+      val.expires = std::max<std::int64_t>(u->at + u->ttl, val.expires);
       MDB_val nv{sizeof val, &val};
-      if ((rc = mdb_put(t, dbi_, &k, &nv, 0)) != 0) return rc;
+      if ((rc = mdb_cursor_put(cursor.get(), &k, &nv, old ? MDB_CURRENT : 0)) != 0) return rc;
     }
+    cursor.reset();
     return mdb_txn_commit(txn.release());
   }
 
@@ -223,19 +263,19 @@ class LmdbStore : public Store {
     MDB_txn* t = nullptr;
     if (mdb_txn_begin(env_.get(), nullptr, write ? 0 : MDB_RDONLY, &t) != 0) return false;
     Txn txn(t);
-    MDB_cursor* c = nullptr;
-    if (mdb_cursor_open(t, dbi_, &c) != 0) return false;
+    Cursor c(t, dbi_);
+    if (!c) return false;
     MDB_val k = val_of(prefix), v{};
     MDB_cursor_op op = prefix.empty() ? MDB_FIRST : MDB_SET_RANGE;
-    while (mdb_cursor_get(c, &k, &v, op) == 0) {
+    while (mdb_cursor_get(c.get(), &k, &v, op) == 0) {
       std::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
       if (key.substr(0, prefix.size()) != prefix) break;
       auto val = decode(v);
-      bool changed = val && key != kSecretKey && fn(c, *val);
+      bool changed = val && key != kSecretKey && fn(c.get(), *val);
       if (changed && n) ++*n;
       op = MDB_NEXT;  // after mdb_cursor_del, MDB_NEXT yields the record that followed
     }
-    mdb_cursor_close(c);
+    c.reset();
     return mdb_txn_commit(txn.release()) == 0;
   }
 

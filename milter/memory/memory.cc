@@ -2,12 +2,13 @@
 // for one writer thread, the keyed hash, and open_memory() for the `memory`
 // option.
 //
-// The writer applies queued updates in batches of up to 512, gathered for up
-// to 100 ms after the first one arrives (one store call and one wake-up per
-// gathering instead of per message: a Redis round trip or an LMDB commit and
-// fsync each; at 20 ms the LMDB commits were a quarter of the memory's CPU;
-// another MX host sees a write 0.1 s later, while greylisting waits minutes;
-// flush() and a full batch cut the wait short). A batch the
+// The writer applies queued updates in batches, gathered after the first one
+// arrives for as long as the store asks (Store::batching: Redis 100 ms and
+// 512 updates, so another MX host sees a write 0.1 s later, while
+// greylisting waits minutes; LMDB 1 s and 4,096, as nobody else reads its
+// file and each commit's fsync costs a fixed part of a millisecond),
+// one store call and one wake-up per gathering instead of per message
+// (flush() and a full batch cut the wait short). A batch the
 // store could not reach (Redis down) stays queued and is retried every
 // second, so a Redis restart loses nothing; the queue holds at most 200,000
 // updates (about 20 MB), beyond which the oldest are dropped and counted in
@@ -25,6 +26,7 @@
 #include <ctime>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -44,8 +46,7 @@ double decay(double count, std::int64_t last, std::int64_t now, double half_life
 
 struct Memory::Writer {
   static constexpr std::size_t kMaxQueue = 200000;
-  static constexpr std::size_t kBatch = 512;
-  static constexpr std::chrono::milliseconds kGather{100};
+  Store::Batching batching;
 
   std::mutex mu;
   std::condition_variable cv, idle;
@@ -65,6 +66,7 @@ Memory::Memory(std::unique_ptr<Store> store, bool writable, std::string secret)
   secret_ = std::move(secret);
   if (!writable_) return;
   Writer& w = *writer_;
+  w.batching = store_->batching();
   w.thread = std::thread([this, &w] {
     auto last_sweep = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(w.mu);
@@ -81,17 +83,21 @@ Memory::Memory(std::unique_ptr<Store> store, bool writable, std::string secret)
         if (w.stop) return;
         continue;
       }
-      if (w.queue.size() < Writer::kBatch && !w.stop && !w.hurry)
-        w.cv.wait_for(lock, Writer::kGather,
-                      [&] { return w.stop || w.hurry || w.queue.size() >= Writer::kBatch; });
-      std::size_t n = std::min(w.queue.size(), Writer::kBatch);
-      std::vector<Update> batch(w.queue.begin(), w.queue.begin() + static_cast<std::ptrdiff_t>(n));
+      const std::size_t most = w.batching.batch;
+      if (w.queue.size() < most && !w.stop && !w.hurry)
+        w.cv.wait_for(lock, w.batching.gather, [&] { return w.stop || w.hurry || w.queue.size() >= most; });
+      std::size_t n = std::min(w.queue.size(), most);
+      // Moved out (no copy under the lock); the queue's first n stay, emptied,
+      // and get their updates back if the store asks for a retry.
+      std::vector<Update> batch(std::make_move_iterator(w.queue.begin()),
+                                std::make_move_iterator(w.queue.begin() + static_cast<std::ptrdiff_t>(n)));
       w.in_flight = n;
       lock.unlock();
       WriteResult r = store_->write(batch);
       lock.lock();
       w.in_flight = 0;
       if (r == WriteResult::retry) {
+        std::move(batch.begin(), batch.end(), w.queue.begin());
         w.idle.notify_all();
         if (w.stop) return;  // shutting down with the store unreachable: give up
         w.cv.wait_for(lock, std::chrono::seconds(1), [&] { return w.stop; });
@@ -152,7 +158,7 @@ void Memory::write(std::vector<Update> updates) {
                                      " updates dropped so far): " + store_->describe() + " is down or too slow");
     }
     // The writer waits for a first update, or gathers until a batch is full.
-    wake = was_empty || w.queue.size() >= Writer::kBatch;
+    wake = was_empty || w.queue.size() >= w.batching.batch;
   }
   if (wake) w.cv.notify_one();
 }

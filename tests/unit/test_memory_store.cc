@@ -14,6 +14,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "../../milter/memory/keys.h"
@@ -198,6 +199,58 @@ TEST_CASE("memory: Memory queues writes, hashes with the secret, read-only ignor
   std::vector<std::optional<Record>> out;
   CHECK(ro.read({"x"}, out));
   CHECK_FALSE(out[0]);
+}
+
+namespace {
+
+// A store that refuses its first `refusals` batches with retry (Redis down)
+// and keeps every batch it is given, as given.
+struct ScriptedStore : Store {
+  std::mutex mu;
+  std::vector<std::vector<Update>> batches;
+  int refusals = 0;
+  Batching how;
+  bool read(const std::vector<std::string>&, std::int64_t, std::vector<std::optional<Record>>&) override {
+    return false;
+  }
+  WriteResult write(const std::vector<Update>& u) override {
+    std::lock_guard<std::mutex> lock(mu);
+    batches.push_back(u);
+    return refusals-- > 0 ? WriteResult::retry : WriteResult::ok;
+  }
+  bool erase_prefix(std::string_view, std::size_t*) override { return false; }
+  bool scan(std::string_view, std::int64_t, std::size_t, std::vector<std::pair<std::string, Record>>&) override {
+    return false;
+  }
+  std::string secret(bool) override { return "scripted-secret-0123"; }
+  Batching batching() const override { return how; }
+  std::string describe() const override { return "scripted"; }
+};
+
+}  // namespace
+
+TEST_CASE("memory: a batch the store asks to retry is sent again whole; the store's batch size holds") {
+  auto store = std::make_unique<ScriptedStore>();
+  ScriptedStore& s = *store;
+  s.refusals = 1;
+  s.how = {std::chrono::milliseconds(20), 2};
+  Memory m(std::move(store), true);  // owns the store: `s` lives as long as m
+  m.write({{"h:n:192.0.2.0/24:ok", 1, 86400, 100}, {"c:a:0123456789abcdef", 2, 0, 100}, {"g:t:x", 3, 0, 100}});
+  REQUIRE(m.flush(5));
+  std::lock_guard<std::mutex> lock(s.mu);
+  // refused [a, b], then [a, b] again (the retry, one second later), then [c]
+  REQUIRE(s.batches.size() == 3);
+  for (std::size_t i : {0u, 1u}) {
+    REQUIRE(s.batches[i].size() == 2);
+    CHECK(s.batches[i][0].key == "h:n:192.0.2.0/24:ok");
+    CHECK(s.batches[i][0].add == 1);
+    CHECK(s.batches[i][0].half_life == 86400);
+    CHECK(s.batches[i][1].key == "c:a:0123456789abcdef");
+    CHECK(s.batches[i][1].add == 2);
+  }
+  CHECK(s.batches[0][0].seq == s.batches[1][0].seq);  // the same updates, not new ones
+  REQUIRE(s.batches[2].size() == 1);
+  CHECK(s.batches[2][0].key == "g:t:x");
 }
 
 TEST_CASE("memory: keys and the memory option") {
