@@ -41,7 +41,8 @@ class Correspondent : public Check {
     };
     ids_ = mkeys::referenced_ids(s);
     for (const auto& id : ids_) key(mkeys::kMessageId, id);
-    if (!s.msg.mail_from.empty()) key(mkeys::kAddress, s.msg.mail_from);
+    std::string buf;
+    if (!s.msg.mail_from.empty()) key(mkeys::kAddress, mkeys::address(s.msg.mail_from, buf));
   }
 
   std::vector<Finding> finish(Session& s) override {

@@ -38,7 +38,9 @@ namespace {
 // "NETWORK|SENDER|RECIPIENT", the text a triplet's key hashes, into `out`
 // (reused: no allocation per recipient).
 const std::string& triplet_text(std::string& out, const Session& s, std::string_view network, std::string_view rcpt) {
-  out.assign(network).append("|").append(s.msg.mail_from).append("|").append(rcpt);
+  std::string buf;
+  out.assign(network).append("|").append(mkeys::address(s.msg.mail_from, buf)).append("|");
+  out.append(mkeys::address(rcpt, buf));
   return out;
 }
 
@@ -59,8 +61,10 @@ void add_triplets(Session& s, std::string_view kind, std::int64_t ttl, std::vect
       u.push_back({mkeys::triplet_index(who, th), 1, 0, ttl});
     };
     index(net);
-    if (m.hash(r, owner)) index({owner, sizeof owner});
-    if (!s.msg.mail_from.empty() && m.hash(s.msg.mail_from, owner)) index({owner, sizeof owner});
+    std::string buf;
+    if (m.hash(mkeys::address(r, buf), owner)) index({owner, sizeof owner});
+    if (!s.msg.mail_from.empty() && m.hash(mkeys::address(s.msg.mail_from, buf), owner))
+      index({owner, sizeof owner});
   }
 }
 
@@ -87,7 +91,8 @@ class Greylist : public Check {
     char h[16], hr[16];
     std::string text;
     for (const auto& r : s.msg.rcpts) {
-      bool ok = m.hash(triplet_text(text, s, net, r), h) && (!bounce || m.hash(r, hr));
+      std::string buf;
+      bool ok = m.hash(triplet_text(text, s, net, r), h) && (!bounce || m.hash(mkeys::address(r, buf), hr));
       hashed_ = hashed_ && ok;
       std::string_view t = ok ? std::string_view(h, sizeof h) : std::string_view();
       s.reads.add(mkeys::kTriplet, t);

@@ -33,7 +33,8 @@ std::vector<std::pair<std::string, std::string>> prefixes_of(const std::string& 
                                                              std::string* err) {
   std::vector<std::pair<std::string, std::string>> out;
   if (auto at = target.rfind('@'); at != std::string::npos) {
-    std::string h = m.hash(target);
+    std::string buf;
+    std::string h = m.hash(mkeys::address(target, buf));
     if (h.empty()) {
       *err = "the site secret is not available (store down?)";
       return {};
@@ -51,7 +52,7 @@ std::vector<std::pair<std::string, std::string>> prefixes_of(const std::string& 
             {"g:n:" + net, "greylisting passes of " + net},
             {mkeys::triplet_index(net), "greylisting triplets of " + net}};
   }
-  std::string dom = registrable_domain(text);
+  std::string dom = registrable_domain(dns_domain(text));  // a UTF-8 domain by its A-labels, as recorded
   if (dom.empty()) {
     *err = "'" + target + "' is not an address, IP, network or domain";
     return {};

@@ -68,6 +68,16 @@ const std::vector<std::string>& authenticated(Session& s) {
   return m.authenticated;
 }
 
+std::string_view address(std::string_view addr, std::string& buf) {
+  auto at = addr.rfind('@');
+  if (at == std::string_view::npos) return addr;
+  std::string_view domain = addr.substr(at + 1);
+  if (std::none_of(domain.begin(), domain.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    return addr;
+  buf.assign(addr.substr(0, at + 1)).append(dns_domain(domain));
+  return buf;
+}
+
 static void add_ids(std::string_view v, std::vector<std::string>& out) {
   while (out.size() < 20) {
     auto open = v.find('<');

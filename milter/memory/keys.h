@@ -87,6 +87,14 @@ const std::string& sender_domain(Session& s);
 const std::string& from_domain(Session& s);
 const std::vector<std::string>& authenticated(Session& s);
 
+// The address as the memory keys it: with its domain in A-labels when the
+// domain is written in UTF-8 (SMTPUTF8), so `jörg@bäckerei.example` and
+// `jörg@xn--bckerei-5wa.example` are one correspondent, one triplet; the
+// local part as written (Memory::hash lower-cases ASCII). The usual, ASCII
+// address comes back as it is (no copy); a converted one lives in `buf`.
+// Bad input (no '@', a domain IDNA refuses) comes back as written.
+std::string_view address(std::string_view addr, std::string& buf);
+
 // Message-IDs in In-Reply-To and References (at most 20), "<...>" kept.
 std::vector<std::string> referenced_ids(const Session& s);
 // The Message-ID field's id, "" if none.

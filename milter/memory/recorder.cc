@@ -11,14 +11,15 @@ static double history_half_life(const Config& cfg) { return cfg.num("history-hal
 
 static void record_correspondents(Session& s, std::vector<Update>& u) {
   Memory& m = *s.memory;
+  std::string buf;
   for (const auto& rcpt : s.msg.rcpts) {
-    std::string h = m.hash(rcpt);
+    std::string h = m.hash(mkeys::address(rcpt, buf));
     if (!h.empty()) u.push_back({"c:a:" + h, 1, 0, mkeys::kAddressTtl});
   }
   if (std::string id = mkeys::message_id(s); !id.empty())
     if (std::string h = m.hash(id); !h.empty()) u.push_back({"c:m:" + h, 1, 0, mkeys::kMessageIdTtl});
   if (!s.msg.mail_from.empty())
-    if (std::string h = m.hash(s.msg.mail_from); !h.empty()) u.push_back({"c:s:" + h, 1, 0, mkeys::kOurSenderTtl});
+    if (std::string h = m.hash(mkeys::address(s.msg.mail_from, buf)); !h.empty()) u.push_back({"c:s:" + h, 1, 0, mkeys::kOurSenderTtl});
 }
 
 void record_outcome(Session& s, const Outcome& o) {

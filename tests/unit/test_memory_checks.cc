@@ -191,6 +191,30 @@ TEST_CASE("greylist: a network that passed greylist-known-after times is not gre
   CHECK(result_of(o, "greylist") == "known");
 }
 
+TEST_CASE("memory: an address keyed the same in UTF-8 and in A-labels (SMTPUTF8)") {
+  std::string buf;
+  CHECK(mkeys::address("jörg@bäckerei.example", buf) == "jörg@xn--bckerei-5wa.example");
+  buf.clear();
+  CHECK(mkeys::address("Bob@Example.NET", buf) == "Bob@Example.NET");  // ASCII: as written, no copy
+  CHECK(buf.empty());
+  CHECK(mkeys::address("no-at-sign", buf) == "no-at-sign");
+
+  Rig r;
+  // Our user writes to the UTF-8 form; the answer comes from the A-label form.
+  Outcome o = r.send("198.51.100.5", "<alice@example.net>", "<jörg@bäckerei.example>", {}, "alice");
+  CHECK(o.kind == Outcome::Kind::authenticated);
+  Score::word = "doubt";
+  o = r.send("203.0.113.9", "<jörg@xn--bckerei-5wa.example>", "<alice@example.net>");
+  CHECK(result_of(o, "correspondent") == "correspondent");
+  // A triplet greylisted in one form passes when retried in the other.
+  o = r.send("203.0.113.77", "<m@bäckerei.example>", "<bob@example.net>");
+  CHECK(o.action == Action::tempfail);
+  r.clock += 301;
+  o = r.send("203.0.113.77", "<m@xn--bckerei-5wa.example>", "<bob@example.net>");
+  CHECK(result_of(o, "greylist") == "passed");
+  CHECK(o.action == Action::accept);
+}
+
 TEST_CASE("history: known-good after clean mail, probing after probe sessions") {
   Rig r;
   Score::word = "good";
