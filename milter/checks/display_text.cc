@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "../core/names.h"
@@ -137,6 +138,39 @@ bool symbol(char32_t c) {
          (c >= 0xFE10 && c <= 0xFE6F) || (c >= 0x1F000 && c <= 0x1FAFF);
 }
 
+// The ASCII letter or digit a styled form of it shows, 0 for anything else:
+// Mathematical Alphanumeric Symbols (bold, italic, script, fraktur,
+// double-struck, sans-serif, monospace: "𝗣𝗮𝘆𝗣𝗮𝗹") and the letterlike
+// symbols filling their gaps (ℳ, ℭ, ℝ), circled, parenthesized and squared
+// letters (Ⓟ, ⓐ, ⒜, 🄿, 🅟, 🅿) — Unicode's compatibility (NFKC) forms of the
+// letters — and small capitals (ᴘᴀʏᴘᴀʟ: UTS #39 confusables). "Fancy text"
+// generators make them; a reader sees the letters. Regional indicators are
+// left alone: in pairs they show as flags.
+char32_t letter_form(char32_t c) {
+  auto letter = [](unsigned i) { return static_cast<char32_t>(i < 26 ? U'A' + i : U'a' + (i - 26)); };
+  if (c >= 0x1D400 && c <= 0x1D6A3) return letter((c - 0x1D400) % 52);  // 13 alphabets of A-Z a-z
+  if (c == 0x1D6A4 || c == 0x1D6A5) return c == 0x1D6A4 ? U'i' : U'j';  // dotless italic i, j
+  if (c >= 0x1D7CE && c <= 0x1D7FF) return U'0' + (c - 0x1D7CE) % 10;   // 5 sets of digits
+  if (c >= 0x24B6 && c <= 0x24E9) return letter(c - 0x24B6);             // Ⓐ..Ⓩ ⓐ..ⓩ
+  if (c >= 0x249C && c <= 0x24B5) return U'a' + (c - 0x249C);            // ⒜..⒵
+  for (char32_t base : {0x1F110u, 0x1F130u, 0x1F150u, 0x1F170u})         // 🄐 🄰 🅐 🅰 A..Z
+    if (c >= base && c < base + 26) return U'A' + (c - base);
+  static constexpr std::pair<char32_t, char> kLetterlike[] = {
+      {0x210A, 'g'}, {0x210B, 'H'}, {0x210C, 'H'}, {0x210D, 'H'}, {0x210E, 'h'}, {0x2110, 'I'}, {0x2111, 'I'},
+      {0x2112, 'L'}, {0x2113, 'l'}, {0x2115, 'N'}, {0x2119, 'P'}, {0x211A, 'Q'}, {0x211B, 'R'}, {0x211C, 'R'},
+      {0x211D, 'R'}, {0x2124, 'Z'}, {0x2128, 'Z'}, {0x212C, 'B'}, {0x212D, 'C'}, {0x212F, 'e'}, {0x2130, 'E'},
+      {0x2131, 'F'}, {0x2133, 'M'}, {0x2134, 'o'}, {0x2102, 'C'}, {0x2107, 'E'},
+      // small capitals
+      {0x1D00, 'a'}, {0x0299, 'b'}, {0x1D04, 'c'}, {0x1D05, 'd'}, {0x1D07, 'e'}, {0xA730, 'f'}, {0x0262, 'g'},
+      {0x029C, 'h'}, {0x026A, 'i'}, {0x1D0A, 'j'}, {0x1D0B, 'k'}, {0x029F, 'l'}, {0x1D0D, 'm'}, {0x0274, 'n'},
+      {0x1D0F, 'o'}, {0x1D18, 'p'}, {0x0280, 'r'}, {0xA731, 's'}, {0x1D1B, 't'}, {0x1D1C, 'u'}, {0x1D20, 'v'},
+      {0x1D21, 'w'}, {0x028F, 'y'}, {0x1D22, 'z'},
+  };
+  for (const auto& [from, to] : kLetterlike)
+    if (c == from) return static_cast<char32_t>(to);
+  return 0;
+}
+
 }  // namespace
 
 // The display name of a From value, undecoded: the text before '<'
@@ -196,13 +230,15 @@ std::u32string decode_display(const std::string& raw) {
   return out;
 }
 
-// The display name as a reader sees it: invisible code points dropped
+// The display name as a reader sees it: styled letters as the letters
+// ("𝗣𝗮𝘆𝗣𝗮𝗹", "Ⓟⓐⓨⓟⓐⓛ" are "PayPal"), invisible code points dropped
 // ("Pay<U+200B>Pal" is "PayPal"), symbols turned into spaces ("PayPal®",
 // "Microsoft™ account team", "PayPal 🔒" name the brand like "PayPal").
 std::u32string as_seen(const std::u32string& text) {
   std::u32string out;
   for (char32_t c : text)
-    if (!invisible(c)) out.push_back(symbol(c) ? U' ' : c);
+    if (char32_t a = letter_form(c)) out.push_back(a);
+    else if (!invisible(c)) out.push_back(symbol(c) ? U' ' : c);
   return out;
 }
 

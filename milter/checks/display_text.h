@@ -23,8 +23,10 @@ std::string raw_display(std::string_view v);
 // client shows them), white space between two of them dropped; the rest
 // read as UTF-8.
 std::u32string decode_display(const std::string& raw);
-// Invisible code points dropped ("Pay<U+200B>Pal" is "PayPal"), symbols and
-// emoji as spaces ("PayPal®", "PayPal 🔒").
+// Styled letters as the letters ("𝗣𝗮𝘆𝗣𝗮𝗹", "Ⓟⓐⓨⓟⓐⓛ", "ᴘᴀʏᴘᴀʟ" are "PayPal":
+// Unicode's mathematical, enclosed and small-capital forms), invisible code
+// points dropped ("Pay<U+200B>Pal" is "PayPal"), symbols and emoji as spaces
+// ("PayPal®", "PayPal 🔒").
 std::u32string as_seen(const std::u32string& text);
 // A capital I after a small letter, and a '|', as a small l ("PayPaI"): a
 // variant to try besides the name as written.

@@ -55,6 +55,16 @@ TEST_CASE("display-name: results per From field") {
       {"=?gb2312?B?1cXOsA==?= <a@x.example>", ""},
       {"=?windows-1252?B?TfxsbGVyIEdtYkg=?= <a@x.example>", ""},
       {"=?x-no-such-charset?B?UGF5UGFs?= <a@x.example>", "names-brand"},  // unknown: ASCII still read
+      // styled letters of "fancy text" generators, read as the letters
+      {"=?utf-8?B?8J2Qj/CdkJrwnZCy8J2Qj/CdkJrwnZClIFNlcnZpY2U=?= <a@x.example>", "names-brand"},  // bold
+      {"=?utf-8?B?8J2Xo/Cdl67wnZiG8J2Xo/Cdl67wnZe5?= <a@x.example>", "names-brand"},  // sans-serif bold
+      {"=?utf-8?B?8J2ZvPCdmpLwnZqM8J2am/CdmpjwnZqc8J2amPCdmo/wnZqdIGFjY291bnQgdGVhbQ==?= <a@x.example>", "names-brand"},  // monospace
+      {"=?utf-8?B?4oSz8J2SvvCdkrjwnZOH4oS08J2TiOKEtPCdkrvwnZOJIGFjY291bnQgdGVhbQ==?= <a@x.example>", "names-brand"},  // script, letterlike gaps
+      {"=?utf-8?B?4pOF4pOQ4pOo4pOf4pOQ4pOb?= <a@x.example>", "names-brand"},  // circled
+      {"=?utf-8?B?8J+Fv/CfhbDwn4aI8J+Fv/CfhbDwn4W7IFNlcnZpY2U=?= <a@x.example>", "names-brand"},  // negative squared
+      {"=?utf-8?B?4bSY4bSAyo/htJjhtIDKnyDqnLHhtIfKgOG0oMmq4bSE4bSH?= <a@x.example>", "names-brand"},  // small capitals
+      {"=?utf-8?B?8J2QifCdkKjwnZCh8J2QpyDwnZCS8J2QpvCdkKLwnZCt8J2QoQ==?= <a@x.example>", ""},  // a person in bold
+      {"=?utf-8?B?QW5uYSDwn4ep8J+HqiBNw7xsbGVy?= <a@x.example>", ""},  // flags stay flags
       {"=?../../etc?B?UGF5UGFs?= <a@x.example>", "names-brand"},  // not a charset name: no iconv, ASCII read
       {"=?koi8-r?B?/w==?= <a@x.example>", ""},                   // one byte: one letter
       {"\"Bank of America\" <alerts@boa-alerts.example>", "names-brand"},
@@ -176,6 +186,7 @@ TEST_CASE("display-name: a brand name over a look-alike of the same brand or a f
   CHECK(o.action == Action::quarantine);
   CHECK(o.verdict.floor_by == "display-name:names-brand");
   CHECK(from("Microsoft 365 Security <admin@contoso7731.onmicrosoft.com>").action == Action::quarantine);
+  CHECK(from("=?utf-8?B?8J2Xo/Cdl67wnZiG8J2Xo/Cdl67wnZe5IFNlcnZpY2U=?= <pp.service2026@hotmail.com>").verdict.floor_by == "display-name:names-brand");  // bold
   CHECK(from("\"Apple Support\" <apple.support.team@GMAIL.com.>").action == Action::quarantine);
   o = from("Example IT Helpdesk <example.helpdesk@gmail.com>");  // our recipient domain example.net
   CHECK(result_of(o, "display-name") == "names-us");
