@@ -111,6 +111,22 @@ for who in $WHO; do
 done
 
 for who in $WHO; do : >"$WORK/$who"; done
+# Another MX host's copy: with redis in $WHO, one more milter on the same
+# Redis db that gets no mail and only keeps its copy of what the redis
+# milter writes (the log it follows); its whole CPU over the rounds (perf
+# task-clock, idle seconds included), per message the redis milter was sent.
+FOLLOW=
+if [[ " $WHO " == *" redis "* ]] && [ "$PERF" = 1 ]; then
+  fport=$(free_port)
+  "$LEGIT" --socket "inet:$fport@127.0.0.1" --log stderr --dns-server "127.0.0.1@$DNS_PORT" \
+    --hostname mx2.bench.test --authserv-id mx.bench.test --memory "redis://127.0.0.1:$RPORT/0" ${ARGS:-} \
+    >"$WORK/legit-follow.log" 2>&1 &
+  FOLLOW=$!; PIDS+=($FOLLOW)
+  wait_listen "$fport" || die "the follower milter did not start"
+  sleep 1  # its first copy
+  perf stat -x, -e task-clock -p "$FOLLOW" -o "$WORK/perf.follow" &
+  fperf=$!
+fi
 # PAR=1 runs the milters of one round at the same time (one miltergen each):
 # they then share the same machine conditions (the other users' load, the
 # sibling hyperthread), which the per-round ratio needs on a busy shared box;
@@ -131,6 +147,10 @@ for r in $(seq 1 "$RUNS"); do
   done
 done
 med() { cut -d' ' -f"$2" "$WORK/$1" | median; }
+if [ -n "$FOLLOW" ]; then
+  kill -INT "$fperf"; wait "$fperf"
+  follow_us=$(awk -F, -v n="$((RUNS * N))" '$3 == "task-clock" { printf "%.2f", 1000 * $1 / n }  # task-clock is in ms' "$WORK/perf.follow")
+fi
 echo
 # vs none: the median over rounds of (CPU/msg of this memory / CPU/msg of
 # none in the same round) - 1, so a busier round on the shared box cancels out.
@@ -181,6 +201,8 @@ cost_row() {  # BINARY LABEL
         s[1], label, $3 / 1000, 100 * $3 / 1e6 / base }' <<<"$out"
 }
 [ -x "$BUILD/bench/memory_cost" ] && cost_row "$BUILD/bench/memory_cost" new
+[ -n "$FOLLOW" ] && echo "another MX host's copy (a milter that only follows the redis milter's writes):" \
+  "$follow_us us of its CPU per message written = $(calc %.1f "100 * $follow_us / 1000 / $(med none 2)") % of none's CPU per message"
 [ -n "${OLD:-}" ] && [ -x "$(dirname "$(realpath "$OLD")")/bench/memory_cost" ] &&
   cost_row "$(dirname "$(realpath "$OLD")")/bench/memory_cost" old
 if [ "${STRACE:-0}" = 1 ] && command -v strace >/dev/null; then
