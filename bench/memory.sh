@@ -195,7 +195,8 @@ fi
 cost_row() {  # BINARY LABEL
   local out
   out=$("$1" "${COST_N:-20000}" "${COST_RUNS:-5}" none "lmdb:$WORK/cost-$2.lmdb" \
-    "redis://127.0.0.1:$RPORT/$([ "$2" = new ] && echo 6 || echo 7)" 2>/dev/null) || return
+    "redis://127.0.0.1:$RPORT/$([ "$2" = new ] && echo 6 || echo 7)" 2>"$WORK/cost-$2.err") ||
+    { echo "bench/memory_cost ($2) failed: $(grep -v 'local copy' "$WORK/cost-$2.err" | tail -1)"; return; }
   awk -v base="$(med none 2)" -v label="$2" 'NR > 2 {
       split($1, s, ":"); printf "memory checks alone (%s, %s): %.2f us/msg = %.1f %% of none'"'"'s CPU per message\n",
         s[1], label, $3 / 1000, 100 * $3 / 1e6 / base }' <<<"$out"
