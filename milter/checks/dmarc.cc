@@ -28,6 +28,12 @@
 //   bad-from             not exactly one From field with one valid
 //                        domain (§6.6.1: such messages are typically
 //                        rejected)                                      [permerror]
+// Several author domains (a From with several mailboxes, or several From
+// fields: the first four domains): §6.6.1 — each is checked, and the most
+// strict policy among those that fail applies (fail-reject over
+// fail-quarantine over fail-none, with its floor), so a brand's address next
+// to the sender's own is no way around its policy; when none fails the
+// message is bad-from.
 // A-R: "dmarc=fail (p=reject) header.from=example.org" — the published policy
 // as a comment, as opendmarc does; there is no "dis=" since the score, not
 // this check, decides the disposition. A message without any header is
@@ -44,7 +50,9 @@
 // cannot buy the floor back. An SPF pass from a record that authorises every
 // client (pass-broad) does not count for alignment.
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "../core/names.h"
 #include "dmarc_record.h"
@@ -161,42 +169,74 @@ Finding evaluate(const Session& s, const std::string& from, const Discovery& d, 
   return f;
 }
 
+// How strict a failing result is (§6.6.1 picks the most strict); 0 = not a fail.
+int strictness(const std::string& result) {
+  return result == "fail-reject" ? 3 : result == "fail-quarantine" ? 2 : result == "fail-none" ? 1 : 0;
+}
+
 class Dmarc : public Check {
  public:
-  void on_mail(Session&) override {
-    from_lookup_ = org_lookup_ = DnsLookup();
-    org_.clear();
-  }
+  void on_mail(Session&) override { authors_.clear(); }
 
   void on_header(Session& s, std::string_view name, std::string_view value) override {
-    // the first From starts the lookups; later ones only count (bad-from)
-    if (!iequals(name, "From") || s.msg.from_count != 1) return;
-    auto fd = dmarc::from_domain(value, 1);
-    if (fd.domain.empty()) return;
-    from_lookup_ = s.resolver.lookup("_dmarc." + fd.domain, DnsType::TXT);
-    org_ = registrable_domain(fd.domain);
-    if (!org_.empty() && org_ != fd.domain) org_lookup_ = s.resolver.lookup("_dmarc." + org_, DnsType::TXT);
+    // every From's author domains start their lookups, the first kMaxAuthors
+    if (!iequals(name, "From") || authors_.size() >= kMaxAuthors) return;  // a flood of From fields: read 4
+    for (auto& d : dmarc::author_domains(value)) {
+      if (authors_.size() >= kMaxAuthors) return;
+      bool seen = false;
+      for (const auto& a : authors_) seen = seen || a.domain == d;
+      if (!seen) authors_.push_back(author(s, d));
+    }
   }
 
   std::vector<Finding> finish(Session& s) override {
     if (s.msg.absent) return {};  // no message at all (check without --message)
     auto fd = dmarc::from_domain(s.msg.first_from, s.msg.from_count);
+    if (!fd.domain.empty()) {  // the usual case: one From, one address
+      if (authors_.empty() || authors_.front().domain != fd.domain) authors_.insert(authors_.begin(), author(s, fd.domain));
+      return {evaluate(s, fd.domain, discover(authors_.front()), is_forwarder(s))};
+    }
     std::string why = s.msg.headers.empty() ? "the message has no header section at all" : fd.error;
-    if (fd.domain.empty()) return {{"dmarc", "bad-from", why, {{"dmarc", "permerror", why, {}}}}};
-    return {evaluate(s, fd.domain, discover(fd.domain), is_forwarder(s))};
+    if (!authors_.empty()) {  // §6.6.1: the most strict policy among the checks that fail
+      std::optional<Finding> worst;
+      for (const auto& a : authors_) {
+        Finding f = evaluate(s, a.domain, discover(a), is_forwarder(s));
+        if (strictness(f.result) > (worst ? strictness(worst->result) : 0)) worst = std::move(f);
+      }
+      if (worst) {
+        std::size_t n = authors_.size();
+        worst->detail = why + " (" + std::to_string(n) + (n == 1 ? " author domain" : " author domains") +
+                        ", the most strict failing policy applies, RFC 7489 6.6.1): " + worst->detail;
+        return {*worst};
+      }
+    }
+    return {{"dmarc", "bad-from", why, {{"dmarc", "permerror", why, {}}}}};
   }
 
  private:
-  Discovery discover(const std::string& from) {
-    if (auto d = discover_at(from_lookup_, from)) return *d;
-    if (org_lookup_.valid())
-      if (auto d = discover_at(org_lookup_, org_)) return *d;
-    std::string where = "_dmarc." + from + (org_lookup_.valid() ? " or _dmarc." + org_ : "");
-    return {"none", {}, from, "no DMARC record at " + where};
+  static constexpr std::size_t kMaxAuthors = 4;  // author domains looked up per message
+
+  struct Author {
+    std::string domain, org;  // the From domain, its organizational domain
+    DnsLookup lookup, org_lookup;
+  };
+
+  // Starts the lookups of _dmarc.<domain> and of its organizational domain.
+  static Author author(Session& s, const std::string& d) {
+    Author a{d, registrable_domain(d), s.resolver.lookup("_dmarc." + d, DnsType::TXT), {}};
+    if (!a.org.empty() && a.org != d) a.org_lookup = s.resolver.lookup("_dmarc." + a.org, DnsType::TXT);
+    return a;
   }
 
-  DnsLookup from_lookup_, org_lookup_;
-  std::string org_;
+  static Discovery discover(const Author& a) {
+    if (auto d = discover_at(a.lookup, a.domain)) return *d;
+    if (a.org_lookup.valid())
+      if (auto d = discover_at(a.org_lookup, a.org)) return *d;
+    std::string where = "_dmarc." + a.domain + (a.org_lookup.valid() ? " or _dmarc." + a.org : "");
+    return {"none", {}, a.domain, "no DMARC record at " + where};
+  }
+
+  std::vector<Author> authors_;
 };
 
 std::string forwarder_or_why(const std::string& v) {
@@ -234,7 +274,10 @@ CheckInfo dmarc_check_info() {
           {"temperror", 0.0, "policy lookup failed: never evidence against the sender"},
           {"permerror", 0.0, "the domain publishes an invalid record: its owner's mistake"},
           {"bad-from", -2.0, "no, several or unparsable From fields: breaks RFC 5322 and is a known "
-                             "DMARC evasion (rspamd MULTIPLE_FROM 8, MISSING_FROM 2; SpamAssassin MISSING_FROM 1)"},
+                             "DMARC evasion (rspamd MULTIPLE_FROM 8, MISSING_FROM 2; SpamAssassin MISSING_FROM 1). "
+                             "Several author domains (a From with several mailboxes, several From fields) are "
+                             "each checked and the most strict failing policy applies instead (RFC 7489 6.6.1): "
+                             "a brand's address next to the sender's own is no way around its policy"},
       },
       {
           {"dmarc-reject-action", OptKind::choice, "quarantine",

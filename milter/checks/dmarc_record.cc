@@ -1,6 +1,7 @@
 // dmarc_record.cc — DMARC record and RFC5322.From parsing (dmarc_record.h).
 #include "dmarc_record.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "../core/names.h"
@@ -164,7 +165,23 @@ std::vector<std::string> addresses(std::string_view v) {
   return out;
 }
 
+// The domain of one address if it is a valid host name with a dot, else "".
+std::string address_domain(std::string_view addr) {
+  auto at = addr.rfind('@');
+  std::string dom = at == std::string::npos ? "" : dns_domain(trim(addr.substr(at + 1)));
+  return is_hostname(dom) && dom.find('.') != std::string::npos ? dom : "";
+}
+
 }  // namespace
+
+std::vector<std::string> author_domains(std::string_view value) {
+  std::vector<std::string> out;
+  for (const auto& a : addresses(value)) {
+    std::string d = address_domain(a);
+    if (!d.empty() && std::find(out.begin(), out.end(), d) == out.end()) out.push_back(std::move(d));
+  }
+  return out;
+}
 
 FromDomain from_domain(const std::vector<std::string>& from_values) {
   return from_domain(from_values.empty() ? std::string_view() : std::string_view(from_values.front()),
@@ -190,9 +207,8 @@ FromDomain from_domain(std::string_view v, std::size_t count) {
     f.error = addrs.empty() ? "From has no address" : "From has " + std::to_string(addrs.size()) + " addresses";
     return f;
   }
-  auto at = addrs.front().rfind('@');
-  std::string dom = at == std::string::npos ? "" : dns_domain(trim(std::string_view(addrs.front()).substr(at + 1)));
-  if (!is_hostname(dom) || dom.find('.') == std::string::npos) {
+  std::string dom = address_domain(addrs.front());
+  if (dom.empty()) {
     f.error = "From address " + quote_untrusted(addrs.front(), 80) + " has no valid domain";
     return f;
   }

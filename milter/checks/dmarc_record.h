@@ -63,4 +63,9 @@ FromDomain from_domain(const std::vector<std::string>& from_values);
 // streaming caller keeps: a message may carry 100,000 From fields).
 FromDomain from_domain(std::string_view first_value, std::size_t count);
 
+// The valid domains of every address in one From field's value, in order,
+// each once (lower-case A-labels): the author domains of §6.6.1 when a From
+// holds several mailboxes. Bad input gives fewer or none.
+std::vector<std::string> author_domains(std::string_view value);
+
 }  // namespace legit::dmarc

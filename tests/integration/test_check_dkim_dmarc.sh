@@ -92,7 +92,7 @@ dmarc-multi            unauthenticated dmarc=none header.from=multi.dmarc.test$
 dmarc-bad              permerror       dmarc=permerror \(invalid DMARC record\) header.from=bad.dmarc.test$
 dmarc-tmp              temperror       dmarc=temperror header.from=tmp.dmarc.test$
 dmarc-two-from         bad-from        dmarc=permerror \(2 From headers\)$
-dmarc-two-addresses    bad-from        dmarc=permerror \(From has 2 addresses\)$
+dmarc-two-addresses    fail-reject     dmarc=fail \(p=reject sp=quarantine\) header.from=dmarc.test$
 ROWS
 out=$(check dmarc-fail-reject)
 expect_eq "dmarc fail-reject: points" "$(json_get "$out" "[c['points'] for c in j['checks'] if c['check']=='dmarc'][0]")" -6

@@ -215,7 +215,17 @@ TEST_CASE("dmarc: results") {
       {"invalid record", "a@bad.example.org", {}, "permerror", "dmarc=permerror"},
       {"timeout", "a@slow.example.org", {}, "temperror", "dmarc=temperror"},
       {"timeout at the org domain", "a@x.slow-org.test", {}, "temperror", "dmarc=temperror"},
-      {"two addresses", "a@example.org, b@example.org", {}, "bad-from", "dmarc=permerror"},
+      // several author domains (§6.6.1): the most strict policy among those that fail
+      {"two addresses, both fail", "a@example.org, b@example.org", {}, "fail-reject", "dmarc=fail (p=reject"},
+      {"a brand next to our own aligned domain", "me@other.test, PayPal <a@example.org>",
+       {"pass", "other.test", {pass("other.test")}}, "fail-reject", "header.from=example.org"},
+      {"the most strict of the failing ones", "a@n.example.org, b@q.example.org", {}, "fail-quarantine",
+       "header.from=q.example.org"},
+      {"one passes, one p=none fails", "a@example.org, b@q0.test", {"", "", {pass("example.org")}},
+       "fail-none", "header.from=q0.test"},
+      {"every author passes: still bad-from", "a@example.org, b@mail.example.org", {"", "", {pass("example.org")}},
+       "bad-from", "dmarc=permerror"},
+      {"no policy anywhere: bad-from", "a@nothing.test, b@other.test", {}, "bad-from", "dmarc=permerror"},
       // pct= under 50 and t=y: the milder policy the owner asks for most of its mail (RFC 7489 §6.6.4)
       {"pct=0 quarantine: none", "a@q0.test", {}, "fail-none", "dmarc=fail (p=quarantine pct=0)"},
       {"pct=0 reject: quarantine", "a@r0.test", {}, "fail-quarantine", "dmarc=fail (p=reject pct=0)"},
@@ -241,7 +251,20 @@ TEST_CASE("dmarc: results") {
 TEST_CASE("dmarc: From field count; no header section at all is bad-from; no message, no finding") {
   FakeResolver dns;
   zone(dns);
-  CHECK(run(dns, {}, {{"From", "a@example.org"}, {"from", "b@example.org"}}).result == "bad-from");
+  CHECK(run(dns, {}, {{"From", "a@nothing.test"}, {"from", "b@nothing.test"}}).result == "bad-from");
+  // a second From field naming a p=reject domain (clients show either): its policy applies, with its floor
+  Got two = run(dns, {"pass", "other.test", {pass("other.test")}},
+                {{"From", "me@other.test"}, {"From", "PayPal <service@example.org>"}});
+  CHECK(two.result == "fail-reject");
+  CHECK(two.action == Action::quarantine);
+  CHECK(two.detail.find("2 From headers") != std::string::npos);
+  CHECK(run(dns, {}, {{"From", "a@n.example.org"}, {"From", "b@example.org"}}).result == "fail-reject");
+  // the first four author domains are looked up, no more
+  FakeResolver many;
+  zone(many);
+  run(many, {}, {{"From", "a@d1.test, a@d2.test, a@d3.test"}, {"From", "a@d4.test, a@example.org"}});
+  CHECK(many.was_asked("_dmarc.d4.test", DnsType::TXT));
+  CHECK_FALSE(many.was_asked("_dmarc.example.org", DnsType::TXT));
   CHECK(run(dns, {}, {{"Subject", "no from"}}).result == "bad-from");
   Got none = run(dns, {}, {});
   CHECK(none.result == "bad-from");  // issue 9 item 8: was skipped
