@@ -29,11 +29,11 @@
 //                        domain (§6.6.1: such messages are typically
 //                        rejected)                                      [permerror]
 // Several author domains (a From with several mailboxes, or several From
-// fields: the first four domains): §6.6.1 — each is checked, and the most
-// strict policy among those that fail applies (fail-reject over
-// fail-quarantine over fail-none, with its floor), so a brand's address next
-// to the sender's own is no way around its policy; when none fails the
-// message is bad-from.
+// fields; the first four domains of the first eight fields): §6.6.1 — each
+// is checked, and the most strict policy among those that fail applies
+// (fail-reject over fail-quarantine over fail-none, with its floor), so a
+// brand's address next to the sender's own is no way around its policy;
+// when none fails the message is bad-from.
 // A-R: "dmarc=fail (p=reject) header.from=example.org" — the published policy
 // as a comment, as opendmarc does; there is no "dis=" since the score, not
 // this check, decides the disposition. A message without any header is
@@ -176,11 +176,15 @@ int strictness(const std::string& result) {
 
 class Dmarc : public Check {
  public:
-  void on_mail(Session&) override { authors_.clear(); }
+  void on_mail(Session&) override {
+    authors_.clear();
+    from_fields_ = 0;
+  }
 
   void on_header(Session& s, std::string_view name, std::string_view value) override {
     // every From's author domains start their lookups, the first kMaxAuthors
-    if (!iequals(name, "From") || authors_.size() >= kMaxAuthors) return;  // a flood of From fields: read 4
+    // a flood of From fields: the first kMaxFields are read, nothing is kept of the rest
+    if (!iequals(name, "From") || ++from_fields_ > kMaxFields || authors_.size() >= kMaxAuthors) return;
     for (auto& d : dmarc::author_domains(value)) {
       if (authors_.size() >= kMaxAuthors) return;
       bool seen = false;
@@ -215,6 +219,7 @@ class Dmarc : public Check {
 
  private:
   static constexpr std::size_t kMaxAuthors = 4;  // author domains looked up per message
+  static constexpr std::size_t kMaxFields = 8;   // From fields read per message
 
   struct Author {
     std::string domain, org;  // the From domain, its organizational domain
@@ -237,6 +242,7 @@ class Dmarc : public Check {
   }
 
   std::vector<Author> authors_;
+  std::size_t from_fields_ = 0;
 };
 
 std::string forwarder_or_why(const std::string& v) {

@@ -265,6 +265,13 @@ TEST_CASE("dmarc: From field count; no header section at all is bad-from; no mes
   run(many, {}, {{"From", "a@d1.test, a@d2.test, a@d3.test"}, {"From", "a@d4.test, a@example.org"}});
   CHECK(many.was_asked("_dmarc.d4.test", DnsType::TXT));
   CHECK_FALSE(many.was_asked("_dmarc.example.org", DnsType::TXT));
+  // ... of the first eight From fields: a flood costs nothing more
+  FakeResolver flood;
+  zone(flood);
+  std::vector<std::pair<std::string, std::string>> fields(8, {"From", "a@nothing.test"});
+  fields.push_back({"From", "a@example.org"});
+  CHECK(run(flood, {}, fields).result == "bad-from");
+  CHECK_FALSE(flood.was_asked("_dmarc.example.org", DnsType::TXT));
   CHECK(run(dns, {}, {{"Subject", "no from"}}).result == "bad-from");
   Got none = run(dns, {}, {});
   CHECK(none.result == "bad-from");  // issue 9 item 8: was skipped
