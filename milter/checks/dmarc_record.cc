@@ -132,9 +132,11 @@ namespace {
 
 // Splits an address list into addresses, comments dropped, quoted strings
 // kept, group names ("name:") and group ends (";") removed (RFC 5322 §3.4).
+// A second angle address in one mailbox ("PayPal" <a@paypal.com> <x@evil>,
+// not RFC 5322: clients show either) makes both addresses.
 std::vector<std::string> addresses(std::string_view v) {
   std::vector<std::string> out;
-  std::string cur;
+  std::string cur, last_angle;  // last_angle: the mailbox's angle address so far
   int comment = 0;
   bool quoted = false, angle = false;
   for (std::size_t i = 0; i < v.size(); i++) {
@@ -152,11 +154,14 @@ std::vector<std::string> addresses(std::string_view v) {
       quoted = c == '"';
       comment = c == '(';
     } else if (c == '<' || c == '>') {
+      if (c == '<' && !last_angle.empty()) out.emplace_back(last_angle);  // a second angle address
+      if (c == '>' && angle) last_angle = trim(cur);
       if (c == '<') cur.clear();  // the display name is not the address
       angle = c == '<';
     } else if (!angle && (c == ',' || c == ';' || c == ':')) {
       if (c != ':' && !trim(cur).empty()) out.emplace_back(trim(cur));
       cur.clear();
+      last_angle.clear();
     } else {
       cur += c;
     }

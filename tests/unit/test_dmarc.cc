@@ -73,6 +73,7 @@ TEST_CASE("dmarc: From domain (RFC 7489 §6.6.1)") {
       {{}, ""},
       {{"a@example.org", "b@example.org"}, ""},
       {{"a@example.org, b@example.org"}, ""},
+      {{"\"PayPal\" <service@paypal.com> <x@evil.test>"}, ""},  // two angle addresses: two addresses
       {{"undisclosed-recipients:;"}, ""},
       {{""}, ""},
       {{"alice"}, ""},
@@ -226,6 +227,8 @@ TEST_CASE("dmarc: results") {
       {"every author passes: still bad-from", "a@example.org, b@mail.example.org", {"", "", {pass("example.org")}},
        "bad-from", "dmarc=permerror"},
       {"no policy anywhere: bad-from", "a@nothing.test, b@other.test", {}, "bad-from", "dmarc=permerror"},
+      {"a second angle address", "\"PayPal\" <service@example.org> <me@other.test>",
+       {"pass", "other.test", {pass("other.test")}}, "fail-reject", "header.from=example.org"},
       // pct= under 50 and t=y: the milder policy the owner asks for most of its mail (RFC 7489 §6.6.4)
       {"pct=0 quarantine: none", "a@q0.test", {}, "fail-none", "dmarc=fail (p=quarantine pct=0)"},
       {"pct=0 reject: quarantine", "a@r0.test", {}, "fail-quarantine", "dmarc=fail (p=reject pct=0)"},
