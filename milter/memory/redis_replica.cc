@@ -51,7 +51,10 @@ Replica::~Replica() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
-    if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);  // out of XREAD at once
+    // Out of XREAD (or any wait for an answer) at once: reads see end of
+    // file. Not SHUT_WR: a command the follower is about to write would then
+    // raise SIGPIPE, which only the milter ignores (`check`, tests, tools).
+    if (fd_ >= 0) shutdown(fd_, SHUT_RD);
   }
   cv_.notify_all();
   thread_.join();
