@@ -13,8 +13,11 @@ SUITE=$SRC/../shared/conformance/spf/rfc7208-tests.yml
 [ -f "$SUITE" ] || skip "RFC 7208 test suite not found (../shared/conformance/spf/rfc7208-tests.yml)"
 $PY -c 'import yaml, dnslib' 2>/dev/null || skip "python3-yaml or python3-dnslib is not installed"
 
+# --dns-timeout 3: with 8 jobs on a loaded machine (load 11-12) a zone
+# server's answer sometimes took over 1 s, a temperror the suite did not
+# expect (twice in full runs); the suite's TIMEOUT cases take 3 s instead.
 $PY "$SRC/tests/integration/spf_conformance.py" --bin "$BIN" --suite "$SUITE" \
-  --known "$SRC/tests/integration/spf_known_failures.txt" --dns-timeout 1 --jobs 8 \
+  --known "$SRC/tests/integration/spf_known_failures.txt" --dns-timeout 3 --jobs 8 \
   ${SPF_PYSPF:+--pyspf} | tee "$WORK/conformance.out"
 rc=${PIPESTATUS[0]}
 expect_eq "RFC 7208 suite: no unexpected failures" \
