@@ -147,6 +147,7 @@ bool symbol(char32_t c) {
 // generators make them; a reader sees the letters. Regional indicators are
 // left alone: in pairs they show as flags.
 char32_t letter_form(char32_t c) {
+  if (c < 0x0262) return 0;  // ASCII and the Latin letters below every form here: most of every name
   auto letter = [](unsigned i) { return static_cast<char32_t>(i < 26 ? U'A' + i : U'a' + (i - 26)); };
   if (c >= 0x1D400 && c <= 0x1D6A3) return letter((c - 0x1D400) % 52);  // 13 alphabets of A-Z a-z
   if (c == 0x1D6A4 || c == 0x1D6A5) return c == 0x1D6A4 ? U'i' : U'j';  // dotless italic i, j

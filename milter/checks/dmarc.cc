@@ -203,8 +203,9 @@ class Dmarc : public Check {
     std::string why = s.msg.headers.empty() ? "the message has no header section at all" : fd.error;
     if (!authors_.empty()) {  // §6.6.1: the most strict policy among the checks that fail
       std::optional<Finding> worst;
+      const bool forwarder = is_forwarder(s);
       for (const auto& a : authors_) {
-        Finding f = evaluate(s, a.domain, discover(a), is_forwarder(s));
+        Finding f = evaluate(s, a.domain, discover(a), forwarder);
         if (strictness(f.result) > (worst ? strictness(worst->result) : 0)) worst = std::move(f);
       }
       if (worst) {

@@ -73,9 +73,8 @@ bool scan_keys(redisContext* c, const std::string& key_prefix, std::string_view 
     match += ch;
   }
   match += '*';
-  // Not records: writers' marks, the secret, the write log and its counter.
-  const std::string mark = key_prefix + "w:", secret = key_prefix + "secret", log = key_prefix + "log",
-                    log_count = key_prefix + "log:n";
+  const std::string mark = key_prefix + std::string(kMarkPrefix), secret = key_prefix + std::string(kSecret),
+                    log = key_prefix + std::string(kLog), log_count = key_prefix + std::string(kLogCount);
   std::string cursor = "0";
   do {
     Reply r(static_cast<redisReply*>(redisCommand(c, "SCAN %s MATCH %b COUNT 1000", cursor.c_str(),

@@ -53,9 +53,13 @@ class Connector {
 // flows) or sent what nobody asked for. One poll(), no wait.
 bool gone_while_idle(const redisContext* c);
 
+// The store's own keys (after its prefix) that are not records: each
+// writer's high-water mark (w:ID), the site secret, the write log and its
+// counter (redis_replica.h).
+inline constexpr std::string_view kMarkPrefix = "w:", kSecret = "secret", kLog = "log", kLogCount = "log:n";
+
 // Keys starting with key_prefix + prefix (at most `limit`, key_prefix kept),
-// leaving out the store's own keys that are not records (w:ID, secret,
-// log, log:n).
+// leaving out the store's own keys that are not records (above).
 bool scan_keys(redisContext* c, const std::string& key_prefix, std::string_view prefix, std::size_t limit,
                std::vector<std::string>& keys);
 

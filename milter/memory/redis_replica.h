@@ -36,10 +36,11 @@
 
 namespace legit::redis_replica {
 
-// The log's keys (after the store's prefix) and how many entries it keeps
-// (XADD MAXLEN ~): a follower more than that many write batches behind
-// copies everything again.
-inline constexpr std::string_view kLog = "log", kLogCount = "log:n";
+// The log's keys (after the store's prefix: redis_conn.h) and how many
+// entries it keeps (XADD MAXLEN ~): a follower more than that many write
+// batches behind copies everything again.
+using redis_conn::kLog;
+using redis_conn::kLogCount;
 inline constexpr const char* kLogMax = "2000";
 
 class Replica {

@@ -188,7 +188,7 @@ class RedisStore : public Store, public redis_mux::Host {
   std::string secret(bool create) override {
     Ctx c = connect(write_deadline());
     if (!c) return "";
-    std::string key = o_.prefix + "secret";
+    std::string key = o_.prefix + std::string(redis_conn::kSecret);
     if (create) {
       std::string fresh = memory_detail::random_hex(16);
       if (fresh.empty()) return "";
@@ -300,7 +300,7 @@ class RedisStore : public Store, public redis_mux::Host {
   Clock::time_point writer_used_{};  // the writer's last batch (writer_mu_)
   std::string sha_;  // of kIncrScript, from SCRIPT LOAD
   std::string wbuf_;  // the writer's request, reused (writer_mu_)
-  std::string mark_ = o_.prefix + "w:" + writer_id();  // this writer's high-water mark
+  std::string mark_ = o_.prefix + std::string(redis_conn::kMarkPrefix) + writer_id();  // this writer's high-water mark
   std::atomic<Clock::rep> down_until_{0};
   LogEvery late_log_;
   redis_mux::Mux mux_;  // uses the members above
